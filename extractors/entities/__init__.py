@@ -1,0 +1,1 @@
+"""Rule- and gazetteer-based entity extraction on spaCy."""

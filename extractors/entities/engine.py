@@ -1,0 +1,360 @@
+"""The entity engine: a spaCy pipeline that matches gazetteers, plus rules that link what it found.
+
+One blank multi-language spaCy pipeline tokenises every language the same way (Vietnamese syllables,
+Latin-script editions); a component writes case- and diacritic-folded norms so one PhraseMatcher over
+`NORM` finds "Tiền Giang", "Tien Giang" and "TIEN GIANG" alike. The language of the article only
+selects cue words (titles, theme cues, month names); names of places and bodies are matched in every
+language because editions mix them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from extractors.entities import lexicon as lx
+from extractors.entities.dates import find_dates
+from extractors.entities.gazetteer import MERGER_DATE, Gazetteer, ProvinceEntry, load_gazetteer
+from extractors.entities.people import find_officials
+from extractors.entities.themes import find_themes
+from extractors.text import fold
+from schemas.models import (
+    DateEntity,
+    Department,
+    Entities,
+    Mention,
+    Organization,
+    Province,
+    ProvinceRef,
+    Scheme,
+)
+
+
+@Language.component("newsflow_fold")
+def fold_norms(doc: Doc) -> Doc:
+    """Set each token's NORM to its folded form (lowercase, no diacritics)."""
+    for token in doc:
+        token.norm_ = fold(token.text)
+    return doc
+
+
+# Folded tokens that may stand between a body's name and the province it belongs to.
+_CONNECT = {
+    "tinh", "thanh", "pho", "tp", "tp.", "of", "the", "province", "provinces", "provincial", "de", "la", "las",
+    "los", "provincia", "provincias", "del", "des", "du", "cac", "siguientes", "following", ":", "(", ")",
+    "-", "–", "cua", "in", "en", "a", "l'", "d'",
+}  # fmt: skip
+_LIST_JOIN = {",", "and", "y", "et", "va", "&", "e"}
+_DISTRICT_BEFORE = {"huyen", "quan", "xa", "phuong", "tran", "district", "distrito", "commune", "ward", "town",
+                    "comuna", "ciudad", "city", "ville", "tp", "tp.", "pho", "thi"}  # fmt: skip
+_CITY_AFTER = {"city", "town", "district", "ward"}
+_NOT_DEPARTMENT_BEFORE = {"district", "'s", "huyen", "quan", "distrito", "district's", "phong", "commune"}
+_MAX_GAP = 8
+
+
+@dataclass
+class _Found:
+    """What the matcher found in one document, before linking."""
+
+    provinces: list[tuple[Span, ProvinceEntry]] = field(default_factory=list)
+    bodies: list[tuple[Span, str, str]] = field(default_factory=list)  # span, kind, key
+
+
+@lru_cache(maxsize=4)
+def get_nlp() -> tuple[Language, PhraseMatcher]:
+    """The shared pipeline and its phrase matcher (built once per process)."""
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("newsflow_fold")
+    nlp.add_pipe("sentencizer")
+    matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+    gaz = load_gazetteer()
+
+    def add(label: str, forms: Iterable[str]) -> None:
+        docs = [fold_norms(nlp.make_doc(f)) for f in sorted(set(forms)) if f.strip()]
+        if docs:
+            matcher.add(label, docs)
+
+    for form in gaz.by_form:
+        add(f"prov|{form}", [form])
+    for sector, row in lx.departments().items():
+        forms = lx.forms_for(row, "vi")
+        add(f"dept|{sector}", forms + [_plural(f) for f in forms])
+        ministry = row.get("ministry")
+        if ministry:
+            add(f"ministry|{sector}", lx.forms_for(ministry, "vi"))
+    for kind, row in lx.lexicon()["organizations"].items():
+        add(f"org|{kind}", lx.forms_for(row, "vi"))
+    return nlp, matcher
+
+
+def _plural(form: str) -> str:
+    if form.isupper() and " " not in form:
+        return form + "s"  # "DONREs"
+    head, _, rest = form.partition(" ")
+    plural = {"Department": "Departments", "Departamento": "Departamentos", "Département": "Départements",
+              "Service": "Services", "Servicio": "Servicios"}.get(head)  # fmt: skip
+    return f"{plural} {rest}" if plural and rest else form
+
+
+def _capitalised(span: Span) -> bool:
+    return all(not t.is_alpha or t.text[0].isupper() for t in span)
+
+
+def _name_parts() -> set[str]:
+    parts = {fold(s) for s in lx.names()["surnames"]}
+    return parts | {"van", "thi", "huu", "duc", "ngoc", "quoc", "xuan", "dinh", "cong", "ba"}
+
+
+def _accept_province(doc: Doc, span: Span, entry: ProvinceEntry, form: str, name_parts: set[str]) -> bool:
+    """Context rules that tell a province from a district, a city, a person or a street."""
+    if not _capitalised(span):
+        return False
+    prev = doc[span.start - 1] if span.start > 0 else None
+    nxt = doc[span.end] if span.end < len(doc) else None
+    prev_norm = prev.norm_ if prev is not None else ""
+    if prev is not None and prev_norm in name_parts and prev.text[:1].isupper() and prev.is_alpha:
+        return False  # "Nguyễn Thái Bình" is a person
+    if entry.needs_marker and form in {fold(entry.name), fold(entry.name_ascii)}:
+        # A bare "Hồ Chí Minh" is the President; the city is written with a marker.
+        return prev_norm in {"tp", "tp.", "pho", "ciudad", "city", "ville"}
+    if prev_norm in _DISTRICT_BEFORE and not entry.is_city:
+        return False  # "huyện X", "thành phố Bến Tre": not the province
+    if nxt is not None and nxt.norm_ in _CITY_AFTER and not entry.is_city:
+        return False  # "Ben Tre City"
+    return not (nxt is not None and nxt.is_alpha and nxt.text[:1].isupper() and nxt.norm_ in {"phu"})
+
+
+def _choose(candidates: list[ProvinceEntry], scheme: Scheme) -> ProvinceEntry:
+    same = [c for c in candidates if c.scheme == scheme]
+    return (same or candidates)[0]
+
+
+def _article_scheme(matched: list[list[ProvinceEntry]], reference: date | None) -> Scheme:
+    if reference is not None:
+        return "legacy_63" if reference.isoformat() < MERGER_DATE else "current_34"
+    legacy_only = any(all(c.scheme == "legacy_63" for c in cands) for cands in matched)
+    return "legacy_63" if legacy_only else "current_34"
+
+
+def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | None) -> _Found:
+    strings = doc.vocab.strings
+    spans: list[Span] = []
+    for match_id, start, end in matcher(doc):
+        spans.append(Span(doc, start, end, label=strings[match_id]))
+    # Longest match wins: "Văn phòng UBND tỉnh" beats "UBND", "Ho Chi Minh City" beats "Ho Chi Minh".
+    spans = filter_spans(spans)
+    name_parts = _name_parts()
+    found = _Found()
+    raw_provinces: list[tuple[Span, str, list[ProvinceEntry]]] = []
+    for span in spans:
+        kind, _, key = span.label_.partition("|")
+        if kind == "prov":
+            cands = gaz.by_form[key]
+            if _accept_province(doc, span, cands[0], key, name_parts):
+                raw_provinces.append((span, key, cands))
+        elif kind == "dept":
+            prev = doc[span.start - 1].norm_ if span.start > 0 else ""
+            if prev in _NOT_DEPARTMENT_BEFORE:
+                continue  # "the district's Department of ...": a district office
+            found.bodies.append((span, kind, key))
+        else:
+            found.bodies.append((span, kind, key))
+    scheme = _article_scheme([c for _, _, c in raw_provinces], reference)
+    found.provinces = [(span, _choose(cands, scheme)) for span, _, cands in raw_provinces]
+    return found
+
+
+def _provinces_after(doc: Doc, end: int, starts: dict[int, tuple[Span, ProvinceEntry]]) -> list[ProvinceEntry]:
+    """Provinces right after a body's name: 'Sở TN&MT tỉnh Long An', '... of Long An, Tien Giang and Ben Tre'."""
+    out: list[ProvinceEntry] = []
+    i, gap = end, 0
+    while i < len(doc) and gap <= _MAX_GAP:
+        if i in starts:
+            span, entry = starts[i]
+            out.append(entry)
+            i, gap = span.end, 0
+            # A coordinated list continues only through list joiners.
+            j = i
+            while j < len(doc) and (doc[j].norm_ in _LIST_JOIN or doc[j].norm_ in {"tinh", "province"}):
+                j += 1
+            if j > i and j in starts:
+                i = j
+                continue
+            break
+        tok = doc[i]
+        # Connectors, numbers ("của 6 tỉnh") and abbreviations ("(TN&MT)", "(DONRE)") may stand between.
+        if tok.norm_ in _CONNECT or tok.like_num or (len(tok) <= 10 and tok.text == tok.text.upper() and
+                                                     any(ch.isalpha() for ch in tok.text)):
+            i += 1
+            gap += 1
+            continue
+        break
+    return out
+
+
+def _province_before(doc: Doc, start: int, ends: dict[int, tuple[Span, ProvinceEntry]]) -> ProvinceEntry | None:
+    """'Long An DONRE', 'Long An provincial Department of ...'."""
+    for back in (start, start - 1):
+        if back in ends and (back == start or doc[start - 1].norm_ in {"provincial", "'s"}):
+            return ends[back][1]
+    return None
+
+
+def _mention(span: Span) -> Mention:
+    return Mention(text=span.text, start=span.start_char, end=span.end_char)
+
+
+def _roman(token: str) -> int | None:
+    values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+    token = token.lower()
+    if not token or any(ch not in values for ch in token):
+        return None
+    total = 0
+    for a, b in zip(token, [*token[1:], ""], strict=True):
+        va, vb = values[a], values.get(b, 0)
+        total += -va if va < vb else va
+    return total if 0 < total < 400 else None
+
+
+_CLUSTER_NUMBER = re.compile(r"\s*(?:số|so|no\.?|n\.?\s*º|n\.?\s*°|n°|nº|núm\.?|number|numéro)?\s*([0-9]{1,3}|[IVXLC]{1,7})\b",
+                             re.IGNORECASE)  # fmt: skip
+
+
+def _clusters(text: str, lang: str) -> list[Organization]:
+    """Emulation clusters and blocs with their number ('Cụm thi đua số VIII', 'Clúster de Emulación n.º VIII')."""
+    words = lx.forms_for(lx.lexicon()["cluster_words"], lang)
+    folded = fold(text)
+    found: dict[int, Organization] = {}
+    for word in sorted({fold(w) for w in words}, key=len, reverse=True):
+        for m in re.finditer(rf"\b{re.escape(word)}", folded):
+            num = _CLUSTER_NUMBER.match(text, m.end())
+            if not num:
+                continue
+            raw = num.group(1)
+            number = int(raw) if raw.isdigit() else _roman(raw)
+            if number is None:
+                continue
+            mention = Mention(text=text[m.start() : num.end()], start=m.start(), end=num.end())
+            org = found.get(number)
+            if org is None:
+                found[number] = Organization(
+                    id=f"vn-emulation-cluster:{number}", name=mention.text, kind="emulation_cluster",
+                    number=number, mentions=[mention],
+                )  # fmt: skip
+            elif all(x.start != mention.start for x in org.mentions):
+                org.mentions.append(mention)
+    for org in found.values():
+        org.mentions.sort(key=lambda x: x.start)
+    return sorted(found.values(), key=lambda o: o.mentions[0].start)
+
+
+def reference_date(published: date | None, dates: list[DateEntity]) -> date | None:
+    """The date an article speaks of: when it was published, else the latest full date it names, else year."""
+    if published is not None:
+        return published
+    days = [d.value for d in dates if d.granularity == "day"]
+    if days:
+        return date.fromisoformat(max(days))
+    years = [int(d.value[:4]) for d in dates]
+    return date(max(years), 6, 30) if years else None
+
+
+def extract_entities(text: str, lang: str, published: date | None = None) -> Entities:
+    """All entities of one article's main text, each linked to a canonical id, with character offsets."""
+    nlp, matcher = get_nlp()
+    gaz = load_gazetteer()
+    doc = nlp(text)
+    dates = find_dates(text, lang)
+    found = _match(doc, matcher, gaz, reference_date(published, dates))
+
+    provinces: dict[str, Province] = {}
+    for span, entry in found.provinces:
+        prov = provinces.get(entry.id)
+        if prov is None:
+            succ = gaz.successor(entry)
+            prov = provinces[entry.id] = Province(
+                id=entry.id, name=entry.name, name_ascii=entry.name_ascii, name_en=entry.name_en, code=entry.code,
+                scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
+            )  # fmt: skip
+        prov.mentions.append(_mention(span))
+
+    starts = {span.start: (span, entry) for span, entry in found.provinces}
+    ends = {span.end: (span, entry) for span, entry in found.provinces}
+    departments: dict[str, Department] = {}
+    unplaced: list[tuple[str, Span]] = []
+    organizations: dict[str, Organization] = {}
+    sectors = lx.departments()
+    org_rows = lx.lexicon()["organizations"]
+    for span, kind, key in found.bodies:
+        after = _provinces_after(doc, span.end, starts)
+        before = _province_before(doc, span.start, ends)
+        places = after or ([before] if before else [])
+        if kind == "dept":
+            if not places:
+                unplaced.append((key, span))
+            for entry in places:
+                _add_department(departments, key, sectors[key], entry.ref(), span)
+        elif kind == "ministry":
+            row = sectors[key]["ministry"]
+            oid = f"vn-ministry:{key}"
+            org = organizations.setdefault(
+                oid, Organization(id=oid, name=row["en"][0], kind="ministry", mentions=[])
+            )
+            org.mentions.append(_mention(span))
+        else:
+            place = places[0].ref() if places else None
+            oid = f"vn-org:{key}:{place.id if place else 'unplaced'}"
+            name = org_rows[key]["name"] + (f" of {place.name}" if place else "")
+            org = organizations.setdefault(
+                oid, Organization(id=oid, name=name, kind=key, province=place, mentions=[])  # type: ignore[arg-type]
+            )
+            org.mentions.append(_mention(span))
+    for key, span in unplaced:
+        # "the Department" without a province: the same sector's department named elsewhere in the article.
+        # With several placed ones, the bare name is a generic reference ("los Departamentos"): no entity.
+        placed = [d for d in departments.values() if d.sector == key and d.province is not None]
+        if len(placed) <= 1:
+            _add_department(departments, key, sectors[key], placed[0].province if placed else None, span)
+
+    clusters = _clusters(text, lang)
+    orgs = sorted(organizations.values(), key=lambda o: o.mentions[0].start) + clusters
+    depts = sorted(departments.values(), key=lambda d: d.mentions[0].start)
+    officials = find_officials(text, lang, depts, orgs, [m for p in provinces.values() for m in p.mentions])
+    return Entities(
+        provinces=sorted(provinces.values(), key=lambda p: p.mentions[0].start),
+        departments=depts,
+        officials=officials,
+        themes=find_themes(text, lang),
+        organizations=orgs,
+        dates=dates,
+    )
+
+
+def _add_department(
+    departments: dict[str, Department], sector: str, row: dict, province: ProvinceRef | None, span: Span
+) -> None:
+    did = f"vn-department:{sector}:{province.id if province else 'unplaced'}"
+    dept = departments.get(did)
+    if dept is None:
+        name_en = row["name_en"] + (f" of {province.name}" if province else "")
+        name_vi = row["name_vi"] + (f" {_vi_unit(province)} {province.name}" if province else "")
+        dept = departments[did] = Department(
+            id=did, sector=sector, name_en=name_en, name_vi=name_vi, province=province, mentions=[]  # type: ignore[arg-type]
+        )
+    mention = _mention(span)
+    if all(m.start != mention.start for m in dept.mentions):
+        dept.mentions.append(mention)
+
+
+def _vi_unit(province: ProvinceRef) -> str:
+    entry = load_gazetteer().get(province.id)
+    return "thành phố" if entry.is_city else "tỉnh"

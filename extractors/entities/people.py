@@ -1,0 +1,163 @@
+"""Officials: Vietnamese personal names next to a title (and the body they serve).
+
+A Vietnamese name has a strong shape: a known family name and one to three capitalised syllables that
+are valid Vietnamese syllables. A person counts as an official only when a title or a Party form of
+address stands next to the name, so bylines, photo credits and citizens are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from extractors.entities import lexicon as lx
+from extractors.text import ascii_name, fold, slug
+from schemas.models import Department, Mention, Official, OfficialBody, Organization
+
+# A Vietnamese syllable, folded: onset, one to three vowels, coda.
+_SYLLABLE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_SENTENCE_BREAK = re.compile(r"[.;!?:\n](?=\s|$)")
+_MAX_LEFT = 110
+_NOT_PERSONS = {"ho chi minh"}  # the President, named in every emulation text: not a serving official
+
+
+@lru_cache(maxsize=1)
+def _name_sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    data = lx.names()
+    surnames = data["surnames"]
+    return (frozenset(fold(s) for s in surnames), frozenset(surnames),
+            frozenset(data["not_given_names"]))  # fmt: skip
+
+
+def _is_surname(word: str) -> bool:
+    """'Nguyễn', 'Nguyen': yes; 'Vụ' (a ministry unit) is not 'Vũ': diacritics, when written, must agree."""
+    folded_set, exact, _ = _name_sets()
+    if word != ascii_name(word):
+        return word in exact
+    return fold(word) in folded_set
+
+
+@lru_cache(maxsize=8)
+def _title_pattern(lang: str) -> re.Pattern[str]:
+    titles = lx.lexicon()["titles"]
+    words = sorted({fold(t) for t in titles.get(lang, []) + titles["vi"]}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
+@lru_cache(maxsize=8)
+def _address_pattern(lang: str) -> re.Pattern[str]:
+    cues = lx.lexicon()["address_cues"]
+    words = sorted({fold(c) for c in cues.get(lang, []) + cues["vi"]}, key=len, reverse=True)
+    return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")\s*$")
+
+
+def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of Vietnamese personal names (family name + 1-3 syllables), outside already-known entities."""
+    _, _, stop = _name_sets()
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        s, e = words[i]
+        w = text[s:e]
+        if w[0].isupper() and _is_surname(w) and not _inside(s, e, blocked):
+            j, end = i + 1, e
+            while j < len(words) and j - i <= 3:
+                ns, ne = words[j]
+                nw = text[ns:ne]
+                if text[end:ns] != " " or not nw[0].isupper() or _inside(ns, ne, blocked):
+                    break
+                if nw in stop or not _SYLLABLE.match(fold(nw)) or (len(nw) > 1 and nw.isupper()):
+                    break
+                end = ne
+                j += 1
+            if j - i >= 2:
+                out.append((s, end))
+                i = j
+                continue
+        i += 1
+    return out
+
+
+def _inside(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < b and e > a for a, b in spans)
+
+
+def _clean_body(gap: str) -> str:
+    body = gap.strip(" ,-–—:()")
+    body = re.sub(r"^(?:of the|of|del|de la|de los|de|du|de l'|des|la|el|the|le|les)\s+", "", body, flags=re.I)
+    return body.strip(" ,-–—:()")
+
+
+def find_officials(
+    text: str,
+    lang: str,
+    departments: list[Department],
+    organizations: list[Organization],
+    province_mentions: list[Mention],
+) -> list[Official]:
+    """People with a title, linked to the department or body named between the title and the name."""
+    folded = fold(text)
+    bodies: list[tuple[int, int, str]] = [(m.start, m.end, d.id) for d in departments for m in d.mentions]
+    bodies += [(m.start, m.end, o.id) for o in organizations for m in o.mentions]
+    blocked = [(a, b) for a, b, _ in bodies] + [(m.start, m.end) for m in province_mentions]
+    titles = _title_pattern(lang)
+    address = _address_pattern(lang)
+    found: dict[str, Official] = {}
+    names = find_names(text, blocked)
+    for index, (start, end) in enumerate(names):
+        name = text[start:end]
+        if fold(name) in _NOT_PERSONS:
+            continue
+        left_from = max(0, start - _MAX_LEFT)
+        breaks = list(_SENTENCE_BREAK.finditer(text, left_from, start))
+        if breaks:
+            left_from = breaks[-1].end()
+        if index and names[index - 1][1] > left_from:
+            left_from = names[index - 1][1]  # a title before another person's name is that person's
+        title_hits = list(titles.finditer(folded, left_from, start))
+        title: str | None = None
+        body: OfficialBody | None = None
+        if title_hits:
+            hit = title_hits[-1]
+            # The nearest title of the chain: "Phó Chủ tịch UBND tỉnh" -> the whole run of titles before the body.
+            first = hit
+            for prev in reversed(title_hits[:-1]):
+                if text[prev.end() : first.start()].strip(" ,") in {"", "kiêm", "và", "and", "y", "et"}:
+                    first = prev
+                else:
+                    break
+            title = text[first.start() : hit.end()]
+            gap_start, gap_end = hit.end(), start
+            body_text = _clean_body(text[gap_start:gap_end])
+            if body_text:
+                linked = [bid for a, b, bid in bodies if a >= gap_start and b <= gap_end]
+                body = OfficialBody(name=body_text, id=linked[0] if linked else None)
+        else:
+            after = text[end : end + 4]
+            if after.startswith(", ") or after.startswith(" - "):
+                right = titles.match(folded, end + 2)
+                if right:
+                    title = text[right.start() : right.end()]
+                    tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
+                    body_text = _clean_body(tail)
+                    if body_text:
+                        linked = [bid for a, b, bid in bodies if a >= right.end() and b <= right.end() + len(tail)]
+                        body = OfficialBody(name=body_text, id=linked[0] if linked else None)
+            if title is None and not address.search(folded, max(0, start - 12), start):
+                continue
+        oid = f"vn-person:{slug(name)}"
+        off = found.get(oid)
+        if off is None:
+            off = found[oid] = Official(
+                id=oid, name=name, name_ascii=ascii_name(name), titles=[], organization=body, mentions=[]
+            )
+        elif name != ascii_name(name) and off.name == off.name_ascii:
+            off.name = name  # keep the form with diacritics
+        if title and title not in off.titles:
+            off.titles.append(title)
+        if off.organization is None and body is not None:
+            off.organization = body
+        off.mentions.append(Mention(text=name, start=start, end=end))
+    return list(found.values())

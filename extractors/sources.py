@@ -1,0 +1,196 @@
+"""Receiving articles: files, directories, stdin, JSON/JSONL and http(s) URLs -> `RawArticle`s.
+
+Each source yields articles or `InputError`s naming the input and the reason, so one bad file (or one bad
+JSONL line) is reported while the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from extractors.fetch import FetchError, fetch_url
+from newsflow.settings import Settings
+from schemas.models import RawArticle, SourceInfo
+
+SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl"}
+JSON_FIELDS = {"url", "title", "text", "html", "published_at", "authors", "language"}
+LOCAL_TZ_NOTE = "+07:00"  # a published_at without a timezone is read as Vietnam time
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that could not be read: `source` names it (file, file:line, URL), `reason` says why."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+Item = RawArticle | InputError
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _looks_html(text: str) -> bool:
+    head = text.lstrip()[:1000].lower()
+    return head.startswith("<!doctype html") or "<html" in head or ("<body" in head) or ("<p>" in head)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary content (NUL bytes), not text")
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("not valid UTF-8 or Windows-1258 text")
+
+
+def _parse_published(value: Any, where: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"published_at must be an ISO 8601 string, got {type(value).__name__}")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"published_at {value!r} is not an ISO 8601 date") from None
+    if parsed.tzinfo is None:
+        parsed = datetime.fromisoformat(parsed.isoformat() + LOCAL_TZ_NOTE)
+    return parsed
+
+
+def raw_from_object(obj: Any, source: SourceInfo) -> RawArticle:
+    """One JSON object (url/title/text or html/published_at/authors/language) -> RawArticle."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    unknown = set(obj) - JSON_FIELDS
+    if unknown:
+        raise ValueError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(JSON_FIELDS)}")
+    body = obj.get("html") if obj.get("html") is not None else obj.get("text")
+    if not isinstance(body, str) or not body.strip():
+        raise ValueError("field 'text' (or 'html') must be a non-empty string")
+    for key in ("url", "title", "language"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            raise ValueError(f"field {key!r} must be a string, got {type(obj[key]).__name__}")
+    authors = obj.get("authors") or []
+    if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+        raise ValueError("field 'authors' must be a list of strings")
+    url = obj.get("url")
+    if url:
+        source = source.model_copy(update={"site": urlsplit(url).hostname})
+    return RawArticle(
+        source=source,
+        content=body,
+        media_type="text/html" if obj.get("html") is not None else "text/plain",
+        url=url,
+        title=obj.get("title"),
+        published_at=_parse_published(obj.get("published_at"), source.uri),
+        authors=authors,
+        language_hint=obj.get("language"),
+    )
+
+
+def _from_text(content: str, source: SourceInfo, suffix: str) -> Iterator[Item]:
+    uri = source.uri
+    if suffix == ".json" or (suffix == "" and content.lstrip().startswith(("{", "["))):
+        try:
+            data = json.loads(content)
+        except json.JSONDecodeError as exc:
+            yield InputError(uri, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+            return
+        objects = data if isinstance(data, list) else [data]
+        for index, obj in enumerate(objects):
+            where = f"{uri}[{index}]" if isinstance(data, list) else uri
+            try:
+                yield raw_from_object(obj, source)
+            except (ValueError, ValidationError) as exc:
+                yield InputError(where, str(exc).splitlines()[0])
+        return
+    if suffix == ".jsonl":
+        for number, line in enumerate(content.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                yield raw_from_object(json.loads(line), source)
+            except json.JSONDecodeError as exc:
+                yield InputError(f"{uri}:{number}", f"invalid JSON: {exc.msg}")
+            except (ValueError, ValidationError) as exc:
+                yield InputError(f"{uri}:{number}", str(exc).splitlines()[0])
+        return
+    if not content.strip():
+        yield InputError(uri, "empty input")
+        return
+    is_html = suffix in (".html", ".htm") or (suffix not in (".txt",) and _looks_html(content))
+    yield RawArticle(source=source, content=content, media_type="text/html" if is_html else "text/plain")
+
+
+def _read_file(path: Path, given: str, settings: Settings) -> Iterator[Item]:
+    try:
+        size = path.stat().st_size
+        if size > settings.max_input_bytes:
+            yield InputError(given, f"file is {size} bytes, over the limit of {settings.max_input_bytes}")
+            return
+        content = _decode(path.read_bytes(), given)
+    except (OSError, ValueError) as exc:
+        yield InputError(given, str(exc))
+        return
+    source = SourceInfo(kind="file", uri=given, fetched_at=_now())
+    yield from _from_text(content, source, path.suffix.lower())
+
+
+def iter_sources(sources: list[str], settings: Settings) -> Iterator[Item]:
+    """Every article of every source, in order (directories recursively, sorted by path)."""
+    for given in sources:
+        if given == "-":
+            data = sys.stdin.buffer.read()
+            try:
+                content = _decode(data, "<stdin>")
+            except ValueError as exc:
+                yield InputError("<stdin>", str(exc))
+                continue
+            source = SourceInfo(kind="text", uri="-", fetched_at=_now())
+            first = content.lstrip()[:1]
+            suffix = ".jsonl" if first == "{" and "\n{" in content.strip() else ""
+            yield from _from_text(content, source, suffix)
+        elif given.startswith(("http://", "https://")):
+            try:
+                page = fetch_url(given, settings)
+            except FetchError as exc:
+                yield InputError(given, str(exc))
+                continue
+            source = SourceInfo(kind="url", uri=given, fetched_at=_now(), site=urlsplit(page.url).hostname)
+            yield RawArticle(source=source, content=page.text, media_type=page.media_type, url=page.url)
+        else:
+            path = Path(given)
+            if path.is_dir():
+                files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
+                               and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                               and p.name.lower() != "readme.md")  # fmt: skip
+                if not files:
+                    yield InputError(given, f"no {'/'.join(sorted(SUPPORTED))} files in this directory")
+                for file in files:
+                    yield from _read_file(file, str(file), settings)
+            elif path.is_file():
+                if path.suffix.lower() not in SUPPORTED:
+                    yield InputError(given, f"unsupported file type {path.suffix or '(none)'!r}; "
+                                            f"expected one of {sorted(SUPPORTED)}")  # fmt: skip
+                    continue
+                yield from _read_file(path, given, settings)
+            else:
+                yield InputError(given, "no such file or directory (and not an http(s) URL)")

@@ -1,0 +1,56 @@
+"""Small text utilities shared by the extractors."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str) -> str:
+    """Lowercase and strip diacritics ('Tiền Giang' -> 'tien giang', 'Đồng' -> 'dong').
+
+    Keeps the length of a single token unchanged for the scripts we fold, so offsets stay valid.
+    """
+    out = []
+    for ch in text:
+        if ch in "đĐ":
+            out.append("d")
+            continue
+        base = unicodedata.normalize("NFD", ch)[0]
+        low = base.lower()
+        # One char in, one char out: offsets into the folded text are offsets into the original.
+        out.append(low if len(low) == 1 else ch)
+    return "".join(out)
+
+
+def ascii_name(text: str) -> str:
+    """The name without diacritics, case kept ('Võ Minh Thành' -> 'Vo Minh Thanh')."""
+    out = []
+    for ch in text:
+        if ch == "đ":
+            out.append("d")
+        elif ch == "Đ":
+            out.append("D")
+        else:
+            out.append(unicodedata.normalize("NFD", ch)[0])
+    return "".join(out)
+
+
+def slug(text: str) -> str:
+    """An ascii id fragment ('Tiền Giang' -> 'tien-giang')."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFC, unified spaces and line ends, at most one blank line between paragraphs."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()

@@ -1,0 +1,3 @@
+"""newsflow: Vietnamese provincial-government news into structured, trustworthy JSON records."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,272 @@
+"""The `newsflow` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from newsflow.settings import get_settings, reset_settings
+
+app = typer.Typer(
+    name="newsflow",
+    help="Vietnamese provincial-government news (and its foreign-language editions) into structured JSON.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+SOURCES_HELP = (
+    "Files (.txt, .html/.htm, .json, .jsonl), directories (recursively), '-' for stdin, or http(s) URLs."
+)
+
+
+class Translator(str, Enum):
+    auto = "auto"
+    none = "none"
+    google = "google"
+    mymemory = "mymemory"
+    libre = "libre"
+    deepl = "deepl"
+    microsoft = "microsoft"
+
+
+class Format(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: printed as one line, exit code 2, no traceback."""
+
+
+TranslatorOpt = Annotated[
+    Translator | None,
+    typer.Option("--translator", "-t", help="Translation provider; 'auto' tries the configured ones in order, "
+                 "'none' turns translation off. Default: NEWSFLOW_TRANSLATOR or auto."),
+]  # fmt: skip
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the SQLite database and JSON output go (NEWSFLOW_DATA_DIR).")
+]
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db.")
+]
+
+
+def _configure(data_dir: Path | None, database_url: str | None) -> None:
+    if data_dir is not None:
+        os.environ["NEWSFLOW_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["NEWSFLOW_DATABASE_URL"] = database_url
+    reset_settings()
+    try:
+        get_settings()
+    except Exception as exc:  # pydantic ValidationError: a bad NEWSFLOW_* value
+        raise UserError(f"invalid settings: {str(exc).splitlines()[0]} {str(exc).splitlines()[1:2]}") from None
+
+
+def _prefect_environment(verbose: bool) -> None:
+    """Embedded defaults for Prefect's local (ephemeral) mode, set before Prefect is imported."""
+    settings = get_settings()
+    # The ephemeral server needs more than the default 20 s to create its database on 2 cores.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(settings.prefect_startup_timeout))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+
+
+def _check_sources(sources: list[str]) -> list[str]:
+    if not sources:
+        default = Path("samples")
+        if not default.is_dir():
+            raise UserError("no SOURCE given and no samples/ directory here; pass files, directories or URLs")
+        return [str(default)]
+    for source in sources:
+        if source != "-" and not source.startswith(("http://", "https://")) and not Path(source).exists():
+            raise UserError(f"{source}: no such file or directory (and not an http(s) URL)")
+    return sources
+
+
+@app.command()
+def run(
+    sources: Annotated[list[str] | None, typer.Argument(help=SOURCES_HELP + " Default: samples/")] = None,
+    translator: TranslatorOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own logs.")] = False,
+) -> None:
+    """Run the ingest flow (Prefect, local mode): process SOURCES, store records and write JSON files."""
+    _configure(data_dir, database_url)
+    paths = _check_sources(list(sources or []))
+    _prefect_environment(verbose)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    from flows.ingest import ingest
+    from newsflow import progress
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=False) as bar:  # fmt: skip
+        received = bar.add_task("received", total=None)
+        processed = bar.add_task("processed", total=None)
+        stored = bar.add_task("stored", total=None)
+        bar.update(received, description="starting Prefect (local mode) ...")
+
+        def on_event(event: str, count: int) -> None:
+            if event in ("received", "failed"):
+                bar.advance(received, count)
+                bar.update(received, description="received")
+                total = bar.tasks[received].completed
+                bar.update(processed, total=total)
+                bar.update(stored, total=total)
+            if event in ("processed", "failed"):
+                bar.advance(processed, count)
+            if event == "stored":
+                bar.advance(stored, count)
+
+        unsubscribe = progress.subscribe(on_event)
+        try:
+            summary = ingest(sources=paths, translator=translator.value if translator else None)
+        finally:
+            unsubscribe()
+    _print_summary(summary)
+    if summary.processed == 0 and summary.failed:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: object) -> None:
+    from flows.ingest import RunSummary
+
+    assert isinstance(summary, RunSummary)
+    table = Table(title=f"newsflow run {summary.run_id}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    table.add_row("articles received", str(summary.received))
+    table.add_row("processed", str(summary.processed))
+    table.add_row("failed", str(len(summary.failed)))
+    table.add_row("stored: new / updated / unchanged", f"{summary.new} / {summary.updated} / {summary.unchanged}")
+    for kind, count in summary.entities.items():
+        table.add_row(f"entities: {kind}", str(count))
+    table.add_row("translation", ", ".join(f"{k} {v}" for k, v in sorted(summary.translation.items())) or "-")
+    table.add_row("database", summary.database or "-")
+    table.add_row("JSON records", summary.records_dir or "-")
+    table.add_row("JSONL of this run", summary.run_file or "-")
+    Console().print(table)
+    for failure in summary.failed:
+        err.print(f"[red]failed[/red] {failure.source}: {failure.reason}")
+
+
+@app.command()
+def extract(
+    sources: Annotated[list[str], typer.Argument(help=SOURCES_HELP)],
+    translator: TranslatorOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="json: an array; jsonl: one record per line.")] = (
+        Format.jsonl
+    ),
+) -> None:
+    """Process SOURCES like `run` but store nothing: records go to stdout, in input order."""
+    _configure(None, None)
+    paths = _check_sources(sources)
+    from extractors.pipeline import ArticleError, process
+    from extractors.sources import InputError, iter_sources
+    from extractors.translate import Translator as Engine
+
+    settings = get_settings()
+    engine = Engine(settings, translator.value if translator else None)
+    failures = 0
+    records = []
+    for item in iter_sources(paths, settings):
+        if isinstance(item, InputError):
+            err.print(f"error: {item}", markup=False, highlight=False)
+            failures += 1
+            continue
+        try:
+            record = process(item, engine, settings.translation_target)
+        except ArticleError as exc:
+            err.print(f"error: {item.source.uri}: {exc}", markup=False, highlight=False)
+            failures += 1
+            continue
+        if fmt is Format.jsonl:
+            sys.stdout.write(record.model_dump_json() + "\n")
+            sys.stdout.flush()
+        else:
+            records.append(record.model_dump(mode="json"))
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(records[0] if len(records) == 1 else records, ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+    if failures and not records and fmt is Format.json:
+        raise typer.Exit(1)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a record (what downstream systems validate against)."""
+    from schemas.generate import render
+
+    sys.stdout.write(render())
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--since {value!r}: not an ISO 8601 date or datetime (e.g. 2024-03-05)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def export(
+    since: Annotated[str | None, typer.Option(help="Only records stored or updated at/after this ISO date.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="jsonl (default) or json (an array).")] = Format.jsonl,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Write stored records to stdout, for downstream systems."""
+    _configure(data_dir, database_url)
+    moment = _parse_since(since)
+    from newsflow.storage import Store
+
+    store = Store(get_settings().resolved_database_url)
+    try:
+        first = True
+        if fmt is Format.json:
+            sys.stdout.write("[")
+        for record in store.iter_records(since=moment):
+            if fmt is Format.jsonl:
+                sys.stdout.write(record.model_dump_json() + "\n")
+            else:
+                sys.stdout.write(("" if first else ",\n") + record.model_dump_json())
+            first = False
+        if fmt is Format.json:
+            sys.stdout.write("]\n")
+    finally:
+        store.close()
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    from newsflow.storage import StorageError
+
+    try:
+        app()
+    except (UserError, StorageError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,554 @@
+"""The article store: processed records, the raw inputs they came from, and pipeline runs.
+
+One `Store` speaks to SQLite (the default, a file in the data directory) or PostgreSQL through
+SQLAlchemy 2. JSON payloads are kept as JSON *text* so both databases store and return exactly the same
+bytes, and every timestamp is normalised to UTC so SQLite (which has no time-zone type) orders and
+compares them like PostgreSQL does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import (
+    URL,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Text,
+    and_,
+    create_engine,
+    event,
+    func,
+    make_url,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from schemas.models import ArticleRecord, RawArticle
+
+__all__ = [
+    "Article",
+    "Base",
+    "RawInput",
+    "Run",
+    "RunInfo",
+    "SaveStatus",
+    "StorageError",
+    "Store",
+    "mask_url",
+    "raw_input_id",
+]
+
+SaveStatus = Literal["new", "updated", "unchanged"]
+
+_SQLITE_BUSY_TIMEOUT_MS = 30_000  # parallel Prefect tasks queue for the single SQLite writer lock
+_PG_CONNECT_TIMEOUT_S = 10  # fail fast with a clear StorageError instead of hanging on a dead host
+# Serialises CREATE TABLE across processes starting at once on an empty PostgreSQL database.
+_PG_SCHEMA_LOCK = zlib.crc32(b"newsflow.storage.schema")
+_WRITE_OPTION = "newsflow_write"  # execution option: this SQLite transaction will write
+# Fields that change on every run without the article changing; ignored when deciding "unchanged".
+_VOLATILE_FIELDS = (("pipeline", "processed_at"), ("source", "fetched_at"))
+
+
+class StorageError(Exception):
+    """The database cannot be opened or used; the message names the (password-masked) URL and why."""
+
+
+# --- column types -----------------------------------------------------------------------------------
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A time-zone-aware timestamp stored in UTC and always returned aware (UTC).
+
+    SQLite keeps no offset, so values are converted to UTC before they are written; that also makes
+    its text timestamps sort chronologically. Naive datetimes are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: timestamps must be time-zone aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _key_type() -> String:
+    # Ids are opaque: PostgreSQL's locale collation would order them differently from SQLite (and
+    # ignore punctuation), so keyset pagination uses byte order ("C") on both.
+    return String().with_variant(String(collation="C"), "postgresql")  # type: ignore[return-value]
+
+
+# --- models -----------------------------------------------------------------------------------------
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+
+class RawInput(Base):
+    """An input as received, content-addressed so the same bytes are kept once."""
+
+    __tablename__ = "raw_inputs"
+
+    id: Mapped[str] = mapped_column(_key_type(), primary_key=True, comment="sha256 of the content")
+    media_type: Mapped[str] = mapped_column(String)
+    source_uri: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(String)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="when the store first saw it")
+    content: Mapped[str] = mapped_column(Text)
+    # `metadata` is reserved on declarative classes, hence the attribute name.
+    meta: Mapped[str] = mapped_column("metadata", Text, comment="the RawArticle minus content, as JSON")
+
+    __table_args__ = (Index("ix_raw_inputs_received_at_id", "received_at", "id"),)
+
+
+class Article(Base):
+    """The latest ArticleRecord of one article id, with a few columns copied out for querying."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(_key_type(), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String)
+    schema_version: Mapped[str] = mapped_column(String)
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String, comment="ISO 639-1 code or 'und'")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_uri: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    record: Mapped[str] = mapped_column(Text, comment="the full ArticleRecord as JSON")
+    raw_id: Mapped[str] = mapped_column(_key_type(), ForeignKey("raw_inputs.id"))
+
+    # iter_records walks (updated_at, id) in order.
+    __table_args__ = (Index("ix_articles_updated_at_id", "updated_at", "id"),)
+
+
+class Run(Base):
+    """One pipeline run."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True, comment="a UUID")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String)
+    counts: Mapped[str | None] = mapped_column(Text, comment="JSON object")
+    output: Mapped[str | None] = mapped_column(Text, comment="path of the run's output")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as stored."""
+
+    id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    counts: dict[str, Any]
+    output: str | None
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+_PASSWORD_IN_NETLOC = re.compile(r"(://[^/?#@:]*:)[^@/?#]*@")
+_PASSWORD_IN_QUERY = re.compile(r"(?i)((?:^|[?&])password=)[^&]*")
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as text with any password replaced by `***` (safe for logs and error messages)."""
+    try:
+        rendered = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        rendered = _PASSWORD_IN_NETLOC.sub(r"\1***@", str(url))
+    return _PASSWORD_IN_QUERY.sub(r"\1***", rendered)
+
+
+def raw_input_id(raw: RawArticle) -> str:
+    """The id a raw input is stored under: sha256 of its content (UTF-8)."""
+    return hashlib.sha256(raw.content.encode("utf-8")).hexdigest()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record's JSON object without the fields that change on every run."""
+    out = dict(record)
+    for parent, key in _VOLATILE_FIELDS:
+        if isinstance(out.get(parent), dict):
+            out[parent] = {k: v for k, v in out[parent].items() if k != key}
+    return out
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be time-zone aware, got {value.isoformat()}")
+
+
+# --- the store --------------------------------------------------------------------------------------
+
+
+class Store:
+    """Articles, raw inputs and runs in one SQLite or PostgreSQL database.
+
+    Thread-safe (one engine with a connection pool); create one Store per process.
+    """
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        """Open the database at `url` (a SQLAlchemy URL) and create missing tables.
+
+        `clock` supplies the stored timestamps (tests and replays pass their own); it must return
+        time-zone-aware datetimes. Raises StorageError when the URL is invalid or the database
+        cannot be reached.
+        """
+        self.url = mask_url(url)
+        self._clock = clock
+        self._secret: str | None = None
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StorageError(f"cannot open database {self.url}: invalid database URL ({exc})") from exc
+        self._secret = parsed.password if isinstance(parsed.password, str) and parsed.password else None
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StorageError(
+                f"cannot open database {self.url}: unsupported database {backend!r} "
+                "(newsflow supports sqlite and postgresql)"
+            )
+        self.dialect: Literal["sqlite", "postgresql"] = backend  # type: ignore[assignment]
+        try:
+            self.engine: Engine = self._create_engine(parsed)
+        except (ArgumentError, NoSuchModuleError, ImportError, OSError, TypeError) as exc:
+            raise StorageError(f"cannot open database {self.url}: {self._reason(exc)}") from exc
+        try:
+            # Tables are created on open until there are migrations to run instead.
+            self.create_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _create_engine(self, url: URL) -> Engine:
+        if self.dialect == "postgresql":
+            if url.drivername in ("postgresql", "postgres"):
+                # A bare postgresql:// means psycopg2 to SQLAlchemy; newsflow ships psycopg 3.
+                url = url.set(drivername="postgresql+psycopg")
+            connect_args: dict[str, Any] = {}
+            if "connect_timeout" not in url.query:
+                connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT_S
+            # pre_ping: flows run for hours and PostgreSQL may drop idle connections meanwhile.
+            return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+        database = url.database or ""
+        if database and database != ":memory:" and not url.query.get("uri"):
+            path = Path(database).expanduser()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OSError(f"cannot create directory {path.parent}: {exc.strerror or exc}") from exc
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    # --- plumbing ---
+
+    def _reason(self, exc: BaseException) -> str:
+        """One line saying why `exc` happened, without the password."""
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        reason = " ".join(str(cause).split()) or type(cause).__name__
+        if self._secret:
+            reason = reason.replace(self._secret, "***")
+        return reason
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Turn driver errors into StorageError("<doing> <url>: <reason>")."""
+        try:
+            yield
+        except DBAPIError as exc:
+            raise StorageError(f"{doing} {self.url}: {self._reason(exc)}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed when the block exits cleanly."""
+        with self.engine.connect() as conn:
+            # On SQLite this makes the transaction BEGIN IMMEDIATE: the writer lock is taken up front
+            # (waiting busy_timeout), so a read-then-write can't fail with SQLITE_BUSY midway.
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    def _insert(self, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+        # Dialect inserts for ON CONFLICT DO NOTHING, so concurrent savers never race on a key.
+        factory = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return factory(model)
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        _require_aware(now, "clock()")
+        return now
+
+    def _load(self, article_id: str, data: str) -> ArticleRecord:
+        try:
+            return ArticleRecord.model_validate_json(data)
+        except ValidationError as exc:
+            raise StorageError(f"stored article {article_id} in {self.url} does not validate: {exc}") from exc
+
+    def _load_raw(self, raw_id: str, meta: str, content: str) -> RawArticle:
+        try:
+            return RawArticle.model_validate({**json.loads(meta), "content": content})
+        except (ValidationError, ValueError) as exc:
+            raise StorageError(f"stored raw input {raw_id} in {self.url} does not validate: {exc}") from exc
+
+    def _keyset(
+        self, stmt: Select[Any], time_col: Any, id_col: Any, batch: int, doing: str
+    ) -> Iterator[Any]:
+        """Rows of `stmt` in (time, id) order, fetched `batch` at a time on short-lived connections.
+
+        Keyset pagination (not OFFSET) so each batch is an index range scan and no connection or
+        transaction stays open while the caller works on a batch.
+        """
+        last: tuple[datetime, str] | None = None
+        while True:
+            page = stmt.order_by(time_col, id_col).limit(batch)
+            if last is not None:
+                page = page.where(or_(time_col > last[0], and_(time_col == last[0], id_col > last[1])))
+            with self._errors(doing), self.engine.connect() as conn:
+                rows = conn.execute(page).all()
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = (rows[-1][1], rows[-1][0])
+
+    # --- schema ---
+
+    def create_schema(self) -> None:
+        """Create the tables and indexes that do not exist yet."""
+        with self._errors("cannot open database"), self._write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+            Base.metadata.create_all(conn)
+
+    # --- articles ---
+
+    def save(self, record: ArticleRecord, raw: RawArticle) -> SaveStatus:
+        """Keep `raw` (if new) and upsert `record` by id, in one transaction.
+
+        "unchanged" (nothing written for the article) when the stored record equals `record` apart from
+        pipeline.processed_at and source.fetched_at; "updated" otherwise, keeping first_seen_at.
+        """
+        raw_id = raw_input_id(raw)
+        record_json = record.model_dump_json()
+        now = self._now()
+        columns = {
+            "content_hash": record.content_hash,
+            "schema_version": record.schema_version,
+            "title": record.title,
+            "language": record.language.code,
+            "published_at": record.published_at,
+            "source_uri": record.source.uri,
+            "record": record_json,
+            "raw_id": raw_id,
+        }
+        with self._errors(f"cannot save article {record.id} in"), self._write() as conn:
+            conn.execute(
+                self._insert(RawInput)
+                .values(
+                    id=raw_id,
+                    media_type=raw.media_type,
+                    source_uri=raw.source.uri,
+                    source_kind=raw.source.kind,
+                    received_at=now,
+                    content=raw.content,
+                    meta=raw.model_dump_json(exclude={"content"}),
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            inserted = conn.execute(
+                self._insert(Article)
+                .values(id=record.id, first_seen_at=now, updated_at=now, **columns)
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            if inserted.rowcount == 1:
+                return "new"
+            # The row exists (maybe committed a moment ago by another process); lock it so two
+            # updaters of the same id take turns (SQLite needs no lock: BEGIN IMMEDIATE serialises).
+            stored = conn.execute(
+                select(Article.record).where(Article.id == record.id).with_for_update()
+            ).scalar_one()
+            if _comparable(json.loads(stored)) == _comparable(json.loads(record_json)):
+                return "unchanged"
+            conn.execute(update(Article).where(Article.id == record.id).values(updated_at=now, **columns))
+            return "updated"
+
+    def get(self, article_id: str) -> ArticleRecord | None:
+        """The stored record with this id, or None."""
+        with self._errors(f"cannot read article {article_id} from"), self.engine.connect() as conn:
+            data = conn.execute(select(Article.record).where(Article.id == article_id)).scalar_one_or_none()
+        return None if data is None else self._load(article_id, data)
+
+    def iter_records(self, since: datetime | None = None, batch: int = 500) -> Iterator[ArticleRecord]:
+        """Stored records ordered by (updated_at, id), read `batch` rows at a time.
+
+        `since` (time-zone aware) keeps records with updated_at >= since: inclusive, because exporting
+        a record twice is harmless and missing one is not. Records saved while iterating may appear
+        (an updated record moves to the end).
+        """
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        stmt = select(Article.id, Article.updated_at, Article.record)
+        if since is not None:
+            _require_aware(since, "since")
+            stmt = stmt.where(Article.updated_at >= since)
+        for row in self._keyset(stmt, Article.updated_at, Article.id, batch, "cannot read articles from"):
+            yield self._load(row.id, row.record)
+
+    def count(self) -> int:
+        """Number of stored articles."""
+        with self._errors("cannot count articles in"), self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Article)).scalar_one())
+
+    # --- raw inputs ---
+
+    def get_raw(self, raw_id: str) -> RawArticle | None:
+        """The raw input with this id (see raw_input_id), or None."""
+        with self._errors(f"cannot read raw input {raw_id} from"), self.engine.connect() as conn:
+            row = conn.execute(
+                select(RawInput.meta, RawInput.content).where(RawInput.id == raw_id)
+            ).one_or_none()
+        return None if row is None else self._load_raw(raw_id, row.meta, row.content)
+
+    def iter_raw(self, batch: int = 100) -> Iterator[tuple[str, RawArticle]]:
+        """(id, raw input) pairs in the order they were received, `batch` at a time (for reprocessing)."""
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        stmt = select(RawInput.id, RawInput.received_at, RawInput.meta, RawInput.content)
+        for row in self._keyset(stmt, RawInput.received_at, RawInput.id, batch, "cannot read raw inputs from"):
+            yield row.id, self._load_raw(row.id, row.meta, row.content)
+
+    # --- runs ---
+
+    def start_run(self, run_id: str) -> None:
+        """Record that run `run_id` (a UUID) started now, with status "running"."""
+        run_id = _run_key(run_id)
+        try:
+            with self._errors(f"cannot start run {run_id} in"), self._write() as conn:
+                conn.execute(
+                    self._insert(Run).values(id=run_id, started_at=self._now(), status="running")
+                )
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise StorageError(f"run {run_id} already exists in {self.url}") from exc.__cause__
+            raise
+
+    def finish_run(
+        self, run_id: str, status: str, counts: Mapping[str, Any], output: str | None = None
+    ) -> None:
+        """Record the end of run `run_id`: its final status, counts and output path."""
+        run_id = _run_key(run_id)
+        with self._errors(f"cannot finish run {run_id} in"), self._write() as conn:
+            done = conn.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    finished_at=self._now(),
+                    status=status,
+                    counts=json.dumps(dict(counts), sort_keys=True),
+                    output=output,
+                )
+            )
+            if done.rowcount != 1:
+                raise StorageError(f"run {run_id} was never started in {self.url}")
+
+    def get_run(self, run_id: str) -> RunInfo | None:
+        """The stored run, or None."""
+        run_id = _run_key(run_id)
+        with self._errors(f"cannot read run {run_id} from"), self.engine.connect() as conn:
+            row = conn.execute(select(Run).where(Run.id == run_id)).one_or_none()
+        if row is None:
+            return None
+        run: Run = row[0]
+        return RunInfo(
+            id=run.id,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            status=run.status,
+            counts=json.loads(run.counts) if run.counts else {},
+            output=run.output,
+        )
+
+    # --- lifecycle ---
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+
+def _run_key(run_id: str) -> str:
+    """Canonical text of a run UUID (so 'ABC…' and 'abc…' are one run)."""
+    try:
+        return str(uuid.UUID(run_id))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"run id must be a UUID, got {run_id!r}") from exc
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy's documented recipe: stop the sqlite3 module from issuing its own BEGINs (it skips
+    # them for SELECT and DDL), and issue them in _sqlite_on_begin instead.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    try:
+        # busy_timeout first: switching to WAL itself may have to wait for another connection.
+        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL lets readers (exports) run while a writer saves.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

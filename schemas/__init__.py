@@ -1,0 +1,41 @@
+"""Record contracts of newsflow: pydantic models and the JSON Schema generated from them."""
+
+from schemas.models import (
+    SCHEMA_VERSION,
+    ArticleRecord,
+    DateEntity,
+    Department,
+    Entities,
+    LanguageInfo,
+    Mention,
+    Official,
+    OfficialBody,
+    Organization,
+    PipelineInfo,
+    Province,
+    ProvinceRef,
+    RawArticle,
+    SourceInfo,
+    Theme,
+    Translation,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArticleRecord",
+    "DateEntity",
+    "Department",
+    "Entities",
+    "LanguageInfo",
+    "Mention",
+    "Official",
+    "OfficialBody",
+    "Organization",
+    "PipelineInfo",
+    "Province",
+    "ProvinceRef",
+    "RawArticle",
+    "SourceInfo",
+    "Theme",
+    "Translation",
+]

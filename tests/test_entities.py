@@ -1,0 +1,181 @@
+"""Entity extraction on the team's samples and on targeted hard cases."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extractors.entities.engine import extract_entities
+from extractors.entities.gazetteer import load_gazetteer
+from extractors.pipeline import process
+from extractors.sources import InputError, iter_sources
+from newsflow.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO / "samples" / "reference" / "cluster-viii-pact.es.txt"
+CLUSTER_VI = REPO / "samples" / "vi" / "cum-thi-dua-viii-ky-giao-uoc-2024.txt"
+CLUSTER_EN = REPO / "samples" / "en" / "cluster-viii-pact-signing-2024.html"
+SIX = ["Long An", "Tiền Giang", "Vĩnh Long", "Đồng Tháp", "Bến Tre", "Trà Vinh"]
+
+
+def _record(path: Path):
+    items = list(iter_sources([str(path)], Settings()))
+    assert len(items) == 1 and not isinstance(items[0], InputError), items
+    return process(items[0], None)
+
+
+def test_reference_article_six_provinces_with_successors() -> None:
+    ents = _record(REFERENCE).entities
+    assert [p.name for p in ents.provinces] == SIX
+    successors = {p.name: p.successor.name for p in ents.provinces if p.successor}
+    assert successors == {
+        "Long An": "Tây Ninh", "Tiền Giang": "Đồng Tháp", "Vĩnh Long": "Vĩnh Long",
+        "Đồng Tháp": "Đồng Tháp", "Bến Tre": "Vĩnh Long", "Trà Vinh": "Vĩnh Long",
+    }  # fmt: skip
+    assert all(p.scheme == "legacy_63" for p in ents.provinces)
+    assert {p.name_ascii for p in ents.provinces} == {"Long An", "Tien Giang", "Vinh Long", "Dong Thap", "Ben Tre",
+                                                      "Tra Vinh"}  # fmt: skip
+
+
+def test_reference_article_departments_official_theme_cluster() -> None:
+    ents = _record(REFERENCE).entities
+    depts = {d.province.name for d in ents.departments if d.province}
+    assert depts == set(SIX)
+    assert {d.sector for d in ents.departments} == {"natural_resources_environment"}
+    (official,) = ents.officials  # the byline "Thanh My" is not an official
+    assert official.name == "Vo Minh Thanh"
+    assert official.titles == ["director"]
+    assert official.organization is not None
+    assert official.organization.id == "vn-department:natural_resources_environment:vn-province:legacy_63:80"
+    assert [t.text for t in ents.themes] == ["Disciplina, responsabilidad, proactividad y aceleración de la innovación"]
+    clusters = [o for o in ents.organizations if o.kind == "emulation_cluster"]
+    assert [(c.id, c.number) for c in clusters] == [("vn-emulation-cluster:8", 8)]
+    assert len(clusters[0].mentions) >= 3  # "n.º VIII", "No. VIII", "Grupo de Emulación No. VIII"
+
+
+def test_same_story_same_ids_across_languages() -> None:
+    vi, en, es = (_record(p).entities for p in (CLUSTER_VI, CLUSTER_EN, REFERENCE))
+    for field in ("provinces", "departments"):
+        ids = [{e.id for e in getattr(x, field)} for x in (vi, en, es)]
+        assert ids[0] == ids[1] == ids[2], field
+    assert {o.id for o in vi.officials} & {o.id for o in en.officials} >= {"vn-person:vo-minh-thanh"}
+    vi_names = {o.id: o.name for o in vi.officials}
+    assert vi_names["vn-person:vo-minh-thanh"] == "Võ Minh Thành"
+
+
+def test_every_mention_points_at_its_text() -> None:
+    settings = Settings()
+    count = 0
+    for item in iter_sources([str(REPO / "samples")], settings):
+        assert not isinstance(item, InputError), item
+        record = process(item, None)
+        for field in ("provinces", "departments", "officials", "themes", "organizations", "dates"):
+            for entity in getattr(record.entities, field):
+                for m in entity.mentions:
+                    assert record.text[m.start : m.end] == m.text, (item.source.uri, field, m)
+                    count += 1
+    assert count > 200
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("Tư tưởng của Chủ tịch Hồ Chí Minh được quán triệt tại Long An.", "vi", ["Long An"]),
+        ("El estilo de Ho Chi Minh inspira a la Ciudad Ho Chi Minh.", "es", ["Hồ Chí Minh"]),
+        ("Ông Nguyễn Thái Bình, nông dân ở huyện Châu Thành, tỉnh Tiền Giang.", "vi", ["Tiền Giang"]),
+        ("Lãnh đạo thành phố Bến Tre và UBND tỉnh Trà Vinh.", "vi", ["Trà Vinh"]),
+        ("Officials of Ben Tre City met the Tra Vinh province delegation.", "en", ["Trà Vinh"]),
+        ("Chiến thắng Điện Biên Phủ được kỷ niệm tại Sơn La.", "vi", ["Sơn La"]),
+        ("Hội nghị tại TP.HCM và tỉnh BR-VT.", "vi", ["Hồ Chí Minh", "Bà Rịa - Vũng Tàu"]),
+        ("So TN&MT tinh Long An va So TN&MT tinh Ben Tre.", "vi", ["Long An", "Bến Tre"]),
+        ("Mục tiêu hòa bình và phát triển của tỉnh Hòa Bình.", "vi", ["Hòa Bình"]),
+    ],
+)
+def test_province_context_rules(text: str, lang: str, expected: list[str]) -> None:
+    got = [p.name for p in extract_entities(text, lang, date(2024, 3, 5)).provinces]
+    assert got == expected
+
+
+def test_scheme_follows_the_article_date() -> None:
+    text = "Sở Nông nghiệp và Môi trường tỉnh Đồng Tháp họp với tỉnh Long An (cũ)."
+    after = extract_entities(text, "vi", date(2025, 8, 1))
+    by_name = {p.name: p for p in after.provinces}
+    assert by_name["Đồng Tháp"].scheme == "current_34" and by_name["Đồng Tháp"].successor is None
+    assert by_name["Long An"].scheme == "legacy_63" and by_name["Long An"].successor.name == "Tây Ninh"
+    (dept,) = after.departments
+    assert dept.sector == "agriculture_environment" and dept.province.id == by_name["Đồng Tháp"].id
+    before = extract_entities(text, "vi", date(2024, 8, 1))
+    assert {p.scheme for p in before.provinces} == {"legacy_63"}
+
+
+def test_not_departments() -> None:
+    text = ("Bộ TN&MT chỉ đạo Phòng TN&MT huyện Chợ Lách và Chi cục Kiểm lâm. "
+            "The district's Department of Natural Resources and Environment also attended.")  # fmt: skip
+    ents = extract_entities(text, "vi", date(2024, 1, 1))
+    assert ents.departments == []
+    assert [o.id for o in ents.organizations] == ["vn-ministry:natural_resources_environment"]
+
+
+def test_coordinated_departments_english() -> None:
+    text = "the Departments of Natural Resources and Environment of Long An, Tien Giang and Ben Tre met."
+    ents = extract_entities(text, "en", date(2024, 1, 1))
+    assert sorted(d.province.name for d in ents.departments) == ["Bến Tre", "Long An", "Tiền Giang"]
+
+
+def test_officials_need_a_title() -> None:
+    text = ("Phó Chủ tịch UBND tỉnh Bến Tre Nguyễn Văn Hùng làm việc với ông Trần Văn Tư, nông dân xã An Hiệp.\n"
+            "Lê Minh Anh")  # fmt: skip
+    ents = extract_entities(text, "vi", date(2024, 1, 1))
+    assert [(o.name, o.titles) for o in ents.officials] == [("Nguyễn Văn Hùng", ["Phó Chủ tịch"])]
+    assert ents.officials[0].organization.id == ents.organizations[0].id
+    assert ents.organizations[0].kind == "peoples_committee"
+
+
+def test_official_title_after_name_and_comrade() -> None:
+    text = "Đồng chí Trần Thị Mỹ Hạnh phát biểu. Ông Hoàng Trọng Quyết, Bí thư Huyện ủy Cần Đước, dự họp."
+    names = {o.name: o.titles for o in extract_entities(text, "vi", None).officials}
+    assert names == {"Trần Thị Mỹ Hạnh": [], "Hoàng Trọng Quyết": ["Bí thư"]}
+
+
+def test_themes_in_four_languages() -> None:
+    cases = [
+        ("Hội nghị diễn ra với chủ đề “Đoàn kết, sáng tạo”.", "vi", "Đoàn kết, sáng tạo"),
+        ("The campaign runs under the slogan \"Green Long An\".", "en", "Green Long An"),
+        ("Bajo el lema «Agua para todos» se inició la campaña.", "es", "Agua para todos"),
+        ("Le mouvement sur le thème « Discipline et innovation » a débuté.", "fr", "Discipline et innovation"),
+    ]
+    for text, lang, expected in cases:
+        assert [t.text for t in extract_entities(text, lang, None).themes] == [expected], text
+    assert extract_entities("Quotes without a cue: “not a theme”.", "en", None).themes == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "value", "granularity"),
+    [
+        ("Sáng ngày 5/3/2024, hội nghị", "vi", "2024-03-05", "day"),
+        ("ngày 19 tháng 12 năm 2024", "vi", "2024-12-19", "day"),
+        ("On March 5, 2024, the DONRE", "en", "2024-03-05", "day"),
+        ("el 5 de marzo de 2024 se firmó", "es", "2024-03-05", "day"),
+        ("le 1er mars 2025, le comité", "fr", "2025-03-01", "day"),
+        ("En 2024, el Departamento", "es", "2024", "year"),
+        ("trong tháng 3/2024", "vi", "2024-03", "month"),
+    ],
+)
+def test_dates(text: str, lang: str, value: str, granularity: str) -> None:
+    dates = extract_entities(text, lang, None).dates
+    assert [(d.value, d.granularity) for d in dates] == [(value, granularity)]
+
+
+def test_gazetteer_has_both_schemes_from_the_package() -> None:
+    gaz = load_gazetteer()
+    legacy = gaz.scheme_entries("legacy_63")
+    current = gaz.scheme_entries("current_34")
+    assert len(legacy) == 63 and len(current) == 34
+    assert all(e.successor_id and gaz.get(e.successor_id).scheme == "current_34" for e in legacy)
+    long_an = gaz.get("vn-province:legacy_63:80")
+    assert (long_an.name, gaz.successor(long_an).name) == ("Long An", "Tây Ninh")
+    assert gaz.get("vn-province:current_34:80").name == "Tây Ninh"  # code 80 reused: the scheme tells them apart
+    assert gaz.get("vn-province:legacy_63:46").name == "Thừa Thiên Huế"
+
