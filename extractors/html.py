@@ -121,8 +121,10 @@ def _block_text(node: BeautifulSoup) -> str:
 def _by_trafilatura(html: str, url: str | None) -> str | None:
     import trafilatura
 
+    # deduplicate=False: trafilatura's deduplication remembers segments across calls in the process, so a
+    # page processed a third time loses paragraphs; records must not depend on what ran before.
     text = trafilatura.extract(
-        html, url=url, include_comments=False, include_tables=False, favor_precision=True, deduplicate=True
+        html, url=url, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False
     )
     return text or None
 

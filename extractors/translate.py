@@ -113,18 +113,19 @@ class _RequestContext:
     timeout: tuple[float, float]
     response: requests.Response | None = None
     transport_error: requests.RequestException | None = None
-    requests_sent: int = 0
 
 
 _local = threading.local()
 _hook_lock = threading.Lock()
+_hook_installed = False
 
 
 def _install_request_hook() -> None:
     """Wrap `requests.Session.request` once (idempotent); see the comment above."""
+    global _hook_installed
     with _hook_lock:
         current = requests.Session.request
-        if getattr(current, "_newsflow_translate_hook", False):
+        if _hook_installed or getattr(current, "_newsflow_translate_hook", False):
             return
 
         @functools.wraps(current)
@@ -134,7 +135,6 @@ def _install_request_hook() -> None:
                 return current(self, method, url, *args, **kwargs)
             if len(args) < 7 and kwargs.get("timeout") is None:  # timeout is the 7th optional positional
                 kwargs["timeout"] = ctx.timeout
-            ctx.requests_sent += 1
             ctx.response, ctx.transport_error = None, None
             try:
                 response = current(self, method, url, *args, **kwargs)
@@ -146,6 +146,7 @@ def _install_request_hook() -> None:
 
         request._newsflow_translate_hook = True  # type: ignore[attr-defined]
         setattr(requests.Session, "request", request)  # noqa: B010 (mypy refuses a method assignment)
+        _hook_installed = True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -387,10 +388,11 @@ def _classify(attempt: _Attempt, timeout: float) -> _Verdict:
         return _Verdict("transient", f"no answer within {timeout:g} s", timeout=True)
     exc, ctx = attempt.error, attempt.ctx
     if isinstance(exc, LanguageNotSupportedException | InvalidSourceOrTargetLanguage):
-        return _Verdict("unsupported", f"language pair not supported ({_short(exc, 80)})")
+        return _Verdict("unsupported", f"language {getattr(exc, 'val', '?')!r} not supported")
     transport = ctx.transport_error if ctx is not None else None
-    json_error = isinstance(exc, requests.exceptions.InvalidJSONError)  # a bad body, not a transport error
-    if transport is None and isinstance(exc, requests.RequestException) and not json_error:
+    # A bad JSON body or raise_for_status() is about the response (judged below), not the transport.
+    about_response = isinstance(exc, requests.exceptions.InvalidJSONError | requests.HTTPError)
+    if transport is None and isinstance(exc, requests.RequestException) and not about_response:
         transport = exc
     if transport is not None:
         if _unreachable(transport):
@@ -475,7 +477,10 @@ def _check_mymemory_body() -> None:
     ctx: _RequestContext | None = getattr(_local, "ctx", None)
     if ctx is None or ctx.response is None:
         return
-    data = ctx.response.json()
+    try:
+        data = ctx.response.json()
+    except ValueError:
+        return  # not JSON: deep-translator's own error (or the caller's check) reports it
     status = data.get("responseStatus", 200) if isinstance(data, dict) else 200
     try:
         status = int(status)
@@ -670,7 +675,12 @@ class Translator:
                 api_key=self.settings.microsoft_api_key,
                 region=self.settings.microsoft_region,
             )
-        result = translator.translate(text)
+        try:
+            result = translator.translate(text)
+        except Exception:
+            if provider == "mymemory":  # an error status in the body explains the failure better
+                _check_mymemory_body()
+            raise
         if provider == "mymemory":
             _check_mymemory_body()
         if not isinstance(result, str) or (not result.strip() and _has_words(text)):

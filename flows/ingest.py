@@ -125,7 +125,7 @@ def ingest(sources: list[str], translator: TranslatorName | None = None) -> RunS
     logger = get_run_logger()
     settings: Settings = get_settings()
     name = translator or settings.translator
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    run_id = str(uuid.uuid4())
     out_dir = settings.resolved_output_dir
     database_url = settings.resolved_database_url
     store = _store(database_url)
@@ -134,6 +134,7 @@ def ingest(sources: list[str], translator: TranslatorName | None = None) -> RunS
 
     raws, failures = receive(sources)
     summary.received = len(raws) + len(failures)
+    progress.emit("received_total", summary.received)
     summary.failed.extend(failures)
     batches = [raws[i : i + settings.batch_size] for i in range(0, len(raws), settings.batch_size)]
     processed = [process_batch.submit(b, i, name) for i, b in enumerate(batches)]

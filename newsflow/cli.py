@@ -120,6 +120,8 @@ def run(
         bar.update(received, description="starting Prefect (local mode) ...")
 
         def on_event(event: str, count: int) -> None:
+            if event == "received_total":
+                bar.update(received, total=count)
             if event in ("received", "failed"):
                 bar.advance(received, count)
                 bar.update(received, description="received")
@@ -147,7 +149,7 @@ def _print_summary(summary: object) -> None:
     assert isinstance(summary, RunSummary)
     table = Table(title=f"newsflow run {summary.run_id}", show_header=False)
     table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     table.add_row("articles received", str(summary.received))
     table.add_row("processed", str(summary.processed))
     table.add_row("failed", str(len(summary.failed)))
@@ -184,13 +186,13 @@ def extract(
     records = []
     for item in iter_sources(paths, settings):
         if isinstance(item, InputError):
-            err.print(f"error: {item}", markup=False, highlight=False)
+            err.print(f"error: {item}", markup=False, highlight=False, soft_wrap=True)
             failures += 1
             continue
         try:
             record = process(item, engine, settings.translation_target)
         except ArticleError as exc:
-            err.print(f"error: {item.source.uri}: {exc}", markup=False, highlight=False)
+            err.print(f"error: {item.source.uri}: {exc}", markup=False, highlight=False, soft_wrap=True)
             failures += 1
             continue
         if fmt is Format.jsonl:
@@ -261,7 +263,8 @@ def main() -> None:
     try:
         app()
     except (UserError, StorageError) as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        # One line: drivers (psycopg) put hints on extra lines.
+        err.print("error: " + " ".join(str(exc).split()), markup=False, highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted")

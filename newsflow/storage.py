@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -94,7 +96,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: timestamps must be time-zone aware")
+            raise ValueError(f"naive datetime {value.isoformat()} refused: timestamps must be aware")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -107,7 +109,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 def _key_type() -> String:
     # Ids are opaque: PostgreSQL's locale collation would order them differently from SQLite (and
     # ignore punctuation), so keyset pagination uses byte order ("C") on both.
-    return String().with_variant(String(collation="C"), "postgresql")  # type: ignore[return-value]
+    return String().with_variant(String(collation="C"), "postgresql")
 
 
 # --- models -----------------------------------------------------------------------------------------
@@ -334,9 +336,9 @@ class Store:
             raise StorageError(f"stored raw input {raw_id} in {self.url} does not validate: {exc}") from exc
 
     def _keyset(
-        self, stmt: Select[Any], time_col: Any, id_col: Any, batch: int, doing: str
+        self, stmt: Select[*tuple[Any, ...]], time_col: Any, id_col: Any, batch: int, doing: str
     ) -> Iterator[Any]:
-        """Rows of `stmt` in (time, id) order, fetched `batch` at a time on short-lived connections.
+        """Rows of `stmt` (selecting id, time, ...) in (time, id) order, `batch` rows per query.
 
         Keyset pagination (not OFFSET) so each batch is an index range scan and no connection or
         transaction stays open while the caller works on a batch.
@@ -397,12 +399,14 @@ class Store:
                 )
                 .on_conflict_do_nothing(index_elements=["id"])
             )
+            # RETURNING (not rowcount, which psycopg reports as -1 here) tells whether the row is ours.
             inserted = conn.execute(
                 self._insert(Article)
                 .values(id=record.id, first_seen_at=now, updated_at=now, **columns)
                 .on_conflict_do_nothing(index_elements=["id"])
-            )
-            if inserted.rowcount == 1:
+                .returning(Article.id)
+            ).first()
+            if inserted is not None:
                 return "new"
             # The row exists (maybe committed a moment ago by another process); lock it so two
             # updaters of the same id take turns (SQLite needs no lock: BEGIN IMMEDIATE serialises).
@@ -447,7 +451,7 @@ class Store:
         """The raw input with this id (see raw_input_id), or None."""
         with self._errors(f"cannot read raw input {raw_id} from"), self.engine.connect() as conn:
             row = conn.execute(
-                select(RawInput.meta, RawInput.content).where(RawInput.id == raw_id)
+                select(RawInput.meta.label("meta"), RawInput.content).where(RawInput.id == raw_id)
             ).one_or_none()
         return None if row is None else self._load_raw(raw_id, row.meta, row.content)
 
@@ -455,8 +459,9 @@ class Store:
         """(id, raw input) pairs in the order they were received, `batch` at a time (for reprocessing)."""
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
-        stmt = select(RawInput.id, RawInput.received_at, RawInput.meta, RawInput.content)
-        for row in self._keyset(stmt, RawInput.received_at, RawInput.id, batch, "cannot read raw inputs from"):
+        stmt = select(RawInput.id, RawInput.received_at, RawInput.meta.label("meta"), RawInput.content)
+        rows = self._keyset(stmt, RawInput.received_at, RawInput.id, batch, "cannot read raw inputs from")
+        for row in rows:
             yield row.id, self._load_raw(row.id, row.meta, row.content)
 
     # --- runs ---
@@ -466,9 +471,7 @@ class Store:
         run_id = _run_key(run_id)
         try:
             with self._errors(f"cannot start run {run_id} in"), self._write() as conn:
-                conn.execute(
-                    self._insert(Run).values(id=run_id, started_at=self._now(), status="running")
-                )
+                conn.execute(self._insert(Run).values(id=run_id, started_at=self._now(), status="running"))
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise StorageError(f"run {run_id} already exists in {self.url}") from exc.__cause__
@@ -489,18 +492,22 @@ class Store:
                     counts=json.dumps(dict(counts), sort_keys=True),
                     output=output,
                 )
-            )
-            if done.rowcount != 1:
+                .returning(Run.id)
+            ).first()
+            if done is None:
                 raise StorageError(f"run {run_id} was never started in {self.url}")
 
     def get_run(self, run_id: str) -> RunInfo | None:
         """The stored run, or None."""
         run_id = _run_key(run_id)
         with self._errors(f"cannot read run {run_id} from"), self.engine.connect() as conn:
-            row = conn.execute(select(Run).where(Run.id == run_id)).one_or_none()
-        if row is None:
+            run = conn.execute(
+                select(Run.id, Run.started_at, Run.finished_at, Run.status, Run.counts, Run.output).where(
+                    Run.id == run_id
+                )
+            ).one_or_none()
+        if run is None:
             return None
-        run: Run = row[0]
         return RunInfo(
             id=run.id,
             started_at=run.started_at,
@@ -540,13 +547,32 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     try:
-        # busy_timeout first: switching to WAL itself may have to wait for another connection.
         cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL lets readers (exports) run while a writer saves.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the database to WAL, which lets readers (exports) run while a writer saves.
+
+    The switch needs an exclusive lock and SQLite reports "database is locked" at once, without
+    waiting busy_timeout, when several connections open a new database together (parallel tasks on
+    a first run), so it is retried here for up to busy_timeout.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            message = str(exc).lower()
+            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -10,9 +10,10 @@ fi
 stamp=.venv/.newsflow-installed
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)${1:-}"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
   extras=""
   [ "${1:-}" = "dev" ] && extras="[dev]"
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
+  # Some machines' pip configuration names local package mirrors that may be absent: drop that noise only.
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   echo "$want" > "$stamp"
 fi

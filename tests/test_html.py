@@ -54,3 +54,9 @@ def test_fallback_when_trafilatura_finds_nothing(monkeypatch: pytest.MonkeyPatch
     page = extract_html(html)
     assert page.method == "fallback"
     assert page.text == "Long An ký giao ước.\n\nSở TN&MT dự."
+
+
+def test_extraction_does_not_depend_on_what_ran_before() -> None:
+    html = PAGE.read_text(encoding="utf-8")
+    texts = {extract_html(html).text for _ in range(5)}
+    assert len(texts) == 1

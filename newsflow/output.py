@@ -1,0 +1,164 @@
+"""JSON output files, written so a reader never sees a half-written file under its final name.
+
+Every file is written to a temporary name in the same directory (same file system, so the rename is
+atomic), flushed and fsynced, then renamed over the final name; the directory is fsynced so the rename
+itself survives a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from schemas.models import ArticleRecord
+
+__all__ = ["RunWriter", "atomic_write_text", "record_json_line", "write_record"]
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Persist a rename in `directory` (POSIX only: Windows cannot open a directory for fsync)."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _name_path(exc: BaseException, path: Path) -> None:
+    """Make `exc` name the final path (not the temporary one) before it is re-raised."""
+    if isinstance(exc, OSError) and exc.errno is not None and exc.filename2 is None:
+        # OSError's message shows `filename`: "[Errno 27] File too large: '<path>'". (With filename2
+        # set, as from os.replace, the message already names both the temporary and the final path.)
+        exc.filename = str(path)
+    else:
+        exc.add_note(f"while writing {path} (the file was left as it was)")
+
+
+def _discard(path: Path) -> None:
+    # The original error matters more than a leftover temporary file.
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace `path` with `text` (UTF-8) atomically: readers see the old file or the new one.
+
+    On error the temporary file is removed, `path` is left as it was, and the error is re-raised
+    naming `path`.
+    """
+    path = Path(path)
+    # A unique, hidden name; O_EXCL so we never write into someone else's file, and mode 0o666
+    # so the umask applies as for an ordinary open() (mkstemp would make the output 0600).
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        data = text.encode("utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException as exc:
+        _discard(tmp)
+        _name_path(exc, path)
+        raise
+
+
+def _safe_name(record_id: str) -> str:
+    # Ids come from data: refuse anything that would leave records/ or hide the file.
+    if not record_id or record_id.startswith(".") or any(c in record_id for c in "/\\\0"):
+        raise ValueError(f"record id {record_id!r} cannot be used as a file name")
+    return record_id
+
+
+def write_record(out_dir: Path, record: ArticleRecord) -> Path:
+    """Write `record` to `out_dir/records/<id>.json` (pretty, UTF-8) atomically; return the path."""
+    directory = Path(out_dir) / "records"
+    path = directory / f"{_safe_name(record.id)}.json"
+    text = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+    return path
+
+
+def record_json_line(record: ArticleRecord) -> str:
+    """`record` as one JSON Lines line (with its newline)."""
+    line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
+    # Raw U+2028/U+2029 are valid JSON but line breaks to str.splitlines() and many JSONL readers;
+    # they can only occur inside strings, where the escaped form means the same.
+    return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+
+class RunWriter:
+    """Collects a run's records into `out_dir/runs/<run_id>.jsonl`, which appears only on success.
+
+    Records are appended to `.<run_id>.jsonl.partial` next to it; a clean exit from the `with` block
+    fsyncs it and renames it to the final name, an exception removes it.
+    """
+
+    def __init__(self, out_dir: Path, run_id: str) -> None:
+        directory = Path(out_dir) / "runs"
+        self._path = directory / f"{_safe_name(run_id)}.jsonl"
+        self._partial = directory / f".{self._path.name}.partial"
+        self._fh: IO[bytes] | None = None
+        self._lock = threading.Lock()  # Prefect may hand records over from several task threads
+        self.count = 0
+
+    @property
+    def path(self) -> Path:
+        """The final path (which exists only after a successful exit)."""
+        return self._path
+
+    def __enter__(self) -> RunWriter:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # "wb" truncates a partial file left by a crashed run with the same id.
+        self._fh = open(self._partial, "wb")  # closed in __exit__
+        self.count = 0
+        return self
+
+    def add(self, record: ArticleRecord) -> None:
+        """Append one record (one JSON object per line)."""
+        line = record_json_line(record).encode("utf-8")
+        with self._lock:
+            if self._fh is None:
+                raise RuntimeError("RunWriter.add() called outside its `with` block")
+            self._fh.write(line)
+            self.count += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            fh, self._fh = self._fh, None
+        if fh is None:
+            return
+        if exc_type is not None:
+            fh.close()
+            _discard(self._partial)
+            return
+        try:
+            with fh:
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(self._partial, self._path)
+            _fsync_dir(self._path.parent)
+        except BaseException as err:
+            _discard(self._partial)
+            _name_path(err, self._path)
+            raise
+
+    def __repr__(self) -> str:
+        state = "open" if self._fh is not None else "closed"
+        return f"RunWriter({str(self._path)!r}, {state}, {self.count} records)"
