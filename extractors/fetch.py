@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -27,7 +28,7 @@ class FetchError(Exception):
 class Page:
     url: str
     text: str
-    media_type: str  # "text/html" or "text/plain"
+    media_type: Literal["text/html", "text/plain"]
     status: int
 
 
@@ -90,7 +91,7 @@ def fetch_url(url: str, settings: Settings) -> Page:
                         text = data.decode(encoding)
                     except (UnicodeDecodeError, LookupError):
                         text = data.decode("utf-8", errors="replace")
-                    media = "text/plain" if ctype == "text/plain" else "text/html"
+                    media: Literal["text/html", "text/plain"] = "text/plain" if ctype == "text/plain" else "text/html"
                     return Page(url=str(resp.url), text=text, media_type=media, status=resp.status_code)
             except httpx.TimeoutException:
                 raise FetchError(f"timed out after {settings.http_timeout} s") from None

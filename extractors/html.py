@@ -13,7 +13,7 @@ from datetime import datetime
 from fnmatch import fnmatch
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from extractors.text import normalize_text
 from extractors.textclean import clean_main_text
@@ -36,7 +36,7 @@ class SiteProfile:
 
     def matches(self, url: str | None) -> bool:
         host = urlsplit(url).hostname if url else None
-        return bool(host) and any(fnmatch(host, pattern) for pattern in self.domains)
+        return host is not None and any(fnmatch(host, pattern) for pattern in self.domains)
 
 
 # Profiles are data: a new site family is one more entry (and a stored sample page with its expected output).
@@ -111,7 +111,7 @@ def _by_profile(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
     return _block_text(body)
 
 
-def _block_text(node: BeautifulSoup) -> str:
+def _block_text(node: Tag) -> str:
     blocks = node.find_all(["p", "h2", "h3", "li", "blockquote"])
     if not blocks:
         return node.get_text("\n", strip=True)

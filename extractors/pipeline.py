@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from extractors.entities.engine import extract_entities
+from extractors.html import extract_html
+from extractors.language import detect_language
+from extractors.text import normalize_text
+from extractors.textclean import clean_main_text
 from newsflow import __version__
 from schemas.models import (
     SCHEMA_VERSION,
@@ -15,12 +20,6 @@ from schemas.models import (
     RawArticle,
     Translation,
 )
-
-from extractors.entities.engine import extract_entities
-from extractors.html import extract_html
-from extractors.language import detect_language
-from extractors.text import normalize_text
-from extractors.textclean import clean_main_text
 
 _TITLE_MAX = 200
 

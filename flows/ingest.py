@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -138,8 +137,10 @@ def ingest(sources: list[str], translator: TranslatorName | None = None) -> RunS
     summary.failed.extend(failures)
     batches = [raws[i : i + settings.batch_size] for i in range(0, len(raws), settings.batch_size)]
     processed = [process_batch.submit(b, i, name) for i, b in enumerate(batches)]
+    # A future as an argument: Prefect resolves it, so storing batch i starts as soon as batch i is processed.
     stored = [
-        store_batch.submit(p, i, database_url, str(out_dir)) for i, p in enumerate(processed)
+        store_batch.submit(p, i, database_url, str(out_dir))  # type: ignore[call-overload]
+        for i, p in enumerate(processed)
     ]
     entity_counts: Counter[str] = Counter()
     translation_counts: Counter[str] = Counter()

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +30,7 @@ SOURCES_HELP = (
 )
 
 
-class Translator(str, Enum):
+class Translator(StrEnum):
     auto = "auto"
     none = "none"
     google = "google"
@@ -40,7 +40,7 @@ class Translator(str, Enum):
     microsoft = "microsoft"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     jsonl = "jsonl"
 

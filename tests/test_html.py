@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.html import SiteProfile, extract_html
 from extractors import html as html_module
+from extractors.html import SiteProfile, extract_html
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 PAGE = SAMPLES / "es" / "vinh-long-agricultura-alta-tecnologia-2024.html"

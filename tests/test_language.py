@@ -29,9 +29,9 @@ def test_detection_is_deterministic_across_processes() -> None:
     probe = ("Dong Thap Long An Tien Giang Ben Tre Tra Vinh Vinh Long Can Tho An Giang Ca Mau Bac Lieu "
              "Soc Trang Hau Giang Kien Giang Tay Ninh Binh Duong")  # fmt: skip
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
         "from extractors.language import detect_language\n"
-        "print(detect_language(%r).model_dump_json())" % (str(REPO), probe)
+        f"print(detect_language({probe!r}).model_dump_json())"
     )
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
                for _ in range(3)}  # fmt: skip

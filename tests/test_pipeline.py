@@ -55,8 +55,9 @@ def test_html_without_text_is_an_article_error() -> None:
 
 
 def test_title_line_and_byline_of_a_text() -> None:
-    record = process(_raw("Long An ký giao ước thi đua\n\nSở TN&MT tỉnh Long An ký giao ước với năm sở bạn "
-                          "trong Cụm thi đua số VIII vào ngày 5/3/2024.\n\nMinh Anh\nNguồn\nComment (0)"), None)  # fmt: skip
+    text = ("Long An ký giao ước thi đua\n\nSở TN&MT tỉnh Long An ký giao ước với năm sở bạn "
+            "trong Cụm thi đua số VIII vào ngày 5/3/2024.\n\nMinh Anh\nNguồn\nComment (0)")  # fmt: skip
+    record = process(_raw(text), None)
     assert record.title == "Long An ký giao ước thi đua"
     assert record.authors == ["Minh Anh"]
     assert record.text.endswith("vào ngày 5/3/2024.")

@@ -89,10 +89,10 @@ def test_windows_1258_text_is_decoded(tmp_path: Path) -> None:
 
 
 def test_stdin_text() -> None:
-    code = ("import sys; sys.path.insert(0, %r)\n"
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
             "from extractors.sources import iter_sources\nfrom newsflow.settings import Settings\n"
             "items = list(iter_sources(['-'], Settings()))\n"
-            "print(items[0].source.kind, items[0].source.uri, items[0].media_type, len(items))") % str(REPO)  # fmt: skip
+            "print(items[0].source.kind, items[0].source.uri, items[0].media_type, len(items))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], input="Sở TN&MT tỉnh Long An.".encode(),
                          capture_output=True, check=True).stdout.decode()  # fmt: skip
     assert out.split() == ["text", "-", "text/plain", "1"]

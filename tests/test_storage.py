@@ -68,9 +68,7 @@ def make_record(
     fields: dict[str, Any] = {
         "id": article_id,
         "content_hash": "sha256:" + "ab" * 32,
-        "source": SourceInfo(
-            kind="url", uri=f"https://tiengiang.example.vn/{article_id}.html", fetched_at=fetched_at
-        ),
+        "source": SourceInfo(kind="url", uri=f"https://tiengiang.example.vn/{article_id}.html", fetched_at=fetched_at),
         "title": _TITLE,
         "published_at": datetime(2025, 2, 28, 9, 30, tzinfo=ICT),
         "authors": ["Ngọc Trâm"],
@@ -136,25 +134,15 @@ def test_new_then_unchanged_writes_nothing(store: Store, clock: Clock) -> None:
         pytest.param({"content_hash": "sha256:" + "cd" * 32}, id="content_hash"),
         pytest.param({"version": "0.2.0"}, id="pipeline_version"),
         pytest.param(
-            {
-                "entities": Entities(
-                    themes=[Theme(text="chuyển đổi số", text_en=None, kind="topic", mentions=[])]
-                )
-            },
+            {"entities": Entities(themes=[Theme(text="chuyển đổi số", text_en=None, kind="topic", mentions=[])])},
             id="entities",
         ),
-        pytest.param(
-            {"translation": Translation(status="failed", target="en", error="timeout")}, id="translation"
-        ),
-        pytest.param(
-            {"language": LanguageInfo(code="en", confidence=0.9, detector="langdetect")}, id="language"
-        ),
+        pytest.param({"translation": Translation(status="failed", target="en", error="timeout")}, id="translation"),
+        pytest.param({"language": LanguageInfo(code="en", confidence=0.9, detector="langdetect")}, id="language"),
         pytest.param({"title": "Another title"}, id="title"),
     ],
 )
-def test_changed_record_is_updated_and_keeps_first_seen_at(
-    store: Store, clock: Clock, changes: dict[str, Any]
-) -> None:
+def test_changed_record_is_updated_and_keeps_first_seen_at(store: Store, clock: Clock, changes: dict[str, Any]) -> None:
     assert store.save(make_record("a"), make_raw()) == "new"
     t1 = clock.advance(3600)
     changed = make_record("a", processed_at=t1, fetched_at=t1, **changes)
@@ -339,6 +327,30 @@ def test_sqlite_file_settings(tmp_path: Path) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_sqlite_new_database_opened_by_many_threads_at_once(tmp_path: Path) -> None:
+    """Parallel tasks on a first run: switching a new file to WAL races (SQLite answers "locked"
+    without waiting). A real race, so a regression shows up often rather than every time."""
+    failures: list[str] = []
+    for attempt in range(30):
+        url = f"sqlite:///{tmp_path / str(attempt) / 'newsflow.db'}"
+        start = threading.Barrier(8)
+
+        def open_store(url: str = url, start: threading.Barrier = start) -> None:
+            start.wait(timeout=30)
+            try:
+                with Store(url) as store:
+                    store.count()
+            except StorageError as exc:
+                failures.append(str(exc))
+
+        threads = [threading.Thread(target=open_store) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert failures == []
 
 
 def test_bare_postgresql_url_uses_psycopg(pg_url: str) -> None:

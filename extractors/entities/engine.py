@@ -225,8 +225,9 @@ def _roman(token: str) -> int | None:
     return total if 0 < total < 400 else None
 
 
-_CLUSTER_NUMBER = re.compile(r"\s*(?:số|so|no\.?|n\.?\s*º|n\.?\s*°|n°|nº|núm\.?|number|numéro)?\s*([0-9]{1,3}|[IVXLC]{1,7})\b",
-                             re.IGNORECASE)  # fmt: skip
+_CLUSTER_NUMBER = re.compile(
+    r"\s*(?:số|so|no\.?|n\.?\s*º|n\.?\s*°|n°|nº|núm\.?|number|numéro)?\s*([0-9]{1,3}|[IVXLC]{1,7})\b", re.IGNORECASE
+)
 
 
 def _clusters(text: str, lang: str) -> list[Organization]:

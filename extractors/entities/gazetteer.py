@@ -13,9 +13,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from schemas.models import ProvinceRef, Scheme
-
 from extractors.text import ascii_name, fold
+from schemas.models import ProvinceRef, Scheme
 
 MERGER_DATE = "2025-07-01"
 
