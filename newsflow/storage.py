@@ -410,9 +410,7 @@ class Store:
                 return "new"
             # The row exists (maybe committed a moment ago by another process); lock it so two
             # updaters of the same id take turns (SQLite needs no lock: BEGIN IMMEDIATE serialises).
-            stored = conn.execute(
-                select(Article.record).where(Article.id == record.id).with_for_update()
-            ).scalar_one()
+            stored = conn.execute(select(Article.record).where(Article.id == record.id).with_for_update()).scalar_one()
             if _comparable(json.loads(stored)) == _comparable(json.loads(record_json)):
                 return "unchanged"
             conn.execute(update(Article).where(Article.id == record.id).values(updated_at=now, **columns))
@@ -477,9 +475,7 @@ class Store:
                 raise StorageError(f"run {run_id} already exists in {self.url}") from exc.__cause__
             raise
 
-    def finish_run(
-        self, run_id: str, status: str, counts: Mapping[str, Any], output: str | None = None
-    ) -> None:
+    def finish_run(self, run_id: str, status: str, counts: Mapping[str, Any], output: str | None = None) -> None:
         """Record the end of run `run_id`: its final status, counts and output path."""
         run_id = _run_key(run_id)
         with self._errors(f"cannot finish run {run_id} in"), self._write() as conn:

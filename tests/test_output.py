@@ -26,9 +26,7 @@ def make_record(article_id: str = "tg-2025-001", **changes: Any) -> ArticleRecor
     fields: dict[str, Any] = {
         "id": article_id,
         "content_hash": "sha256:" + "ab" * 32,
-        "source": SourceInfo(
-            kind="url", uri=f"https://tiengiang.example.vn/{article_id}.html", fetched_at=T0
-        ),
+        "source": SourceInfo(kind="url", uri=f"https://tiengiang.example.vn/{article_id}.html", fetched_at=T0),
         "title": "UBND tỉnh Tiền Giang họp bàn kế hoạch năm 2025",
         "published_at": datetime(2025, 2, 28, 9, 30, tzinfo=ICT),
         "authors": ["Ngọc Trâm"],
