@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from newsflow.errors import UserError
 from newsflow.settings import get_settings, reset_settings
 
 app = typer.Typer(
@@ -43,10 +44,6 @@ class Translator(StrEnum):
 class Format(StrEnum):
     json = "json"
     jsonl = "jsonl"
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: printed as one line, exit code 2, no traceback."""
 
 
 TranslatorOpt = Annotated[
@@ -254,6 +251,18 @@ def export(
             sys.stdout.write("]\n")
     finally:
         store.close()
+
+
+def _register_areas() -> None:
+    import importlib
+
+    from newsflow.commands import MODULES
+
+    for name in MODULES:
+        importlib.import_module(f"newsflow.commands.{name}").register(app)
+
+
+_register_areas()
 
 
 def main() -> None:
