@@ -254,12 +254,9 @@ def export(
 
 
 def _register_areas() -> None:
-    import importlib
+    from newsflow.commands import register_all
 
-    from newsflow.commands import MODULES
-
-    for name in MODULES:
-        importlib.import_module(f"newsflow.commands.{name}").register(app)
+    register_all(app)
 
 
 _register_areas()
