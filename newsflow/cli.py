@@ -103,6 +103,10 @@ def run(
     """Run the ingest flow (Prefect, local mode): process SOURCES, store records and write JSON files."""
     _configure(data_dir, database_url)
     paths = _check_sources(list(sources or []))
+    from newsflow.storage import Store
+
+    # Open the database before Prefect starts: a wrong URL is a one-line error, not a failed flow run.
+    Store(get_settings().resolved_database_url).close()
     _prefect_environment(verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 

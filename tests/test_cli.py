@@ -59,6 +59,9 @@ def test_schema_command_prints_the_published_schema() -> None:
         (("extract", "missing.txt"), "error: missing.txt: no such file or directory"),
         (("export", "--since", "yesterday"), "error: --since 'yesterday': not an ISO 8601 date"),
         (("export", "--database-url", "postgresql+psycopg://u:secret@127.0.0.1:1/x"), "error: cannot"),
+        (("run", str(REFERENCE), "--database-url", "postgresql+psycopg://u:secret@127.0.0.1:1/x"), "error: cannot"),
+        (("run", str(REFERENCE), "--database-url", "mysql://u@h/x"), "error: "),
+        (("run",), "error: no SOURCE given and no samples/ directory here"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
