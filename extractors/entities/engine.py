@@ -26,6 +26,7 @@ from extractors.entities.dates import find_dates
 from extractors.entities.gazetteer import MERGER_DATE, Gazetteer, ProvinceEntry, load_gazetteer
 from extractors.entities.people import find_officials
 from extractors.entities.themes import find_themes
+from extractors.entities.topics import find_topics
 from extractors.text import fold
 from schemas.models import (
     DateEntity,
@@ -43,8 +44,16 @@ from schemas.models import (
 def fold_norms(doc: Doc) -> Doc:
     """Set each token's NORM to its folded form (lowercase, no diacritics)."""
     for token in doc:
-        token.norm_ = fold(token.text)
+        token.norm_ = _norm(token.text)
     return doc
+
+
+@lru_cache(maxsize=200_000)
+def _norm(word: str) -> str:
+    norm = fold(word)
+    if len(norm) > 2 and norm[1] in "'’" and norm[0] in "ldjnmst" and norm[2].isalpha():
+        norm = norm[2:]  # French elision: "l'Inspection" matches "Inspection"
+    return norm
 
 
 # Folded tokens that may stand between a body's name and the province it belongs to.
@@ -57,6 +66,11 @@ _LIST_JOIN = {",", "and", "y", "et", "va", "&", "e"}
 _DISTRICT_BEFORE = {"huyen", "quan", "xa", "phuong", "tran", "district", "distrito", "commune", "ward", "town",
                     "comuna", "ciudad", "city", "ville", "tp", "tp.", "pho", "thi"}  # fmt: skip
 _CITY_AFTER = {"city", "town", "district", "ward"}
+_NOT_PLACE_AFTER = {"university", "universite", "airport"}
+_NOT_PLACE_BEFORE = {("dai", "hoc"), ("universidad", "de"), ("universite", "de"), ("university", "of")}
+_LOCAL_AFTER = {"huyen", "xa", "phuong", "quan", "thi", "district", "commune", "ward", "distrito", "comuna",
+                "del distrito", "du district", "town"}  # fmt: skip
+_COORD_SKIP = {",", "and", "y", "et", "va", "the", "los", "las", "les", "la", "el", "le", "cac", "its"}
 _NOT_DEPARTMENT_BEFORE = {"district", "'s", "huyen", "quan", "distrito", "district's", "phong", "commune"}
 _MAX_GAP = 8
 
@@ -73,8 +87,7 @@ class _Found:
 def get_nlp() -> tuple[Language, PhraseMatcher]:
     """The shared pipeline and its phrase matcher (built once per process)."""
     nlp = spacy.blank("xx")
-    nlp.add_pipe("newsflow_fold")
-    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("newsflow_fold")  # no sentencizer: no rule reads sentences, and it cost 5% of the stage
     matcher = PhraseMatcher(nlp.vocab, attr="NORM")
     gaz = load_gazetteer()
 
@@ -90,10 +103,24 @@ def get_nlp() -> tuple[Language, PhraseMatcher]:
         add(f"dept|{sector}", forms + [_plural(f) for f in forms])
         ministry = row.get("ministry")
         if ministry:
-            add(f"ministry|{sector}", lx.forms_for(ministry, "vi"))
+            add(f"ministry|{sector}", [*lx.forms_for(ministry, "vi"), *_minister_forms(ministry)])
     for kind, row in lx.lexicon()["organizations"].items():
         add(f"org|{kind}", lx.forms_for(row, "vi"))
     return nlp, matcher
+
+
+_MINISTER = (("Ministry of ", "Minister of "), ("Ministerio de ", "ministro de "), ("Ministerio del ", "ministro del "),
+             ("ministère de ", "ministre de "), ("ministère des ", "ministre des "), ("ministère du ", "ministre du "))
+
+
+def _minister_forms(ministry: dict) -> list[str]:
+    """'Minister of Home Affairs' names the ministry as surely as 'Ministry of Home Affairs'."""
+    out: list[str] = []
+    for form in lx.forms_for(ministry, "en"):
+        for body, person in _MINISTER:
+            if form.startswith(body):
+                out.append(person + form[len(body) :])
+    return out
 
 
 def _plural(form: str) -> str:
@@ -130,6 +157,13 @@ def _accept_province(doc: Doc, span: Span, entry: ProvinceEntry, form: str, name
         return False  # "huyện X", "thành phố Bến Tre": not the province
     if nxt is not None and nxt.norm_ in _CITY_AFTER and not entry.is_city:
         return False  # "Ben Tre City"
+    if nxt is not None and nxt.norm_ in _NOT_PLACE_AFTER:
+        return False  # "Can Tho University"
+    if span.start >= 2 and (doc[span.start - 2].norm_, prev_norm) in _NOT_PLACE_BEFORE:
+        return False  # "Đại học Cần Thơ", "Universidad de Da Nang"
+    if nxt is not None and nxt.text == "(" and span.end + 1 < len(doc) and \
+            doc[span.end + 1].text in lx.lexicon()["news_agencies"]:
+        return False  # "Hanoi (VNA) -": a dateline, not what the article is about
     return not (nxt is not None and nxt.is_alpha and nxt.text[:1].isupper() and nxt.norm_ in {"phu"})
 
 
@@ -165,6 +199,9 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
             prev = doc[span.start - 1].norm_ if span.start > 0 else ""
             if prev in _NOT_DEPARTMENT_BEFORE:
                 continue  # "the district's Department of ...": a district office
+            if prev == "(" and found.bodies and found.bodies[-1][1] == "dept" and \
+                    found.bodies[-1][0].end == span.start - 1:
+                continue  # "Département de l'agriculture et de l'environnement (DARD)": a label, often wrong
             found.bodies.append((span, kind, key))
         else:
             found.bodies.append((span, kind, key))
@@ -269,10 +306,41 @@ def reference_date(published: date | None, dates: list[DateEntity]) -> date | No
     return date(max(years), 6, 30) if years else None
 
 
+@lru_cache(maxsize=1)
+def _sidebar_pattern() -> re.Pattern[str]:
+    cues = {fold(c) for row in lx.lexicon()["sidebar_cues"].values() for c in row}
+    alt = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"(?m)^[ \t]*(?:{alt})[ \t]*:?[ \t]*$")
+
+
+def article_body(text: str) -> str:
+    """The text up to a sidebar of other stories ('Tin liên quan', 'Related news', 'Ver más', 'Lire aussi')."""
+    m = _sidebar_pattern().search(fold(text))
+    return text[: m.start()] if m else text
+
+
+def _coordinated(doc: Doc, end: int, body_starts: dict[int, Span]) -> Span | None:
+    """The next body of a coordination: 'the Departments of Health and the Departments of Education ... of X'."""
+    i = end
+    while i < len(doc) and i - end <= 3 and doc[i].norm_ in _COORD_SKIP:
+        i += 1
+    return body_starts.get(i) if i > end else None
+
+
+def _main_province(found: _Found) -> ProvinceEntry | None:
+    """The province the article is about: the first one it names (its title or lead)."""
+    return found.provinces[0][1] if found.provinces else None
+
+
 def extract_entities(text: str, lang: str, published: date | None = None) -> Entities:
-    """All entities of one article's main text, each linked to a canonical id, with character offsets."""
+    """All entities of one article's main text, each linked to a canonical id, with character offsets.
+
+    A sidebar of other stories at the end ('Tin liên quan', 'Ver más') is not read. A department or provincial
+    body named without its province belongs to the province the article is about (the first it names).
+    """
     nlp, matcher = get_nlp()
     gaz = load_gazetteer()
+    text = article_body(text)
     doc = nlp(text)
     dates = find_dates(text, lang)
     found = _match(doc, matcher, gaz, reference_date(published, dates))
@@ -295,10 +363,21 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     organizations: dict[str, Organization] = {}
     sectors = lx.departments()
     org_rows = lx.lexicon()["organizations"]
-    for span, kind, key in found.bodies:
+    main = _main_province(found)
+    body_starts = {span.start: span for span, _, _ in found.bodies}
+
+    def places_of(span: Span, depth: int = 0) -> list[ProvinceEntry]:
         after = _provinces_after(doc, span.end, starts)
+        if after:
+            return after
         before = _province_before(doc, span.start, ends)
-        places = after or ([before] if before else [])
+        if before:
+            return [before]
+        nxt = _coordinated(doc, span.end, body_starts)
+        return places_of(nxt, depth + 1) if nxt is not None and depth < 4 else []
+
+    for span, kind, key in found.bodies:
+        places = places_of(span)
         if kind == "dept":
             if not places:
                 unplaced.append((key, span))
@@ -312,6 +391,11 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
             )
             org.mentions.append(_mention(span))
         else:
+            nxt_tok = doc[span.end].norm_ if span.end < len(doc) else ""
+            if not places and nxt_tok in _LOCAL_AFTER:
+                continue  # "UBND huyện Châu Thành": a district or commune body
+            if not places and main is not None:
+                places = [main]
             place = places[0].ref() if places else None
             oid = f"vn-org:{key}:{place.id if place else 'unplaced'}"
             name = org_rows[key]["name"] + (f" of {place.name}" if place else "")
@@ -323,8 +407,10 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
         # "the Department" without a province: the same sector's department named elsewhere in the article.
         # With several placed ones, the bare name is a generic reference ("los Departamentos"): no entity.
         placed = [d for d in departments.values() if d.sector == key and d.province is not None]
-        if len(placed) <= 1:
-            _add_department(departments, key, sectors[key], placed[0].province if placed else None, span)
+        if not placed:
+            _add_department(departments, key, sectors[key], main.ref() if main else None, span)
+        elif len(placed) == 1:
+            _add_department(departments, key, sectors[key], placed[0].province, span)
 
     clusters = _clusters(text, lang)
     orgs = sorted(organizations.values(), key=lambda o: o.mentions[0].start) + clusters
@@ -334,7 +420,7 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
         provinces=sorted(provinces.values(), key=lambda p: p.mentions[0].start),
         departments=depts,
         officials=officials,
-        themes=find_themes(text, lang),
+        themes=find_themes(text, lang) + find_topics(text, lang),
         organizations=orgs,
         dates=dates,
     )

@@ -30,6 +30,17 @@ def _name_sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
             frozenset(data["not_given_names"]))  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _weak_surnames() -> frozenset[str]:
+    return frozenset(fold(s) for s in lx.names().get("weak_surnames", []))
+
+
+@lru_cache(maxsize=1)
+def _address_before() -> re.Pattern[str]:
+    cues = {fold(c) for row in lx.lexicon()["address_cues"].values() for c in row}
+    return re.compile(r"(?:" + "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)) + r")\s+$")
+
+
 def _is_surname(word: str) -> bool:
     """'Nguyễn', 'Nguyen': yes; 'Vụ' (a ministry unit) is not 'Vũ': diacritics, when written, must agree."""
     folded_set, exact, _ = _name_sets()
@@ -42,7 +53,16 @@ def _is_surname(word: str) -> bool:
 def _title_pattern(lang: str) -> re.Pattern[str]:
     titles = lx.lexicon()["titles"]
     words = sorted({fold(t) for t in titles.get(lang, []) + titles["vi"]}, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    # Machine-translated editions glue the article to the title ("Elvicepresidente", "Levice-président").
+    return re.compile(r"(?<!\w)(?:el|la|le|the)?(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
+@lru_cache(maxsize=8)
+def _title_link(lang: str) -> re.Pattern[str]:
+    links = lx.lexicon()["title_links"]
+    words = sorted({fold(t) for t in links.get(lang, []) + links["vi"]}, key=len, reverse=True)
+    alt = "|".join(re.escape(w) + ("" if w.endswith("'") else r"\s+") for w in words)
+    return re.compile(r"(?:,\s*|\s+[-–—]\s+|\s+(?:" + alt + r"))")
 
 
 @lru_cache(maxsize=8)
@@ -50,6 +70,13 @@ def _address_pattern(lang: str) -> re.Pattern[str]:
     cues = lx.lexicon()["address_cues"]
     words = sorted({fold(c) for c in cues.get(lang, []) + cues["vi"]}, key=len, reverse=True)
     return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")\s*$")
+
+
+def _starts_name(text: str, s: int, w: str) -> bool:
+    if _is_surname(w):
+        return True
+    # A weak family name ("Thái", also a place word) only right after "đồng chí" / "comrade".
+    return fold(w) in _weak_surnames() and bool(_address_before().search(fold(text[max(0, s - 12) : s])))
 
 
 def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -61,7 +88,7 @@ def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int
     while i < len(words):
         s, e = words[i]
         w = text[s:e]
-        if w[0].isupper() and _is_surname(w) and not _inside(s, e, blocked):
+        if w[0].isupper() and _starts_name(text, s, w) and not _inside(s, e, blocked):
             j, end = i + 1, e
             while j < len(words) and j - i <= 3:
                 ns, ne = words[j]
@@ -72,6 +99,9 @@ def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int
                     break
                 end = ne
                 j += 1
+            if j - i >= 4 and fold(text[words[j - 2][0] : end]) == "viet nam":
+                j -= 2  # "... Việt Nam" ends a body's name, not a person's
+                end = words[j - 1][1]
             if j - i >= 2:
                 out.append((s, end))
                 i = j
@@ -124,22 +154,22 @@ def find_officials(
             # The nearest title of the chain: "Phó Chủ tịch UBND tỉnh" -> the whole run of titles before the body.
             first = hit
             for prev in reversed(title_hits[:-1]):
-                if text[prev.end() : first.start()].strip(" ,") in {"", "kiêm", "và", "and", "y", "et"}:
+                if text[prev.end() : first.start(1)].strip(" ,") in {"", "kiêm", "và", "and", "y", "et"}:
                     first = prev
                 else:
                     break
-            title = text[first.start() : hit.end()]
+            title = text[first.start(1) : hit.end()]
             gap_start, gap_end = hit.end(), start
             body_text = _clean_body(text[gap_start:gap_end])
             if body_text:
                 linked = [bid for a, b, bid in bodies if a >= gap_start and b <= gap_end]
                 body = OfficialBody(name=body_text, id=linked[0] if linked else None)
         else:
-            after = text[end : end + 4]
-            if after.startswith(", ") or after.startswith(" - "):
-                right = titles.match(folded, end + 2)
+            link = _title_link(lang).match(folded, end)
+            if link:
+                right = titles.match(folded, link.end())
                 if right:
-                    title = text[right.start() : right.end()]
+                    title = text[right.start(1) : right.end()]
                     tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
                     body_text = _clean_body(tail)
                     if body_text:

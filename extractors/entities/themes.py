@@ -15,6 +15,11 @@ _MAX_LEAD = 40  # characters between the cue and the opening quote ("chủ đề
 _MAX_LEN = 300
 
 
+def _single_open(lead: str, i: int) -> bool:
+    """A straight single quote opens a theme only after a space and before a letter (not "province's")."""
+    return lead[i] == "'" and (i == 0 or lead[i - 1] in " :") and lead[i + 1 : i + 2].isalpha()
+
+
 @lru_cache(maxsize=8)
 def _cue_pattern(lang: str) -> re.Pattern[str]:
     cues = lx.lexicon()["theme_cues"]
@@ -31,14 +36,18 @@ def find_themes(text: str, lang: str) -> list[Theme]:
         if cue.start() < last_end:
             continue
         lead = text[cue.end() : cue.end() + _MAX_LEAD]
-        pos = next((i for i, ch in enumerate(lead) if ch in QUOTES), None)
+        pos = next((i for i, ch in enumerate(lead) if ch in QUOTES or _single_open(lead, i)), None)
         if pos is None or any(ch in ".;!?\n" for ch in lead[:pos]):
             continue
         open_at = cue.end() + pos
-        closers = QUOTES[text[open_at]]
-        close_at = next(
-            (i for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN)) if text[i] in closers), None
-        )
+        if text[open_at] == "'":
+            close_at = next((i for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN))
+                             if text[i] == "'" and not text[i + 1 : i + 2].isalpha()), None)  # fmt: skip
+        else:
+            closers = QUOTES[text[open_at]]
+            close_at = next(
+                (i for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN)) if text[i] in closers), None
+            )
         if close_at is None:
             continue
         start, end = open_at + 1, close_at

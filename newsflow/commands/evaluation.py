@@ -1,0 +1,100 @@
+"""`newsflow eval`: precision, recall and F1 per entity type and language on the annotated evaluation set."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from newsflow.errors import UserError
+
+_DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "eval"
+
+
+class System(StrEnum):
+    newsflow = "newsflow"
+    ner = "ner"
+    names = "names"
+
+
+class EvalFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _eval_set(path: Path | None) -> Path:
+    if path is not None:
+        if not path.is_dir():
+            raise UserError(f"--set {path}: not a directory")
+        return path
+    local = Path("tests/eval")
+    return local if local.is_dir() else _DEFAULT_SET
+
+
+def eval_command(
+    eval_set: Annotated[Path | None, typer.Option("--set", help="Directory of annotated *.json files "
+                                                  "(default: tests/eval).")] = None,
+    system: Annotated[System, typer.Option("--system", "-s", help="newsflow (the engine), ner (trained NER "
+                                           "baselines, needs the 'baseline' extra) or names (a plain "
+                                           "province-name list).")] = System.newsflow,
+    lang: Annotated[list[str] | None, typer.Option("--lang", "-l", help="Only these languages (repeatable).")] = None,
+    fmt: Annotated[EvalFormat, typer.Option("--format", help="table or json.")] = EvalFormat.table,
+    show_errors: Annotated[bool, typer.Option("--errors", help="Also list each article's missed and spurious "
+                                              "entities.")] = False,
+) -> None:
+    """Score entity extraction against the annotated evaluation set: precision, recall, F1 per type and language."""
+    from extractors.entities.baseline import BaselineUnavailable, load_baseline
+    from extractors.entities.engine import extract_entities
+    from extractors.evaluation import ENTITY_TYPES, Extractor, errors, evaluate, load_eval_set
+
+    directory = _eval_set(eval_set)
+    try:
+        articles = load_eval_set(directory, lang)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise UserError(f"evaluation set {directory}: {exc}") from None
+    if not articles:
+        raise UserError(f"no articles in {directory} for language(s) {', '.join(lang or [])}")
+    extract: Extractor
+    if system is System.newsflow:
+        extract = extract_entities
+        types: tuple[str, ...] = ENTITY_TYPES
+    else:
+        try:
+            extract = load_baseline(system.value)
+        except BaselineUnavailable as exc:
+            raise UserError(str(exc)) from None
+        types = ("provinces",) if system is System.names else ENTITY_TYPES
+    report = evaluate(articles, extract, types)
+    if fmt is EvalFormat.json:
+        typer.echo(json.dumps({"system": system.value, "articles": len(articles), "scores": report.as_dict()},
+                              indent=2, ensure_ascii=False))  # fmt: skip
+    else:
+        _print_table(report, system.value, len(articles))
+    if show_errors:
+        out = Console(stderr=fmt is EvalFormat.json, highlight=False)
+        for aid, etype, missed, spurious in errors(report):
+            out.print(f"{aid} {etype}: missed {missed} spurious {spurious}", markup=False, soft_wrap=True)
+
+
+def _print_table(report: object, system: str, count: int) -> None:
+    from extractors.evaluation import Report
+
+    assert isinstance(report, Report)
+    table = Table(title=f"{system} on {count} articles (document-level linked entities)")
+    for col in ("language", "entity", "P", "R", "F1", "gold", "tp", "fp", "fn"):
+        table.add_column(col, justify="left" if col in ("language", "entity") else "right")
+    for lang, by_type in report.scores.items():
+        for etype, s in by_type.items():
+            table.add_row(lang, etype, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support),
+                          str(s.tp), str(s.fp), str(s.fn))  # fmt: skip
+        table.add_section()
+    Console(width=110).print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
