@@ -1,27 +1,97 @@
-"""Fetching one URL with hard limits and an SSRF guard.
+"""Fetching URLs politely, with hard limits and an SSRF guard.
 
 URLs come from operators and from Prefect UI parameters, which are untrusted input: a URL must not reach
 loopback, link-local (cloud metadata), private or reserved addresses unless settings allow-list them. The
 check runs after DNS resolution and again on every redirect.
+
+Politeness (`Fetcher`): robots.txt is honoured (RFC 9309: a missing robots.txt allows everything, an
+unreachable one - 5xx, timeout - disallows everything for now) except for the hosts in
+`fetch_ignore_robots`; one process-wide gate per host spaces requests by `fetch_min_interval` (or the
+robots.txt Crawl-delay, whichever is longer) and allows `fetch_host_concurrency` requests in flight; the
+User-Agent names the tool and the `contact` setting; `etag`/`last_modified` make a conditional GET; only
+transient failures are retried (429 honouring Retry-After, 500/502/503/504, timeouts, connect errors), with
+exponential backoff.
+
+Limits, each failing with a `FetchError` that names it: connect and read timeouts plus a deadline for the
+whole body, `max_body_bytes` (checked on Content-Length and while streaming, never after reading),
+`max_redirects`, allowed content types, and a decompression-bomb guard (gzip/deflate are decoded here, in
+bounded steps, and a body whose ratio exceeds `fetch_max_decompression_ratio` is refused).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from fnmatch import fnmatch
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from extractors.acquire.encoding import Decoded, DecodeError, decode_body
 from newsflow.settings import Settings
 
-ALLOWED_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+ARTICLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+ALLOWED_TYPES = ARTICLE_TYPES  # the name earlier callers import
+XML_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
+GZIP_TYPES = ("application/gzip", "application/x-gzip", "application/octet-stream")
+DISCOVERY_TYPES = ARTICLE_TYPES + XML_TYPES + GZIP_TYPES
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+ROBOTS_TOKEN = "newsflow"
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: at least 500 KiB must be parsed
+ROBOTS_TTL = 3600.0
+ROBOTS_FAILURE_TTL = 60.0
+
+Outcome = Literal["blocked", "disallowed", "failed"]
 
 
 class FetchError(Exception):
-    """A URL could not be fetched; the message says why."""
+    """A URL could not be fetched; the message says why.
+
+    `kind` is "blocked" (SSRF guard), "disallowed" (robots.txt) or "failed"; `status` is the last HTTP
+    status when there was one; `attempts` counts the requests made for the failing hop.
+    """
+
+    def __init__(self, reason: str, *, kind: Outcome = "failed", status: int | None = None, attempts: int = 1,
+                 final_url: str | None = None) -> None:  # fmt: skip
+        super().__init__(reason)
+        self.reason = reason
+        self.kind: Outcome = kind
+        self.status = status
+        self.attempts = attempts
+        self.final_url = final_url
+
+
+@dataclass
+class Response:
+    """A fetched (or not-modified) response: the body is raw bytes, content-decoded but not charset-decoded."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    charset: str | None
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 1
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def decode(self) -> Decoded:
+        """The body as text (declared/sniffed/wrong-declared charsets, Windows-1258, mojibake repair)."""
+        return decode_body(self.body, self.charset)
 
 
 @dataclass
@@ -30,9 +100,15 @@ class Page:
     text: str
     media_type: Literal["text/html", "text/plain"]
     status: int
+    encoding_note: str | None = None
+
+
+# --- SSRF guard ------------------------------------------------------------------------------------------
 
 
 def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     for item in settings.fetch_allow_addresses:
         if ip in ipaddress.ip_network(item, strict=False):
             return True
@@ -40,61 +116,382 @@ def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settin
 
 
 def check_url(url: str, settings: Settings) -> None:
-    """Raise FetchError if the URL's scheme or any address its host resolves to is forbidden."""
+    """Raise FetchError(kind="blocked") if the URL's scheme or any address its host resolves to is forbidden."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise FetchError(f"scheme {parts.scheme or '(none)'!r} is not allowed (http and https only)")
+        raise FetchError(f"scheme {parts.scheme or '(none)'!r} is not allowed (http and https only)", kind="blocked")
     host = parts.hostname
     if not host:
-        raise FetchError("URL has no host")
+        raise FetchError("URL has no host", kind="blocked")
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
+        port = parts.port
+    except ValueError:
+        raise FetchError("URL has an invalid port", kind="blocked") from None
+    try:
+        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not _allowed(ip, settings):
-            raise FetchError(f"host {host!r} resolves to {ip}, a non-public address (not allow-listed)")
+            raise FetchError(f"host {host!r} resolves to {ip}, a non-public address (not allow-listed)",
+                             kind="blocked")  # fmt: skip
+
+
+# --- per-host politeness ---------------------------------------------------------------------------------
+
+
+class HostGate:
+    """Process-wide spacing and concurrency per host (shared by every Fetcher and thread of the process)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+        self._slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+    @contextmanager
+    def slot(self, host: str, interval: float, concurrency: int) -> Iterator[float]:
+        """Hold one of `concurrency` slots of `host`, starting at least `interval` s after the previous start.
+
+        Yields the seconds waited for the spacing.
+        """
+        with self._lock:
+            semaphore = self._slots.setdefault((host, concurrency), threading.BoundedSemaphore(concurrency))
+        semaphore.acquire()
+        try:
+            with self._lock:
+                now = self.clock()
+                start = max(now, self._next.get(host, now))
+                self._next[host] = start + interval
+            wait = start - now
+            if wait > 0:
+                self.sleep(wait)
+            yield wait
+        finally:
+            semaphore.release()
+
+
+GATE = HostGate()
+
+
+# --- robots.txt --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Robots:
+    expires: float
+    parser: object | None  # a protego.Protego, or None for "allow all"
+    disallow_all: str | None = None  # the reason everything is disallowed (robots.txt unreachable)
+
+
+class RobotsCache:
+    """robots.txt per origin, kept for an hour (a failure for a minute)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._by_origin: dict[str, _Robots] = {}
+
+    def get(self, origin: str) -> _Robots | None:
+        with self._lock:
+            entry = self._by_origin.get(origin)
+        return entry if entry is not None and entry.expires > self.clock() else None
+
+    def put(self, origin: str, entry: _Robots) -> None:
+        with self._lock:
+            self._by_origin[origin] = entry
+
+
+ROBOTS = RobotsCache()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+# --- the client ------------------------------------------------------------------------------------------
+
+
+def user_agent(settings: Settings) -> str:
+    return settings.user_agent + (f" contact: {settings.contact}" if settings.contact else "")
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _Decompressor:
+    """gzip/deflate in bounded steps: output never exceeds the body limit, ratio never exceeds the guard."""
+
+    def __init__(self, encoding: str, limit: int, ratio: float) -> None:
+        self.encoding = encoding
+        self.limit = limit
+        self.ratio = ratio
+        self.inflater = zlib.decompressobj(47 if encoding in ("gzip", "x-gzip") else 15)
+        self.raw_deflate = False
+        self.compressed = 0
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        self.compressed += len(chunk)
+        out = bytearray()
+        data = chunk
+        while data:
+            try:
+                piece = self.inflater.decompress(data, 64 * 1024)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and not self.raw_deflate and self.total == 0:
+                    self.raw_deflate = True  # servers send raw deflate without the zlib header too
+                    self.inflater = zlib.decompressobj(-15)
+                    continue
+                raise FetchError(f"corrupt {self.encoding} body: {exc}") from None
+            self.total += len(piece)
+            out += piece
+            if self.total > self.limit:
+                raise FetchError(f"decompressed body larger than {self.limit} bytes "
+                                 f"({self.compressed} bytes compressed): decompression bomb guard")  # fmt: skip
+            if self.total > 1024 * 1024 and self.total > self.ratio * max(self.compressed, 1):
+                raise FetchError(f"compression ratio over {self.ratio:g}:1 ({self.total} bytes from "
+                                 f"{self.compressed}): decompression bomb guard")  # fmt: skip
+            data = self.inflater.unconsumed_tail
+        return bytes(out)
+
+
+def gunzip_limited(data: bytes, settings: Settings) -> bytes:
+    """A gzip file (e.g. sitemap.xml.gz) decompressed under the same limits as a response body."""
+    inflater = _Decompressor("gzip", settings.max_body_bytes, settings.fetch_max_decompression_ratio)
+    return inflater.feed(data)
+
+
+class Fetcher:
+    """A polite HTTP client for one run (thread-safe; share one per process or per run).
+
+    `sleep` is what waits between retries (tests pass a recorder); `gate` and `robots` default to the
+    process-wide ones.
+    """
+
+    def __init__(self, settings: Settings, *, ignore_robots: Sequence[str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, gate: HostGate = GATE,
+                 robots: RobotsCache = ROBOTS, transport: httpx.BaseTransport | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        self.ignore_robots = list(settings.fetch_ignore_robots if ignore_robots is None else ignore_robots)
+        self.sleep = sleep
+        self.gate = gate
+        self.robots = robots
+        timeout = httpx.Timeout(settings.http_timeout, connect=min(settings.http_connect_timeout,
+                                                                    settings.http_timeout))  # fmt: skip
+        headers = {"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate"}
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, headers=headers, transport=transport)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- robots ---
+
+    def _robots_for(self, url: str) -> _Robots:
+        origin = _origin(url)
+        cached = self.robots.get(origin)
+        if cached is not None:
+            return cached
+        from protego import Protego
+
+        now = self.robots.clock()
+        try:
+            resp = self._get_hops(origin + "/robots.txt", accept=None, robots=False,
+                                  limit=ROBOTS_MAX_BYTES, truncate=True)  # fmt: skip
+        except FetchError as exc:
+            if exc.kind == "blocked":
+                raise
+            if exc.status is not None and 400 <= exc.status < 500:
+                entry = _Robots(expires=now + ROBOTS_TTL, parser=None)
+            else:
+                entry = _Robots(expires=now + ROBOTS_FAILURE_TTL, parser=None,
+                                disallow_all=f"robots.txt unreachable ({exc.reason}), so nothing may be fetched")
+        else:
+            text = resp.body.decode("utf-8", errors="replace")
+            entry = _Robots(expires=now + ROBOTS_TTL, parser=Protego.parse(text))
+        self.robots.put(origin, entry)
+        return entry
+
+    def _robots_ignored(self, host: str) -> bool:
+        return any(fnmatch(host, pattern) for pattern in self.ignore_robots)
+
+    def robots_check(self, url: str) -> float:
+        """Raise FetchError(kind="disallowed") when robots.txt forbids `url`; return its Crawl-delay (or 0)."""
+        host = (urlsplit(url).hostname or "").lower()
+        if self._robots_ignored(host):
+            return 0.0
+        entry = self._robots_for(url)
+        if entry.disallow_all:
+            raise FetchError(entry.disallow_all, kind="disallowed")
+        if entry.parser is None:
+            return 0.0
+        parser = entry.parser
+        if not parser.can_fetch(url, ROBOTS_TOKEN):  # type: ignore[attr-defined]
+            raise FetchError(f"robots.txt of {host} disallows this URL for {ROBOTS_TOKEN!r}", kind="disallowed")
+        delay = parser.crawl_delay(ROBOTS_TOKEN)  # type: ignore[attr-defined]
+        return float(delay) if delay else 0.0
+
+    # --- requests ---
+
+    def get(self, url: str, *, accept: Sequence[str] | None = ARTICLE_TYPES, etag: str | None = None,
+            last_modified: str | None = None) -> Response:  # fmt: skip
+        """GET `url`: redirects followed by hand (each hop checked by the SSRF guard and robots.txt).
+
+        `accept` lists the allowed content types (None: any). A 304 answer to a conditional GET comes back
+        as a Response with status 304 and an empty body.
+        """
+        conditional: dict[str, str] = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        return self._get_hops(url, accept=accept, robots=True, limit=self.settings.max_body_bytes,
+                              headers=conditional)  # fmt: skip
+
+    def _get_hops(self, url: str, *, accept: Sequence[str] | None, robots: bool, limit: int,
+                  headers: dict[str, str] | None = None, truncate: bool = False) -> Response:  # fmt: skip
+        current = url
+        redirects: list[str] = []
+        for _ in range(self.settings.max_redirects + 1):
+            check_url(current, self.settings)
+            delay = self.robots_check(current) if robots else 0.0
+            result = self._with_retries(current, accept, limit, headers or {}, delay, truncate)
+            if isinstance(result, str):
+                redirects.append(current)
+                current = result
+                continue
+            result.url, result.redirects = url, redirects
+            return result
+        raise FetchError(f"more than {self.settings.max_redirects} redirects", final_url=current)
+
+    def _with_retries(self, url: str, accept: Sequence[str] | None, limit: int, headers: dict[str, str],
+                      crawl_delay: float, truncate: bool) -> Response | str:  # fmt: skip
+        settings = self.settings
+        host = (urlsplit(url).hostname or "").lower()
+        interval = max(settings.fetch_min_interval, crawl_delay)
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                with self.gate.slot(host, interval, settings.fetch_host_concurrency):
+                    return self._once(url, accept, limit, headers, truncate, attempt)
+            except _Transient as exc:
+                if attempt > settings.fetch_retries:
+                    raise FetchError(f"{exc.reason} (after {attempt} attempts)", status=exc.status,
+                                     attempts=attempt) from None  # fmt: skip
+                wait = settings.fetch_backoff * 2 ** (attempt - 1)
+                if exc.retry_after is not None:
+                    if exc.retry_after > settings.fetch_max_retry_after:
+                        raise FetchError(f"{exc.reason}; Retry-After {exc.retry_after:g} s is over the limit of "
+                                         f"{settings.fetch_max_retry_after:g} s", status=exc.status,
+                                         attempts=attempt) from None  # fmt: skip
+                    wait = max(wait, exc.retry_after)
+            except FetchError as exc:
+                exc.attempts = attempt
+                raise
+            self.sleep(wait)
+
+    def _once(self, url: str, accept: Sequence[str] | None, limit: int, headers: dict[str, str], truncate: bool,
+              attempt: int) -> Response | str:  # fmt: skip
+        settings = self.settings
+        deadline = time.monotonic() + settings.http_timeout
+        try:
+            with self.client.stream("GET", url, headers=headers) as resp:
+                status = resp.status_code
+                if status in (301, 302, 303, 307, 308):
+                    location = resp.headers.get("location")
+                    if not location:
+                        raise FetchError(f"redirect {status} without a Location header", status=status)
+                    return urljoin(url, location)
+                if status in TRANSIENT_STATUS:
+                    raise _Transient(f"HTTP {status}", status, _retry_after(resp.headers.get("retry-after")))
+                if status >= 400:
+                    raise FetchError(f"HTTP {status}", status=status)
+                etag = resp.headers.get("etag")
+                modified = resp.headers.get("last-modified")
+                content_type = resp.headers.get("content-type", "")
+                ctype = content_type.split(";")[0].strip().lower()
+                charset = resp.charset_encoding
+                if status == 304:
+                    return Response(url, url, status, ctype, charset, b"", etag, modified, attempt)
+                if accept is not None and ctype and ctype not in accept:
+                    raise FetchError(f"content type {ctype!r} is not allowed here (allowed: {', '.join(accept)})",
+                                     status=status)  # fmt: skip
+                length = resp.headers.get("content-length", "")
+                if length.isdigit() and int(length) > limit and not truncate:
+                    raise FetchError(f"body larger than {limit} bytes (Content-Length {length})", status=status)
+                encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+                decoder: _Decompressor | None = None
+                if encoding in ("gzip", "x-gzip", "deflate"):
+                    decoder = _Decompressor(encoding, limit, settings.fetch_max_decompression_ratio)
+                elif encoding not in ("", "identity"):
+                    raise FetchError(f"unsupported content-encoding {encoding!r}", status=status)
+                chunks: list[bytes] = []
+                total = 0
+                for raw in resp.iter_raw():
+                    chunk = decoder.feed(raw) if decoder else raw
+                    total += len(chunk)
+                    if total > limit:
+                        if truncate:
+                            chunks.append(chunk[: len(chunk) - (total - limit)])
+                            break
+                        raise FetchError(f"body larger than {limit} bytes", status=status)
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise _Transient(f"timed out: body not complete after {settings.http_timeout:g} s", None)
+                return Response(url, str(resp.url), status, ctype, charset, b"".join(chunks), etag, modified, attempt)
+        except httpx.TimeoutException as exc:
+            phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
+            limit_s = settings.http_connect_timeout if phase == "connect" else settings.http_timeout
+            raise _Transient(f"timed out ({phase}, limit {min(limit_s, settings.http_timeout):g} s)", None) from None
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}", None) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, status: int | None, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+def to_page(resp: Response) -> Page:
+    """A fetched article response as text (FetchError when it is not text)."""
+    try:
+        decoded = resp.decode()
+    except DecodeError as exc:
+        raise FetchError(str(exc), status=resp.status) from None
+    media: Literal["text/html", "text/plain"] = "text/plain" if resp.content_type == "text/plain" else "text/html"
+    return Page(url=resp.final_url, text=decoded.text, media_type=media, status=resp.status,
+                encoding_note=decoded.note)  # fmt: skip
 
 
 def fetch_url(url: str, settings: Settings) -> Page:
-    """GET a page: redirects followed by hand (each checked), body streamed up to max_body_bytes."""
-    headers = {"User-Agent": settings.user_agent + (f" contact: {settings.contact}" if settings.contact else "")}
-    timeout = httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout))
-    current = url
-    with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
-        for _ in range(settings.max_redirects + 1):
-            check_url(current, settings)
-            try:
-                with client.stream("GET", current) as resp:
-                    if resp.is_redirect:
-                        location = resp.headers.get("location")
-                        if not location:
-                            raise FetchError(f"redirect {resp.status_code} without a Location header")
-                        current = urljoin(current, location)
-                        continue
-                    if resp.status_code >= 400:
-                        raise FetchError(f"HTTP {resp.status_code}")
-                    ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-                    if ctype and ctype not in ALLOWED_TYPES:
-                        raise FetchError(f"content type {ctype!r} is not an article (allowed: {ALLOWED_TYPES})")
-                    chunks: list[bytes] = []
-                    total = 0
-                    for chunk in resp.iter_bytes():
-                        total += len(chunk)
-                        if total > settings.max_body_bytes:
-                            raise FetchError(f"body larger than {settings.max_body_bytes} bytes")
-                        chunks.append(chunk)
-                    data = b"".join(chunks)
-                    encoding = resp.charset_encoding or "utf-8"
-                    try:
-                        text = data.decode(encoding)
-                    except (UnicodeDecodeError, LookupError):
-                        text = data.decode("utf-8", errors="replace")
-                    media: Literal["text/html", "text/plain"] = "text/plain" if ctype == "text/plain" else "text/html"
-                    return Page(url=str(resp.url), text=text, media_type=media, status=resp.status_code)
-            except httpx.TimeoutException:
-                raise FetchError(f"timed out after {settings.http_timeout} s") from None
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{type(exc).__name__}: {exc}") from None
-    raise FetchError(f"more than {settings.max_redirects} redirects")
+    """GET one article page politely (robots.txt, per-host gate, retries), with every limit and the SSRF guard."""
+    with Fetcher(settings) as fetcher:
+        return to_page(fetcher.get(url))

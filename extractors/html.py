@@ -3,14 +3,21 @@
 1. a site profile (declarative selectors for a site family), when one matches the URL;
 2. trafilatura;
 3. a generic beautifulsoup4 fallback (the `<article>` or the page's paragraphs, boilerplate removed).
+
+Site profiles are data: one JSON file per site family in `extractors/sites/` (see its README.md). The
+profile's selectors also give the title, date and byline when they match; otherwise the metadata comes from
+the page's own markup (og:/article: meta, `<time>`), then htmldate.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -33,14 +40,54 @@ class SiteProfile:
     byline: str | None = None
     drop: tuple[str, ...] = ()
     language: str | None = None
+    drop_lines: tuple[str, ...] = ()  # regexes: whole text lines to drop ("Ver más", photo credits)
+    listing: str | None = None  # selector of the article links on the site's listing pages
+    article_pattern: str | None = None  # regex an article's URL path matches (listing pages)
+    drop_vietnamese_captions: bool = False  # translated editions: drop short paragraphs written in Vietnamese
 
     def matches(self, url: str | None) -> bool:
         host = urlsplit(url).hostname if url else None
-        return host is not None and any(fnmatch(host, pattern) for pattern in self.domains)
+        return host is not None and any(fnmatch(host.lower(), pattern) for pattern in self.domains)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "profile") -> SiteProfile:
+        """A profile from its JSON form; ValueError naming the file and the field when it is wrong."""
+        allowed = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        for key in ("name", "domains", "body"):
+            if not data.get(key):
+                raise ValueError(f"{where}: field {key!r} is required")
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        profile = cls(**values)
+        for pattern in (*profile.drop_lines, *([profile.article_pattern] if profile.article_pattern else [])):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{where}: bad regex {pattern!r}: {exc}") from None
+        return profile
 
 
-# Profiles are data: a new site family is one more entry (and a stored sample page with its expected output).
-PROFILES: list[SiteProfile] = []
+SITES_DIR = Path(__file__).resolve().parent / "sites"
+
+
+def load_profiles(directory: Path = SITES_DIR) -> list[SiteProfile]:
+    """Every `*.json` profile of `directory`, in file-name order."""
+    profiles = []
+    for path in sorted(directory.glob("*.json")):
+        profiles.append(SiteProfile.from_dict(json.loads(path.read_text(encoding="utf-8")), str(path)))
+    return profiles
+
+
+# Profiles are data: a new site family is one JSON file in extractors/sites/ and a stored sample page with its
+# expected output in tests/sites/.
+PROFILES: list[SiteProfile] = load_profiles()
+
+
+def profile_for(url: str | None) -> SiteProfile | None:
+    """The first profile whose domain patterns match the URL's host."""
+    return next((p for p in PROFILES if p.matches(url)), None)
 
 
 @dataclass
@@ -101,6 +148,46 @@ def _metadata(soup: BeautifulSoup, html: str, url: str | None) -> Extracted:
     )
 
 
+_VN = timezone(timedelta(hours=7))
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\D+(\d{1,2})[:h](\d{2}))?")
+
+
+def _date_from(node: Tag) -> datetime | None:
+    """A date from a profile's date element: an ISO attribute, or 'dd/mm/yyyy [HH:MM]' read as Vietnam time."""
+    for attr in ("datetime", "content"):
+        value = node.get(attr)
+        parsed = _parse_datetime(str(value)) if value else None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=_VN)
+    match = _DMY.search(node.get_text(" ", strip=True))
+    if not match:
+        return None
+    day, month, year, hour, minute = match.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=_VN)
+    except ValueError:
+        return None
+
+
+def _profile_metadata(soup: BeautifulSoup, profile: SiteProfile, meta: Extracted) -> None:
+    if profile.title and (node := soup.select_one(profile.title)) is not None:
+        meta.title = node.get_text(" ", strip=True) or meta.title
+    if profile.date and (node := soup.select_one(profile.date)) is not None:
+        meta.published_at = _date_from(node) or meta.published_at
+    if profile.byline and (node := soup.select_one(profile.byline)) is not None:
+        byline = re.sub(r"^(?:by|por|par|theo)\s+", "", node.get_text(" ", strip=True), flags=re.IGNORECASE)
+        names = [a.strip() for a in re.split(r"[,;]| - ", byline) if a.strip()]
+        meta.authors = names or meta.authors
+
+
+_VI_LETTERS = re.compile("[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+
+
+def _vietnamese_caption(block: str) -> bool:
+    """A short paragraph with letters only Vietnamese uses: a photo caption left untranslated."""
+    return len(block) <= 300 and len(_VI_LETTERS.findall(block)) >= 2
+
+
 def _by_profile(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
     body = soup.select_one(profile.body)
     if body is None:
@@ -108,7 +195,13 @@ def _by_profile(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
     for selector in profile.drop:
         for tag in body.select(selector):
             tag.decompose()
-    return _block_text(body)
+    text = _block_text(body)
+    if profile.drop_vietnamese_captions:
+        text = "\n\n".join(b for b in text.split("\n\n") if not _vietnamese_caption(b))
+    if profile.drop_lines:
+        patterns = [re.compile(p) for p in profile.drop_lines]
+        text = "\n\n".join(b for b in text.split("\n\n") if not any(p.search(b.strip()) for p in patterns))
+    return text
 
 
 def _block_text(node: Tag) -> str:
@@ -143,7 +236,9 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     page_url = meta.canonical_url or url
     text: str | None = None
     for profile in PROFILES:
-        if profile.matches(page_url):
+        if profile.matches(page_url) or (url and profile.matches(url)):
+            # metadata first: the body selector's drops change the tree
+            _profile_metadata(soup, profile, meta)
             text = _by_profile(soup, profile)
             if text:
                 meta.method = f"profile:{profile.name}"

@@ -1,21 +1,40 @@
-"""One article through every stage: main text -> language -> translation -> entities -> validated record."""
+"""One article through every stage: main text -> language -> entities -> translation -> merged entities.
+
+Translation comes after the entities of the original text, because their names are protected from the
+machine translation (see extractors.protect). The English translation is then run through the same
+entity extractor and merged by entity id:
+
+* an entity found in the original keeps its mentions (offsets into `record.text`); finding it again in
+  the translation adds nothing;
+* an entity found only in the translation (e.g. an official whose title the original language's cue
+  words lack) is added with ``source: "translation"`` and no mentions, because mentions always point
+  into `record.text`;
+* a theme found in the original gets ``text_en`` from the translation: the n-th quoted theme of the
+  translation when both have the same number, otherwise the theme's own translation.
+
+`translate_record` does the translation step for a stored record too (the retranslate flow).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from extractors.entities.engine import extract_entities
+from extractors.entities.people import find_names
 from extractors.html import extract_html
-from extractors.language import detect_language
+from extractors.language import Detector, detect_language
 from extractors.text import normalize_text
 from extractors.textclean import clean_main_text
 from newsflow import __version__
 from schemas.models import (
     SCHEMA_VERSION,
     ArticleRecord,
+    Entities,
     PipelineInfo,
     RawArticle,
     Translation,
@@ -25,7 +44,15 @@ _TITLE_MAX = 200
 
 
 class TranslatorLike(Protocol):
-    def translate(self, text: str, source: str, target: str | None = None) -> Translation: ...
+    def translate(
+        self,
+        text: str,
+        source: str,
+        target: str | None = None,
+        *,
+        protect: Sequence[tuple[int, int]] = (),
+        segments: Sequence[tuple[int, int, str]] = (),
+    ) -> Translation: ...
 
 
 class ArticleError(ValueError):
@@ -33,10 +60,11 @@ class ArticleError(ValueError):
 
 
 def canonical_url(url: str) -> str:
-    """Lowercase scheme and host, no fragment, no trailing slash: one spelling per page for the id."""
-    parts = urlsplit(url.strip())
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), (parts.hostname or "").lower(), path, parts.query, ""))
+    """One spelling per page for the id: the acquisition layer's canonical URL (tracking parameters,
+    fragments, trailing slashes and mobile/AMP variants removed)."""
+    from extractors.acquire.urls import canonicalize
+
+    return canonicalize(url)
 
 
 def _sha(text: str) -> str:
@@ -57,8 +85,14 @@ def _split_title(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def process(raw: RawArticle, translator: TranslatorLike | None, target: str = "en") -> ArticleRecord:
-    """Turn one received article into a validated record (the same function for every entry point)."""
+def process(
+    raw: RawArticle, translator: TranslatorLike | None, target: str = "en", detector: Detector | None = None
+) -> ArticleRecord:
+    """Turn one received article into a validated record (the same function for every entry point).
+
+    `translator` None leaves the translation `pending` ("not attempted"); `detector` defaults to the
+    `language_detector` setting.
+    """
     warnings: list[str] = []
     title, published, authors, hint, url = raw.title, raw.published_at, list(raw.authors), raw.language_hint, raw.url
     if raw.media_type == "text/html":
@@ -83,19 +117,20 @@ def process(raw: RawArticle, translator: TranslatorLike | None, target: str = "e
     if not text.strip():
         raise ArticleError("no main text found")
 
-    language = detect_language(text, hint)
+    if detector is None:
+        from newsflow.settings import get_settings
+
+        detector = get_settings().language_detector
+    language = detect_language(text, hint, detector)
     if language.code == "und":
         warnings.append("language undetermined (text too short)")
-    if translator is None:
-        translation = Translation(status="pending", target=target, error="translation not attempted")
-    else:
-        translation = translator.translate(text, language.code, target)
-    if translation.status in ("failed", "pending") and translation.error:
-        warnings.append(f"translation {translation.status}: {translation.error}")
+    if len({s.code for s in language.segments}) > 1:
+        runs = ", ".join(f"{s.code} {s.start}-{s.end}" for s in language.segments)
+        warnings.append(f"mixed languages: {runs}")
 
     entities = extract_entities(text, language.code if language.code != "und" else "en",
                                 published.date() if published else None)  # fmt: skip
-    return ArticleRecord(
+    record = ArticleRecord(
         id=record_id(url, text),
         content_hash=_sha(f"{title or ''}\n{text}"),
         schema_version=SCHEMA_VERSION,
@@ -105,7 +140,98 @@ def process(raw: RawArticle, translator: TranslatorLike | None, target: str = "e
         authors=authors,
         language=language,
         text=text,
-        translation=translation,
+        translation=Translation(status="pending", target=target, error="translation not attempted"),
         entities=entities,
         pipeline=PipelineInfo(version=__version__, processed_at=datetime.now(UTC), warnings=warnings),
     )
+    return translate_record(record, translator, target)
+
+
+_ENTITY_KINDS = ("provinces", "departments", "officials", "organizations")
+
+
+def protected_spans(text: str, entities: Entities) -> list[tuple[int, int]]:
+    """Spans of names that machine translation must not touch: provinces, officials, Vietnamese personal names."""
+    spans = [(m.start, m.end) for p in entities.provinces for m in p.mentions]
+    spans += [(m.start, m.end) for o in entities.officials for m in o.mentions]
+    bodies = [(m.start, m.end) for d in entities.departments for m in d.mentions]
+    bodies += [(m.start, m.end) for o in entities.organizations for m in o.mentions]
+    spans += find_names(text, blocked=bodies + spans)
+    return sorted(set(spans))
+
+
+def merge_entities(original: Entities, translated: Entities) -> Entities:
+    """`original` plus the entities found only in the translation (marked `source="translation"`, no mentions)."""
+    update: dict[str, object] = {}
+    for kind in _ENTITY_KINDS:
+        mine = [e for e in getattr(original, kind) if e.source == "text"]
+        known = {e.id for e in mine}
+        extra = [
+            e.model_copy(update={"source": "translation", "mentions": []})
+            for e in getattr(translated, kind)
+            if e.id not in known
+        ]
+        update[kind] = mine + extra
+    return original.model_copy(update=update)
+
+
+def _themes_en(record: ArticleRecord, translated: Entities, translator: TranslatorLike, target: str) -> list:
+    quoted = [t for t in record.entities.themes if t.mentions]
+    found = [t for t in translated.themes if t.mentions]
+    out = []
+    for theme in record.entities.themes:
+        if theme.text_en is not None or not theme.mentions:
+            out.append(theme)
+            continue
+        if len(quoted) == len(found):
+            text_en: str | None = found[quoted.index(theme)].text
+        else:
+            own = translator.translate(theme.text, record.language.code, target)
+            text_en = own.text if own.status == "done" else None
+        out.append(theme.model_copy(update={"text_en": text_en}))
+    return out
+
+
+def _takes_document_options(translator: TranslatorLike) -> bool:
+    try:
+        parameters = inspect.signature(translator.translate).parameters
+    except (TypeError, ValueError):
+        return False
+    kinds = {p.kind for p in parameters.values()}
+    return inspect.Parameter.VAR_KEYWORD in kinds or {"protect", "segments"} <= set(parameters)
+
+
+def translate_record(record: ArticleRecord, translator: TranslatorLike | None, target: str = "en") -> ArticleRecord:
+    """`record` with its translation (re)done and the entities of the translation merged in.
+
+    Entities from an earlier translation and earlier translation warnings are dropped first, so the
+    step can be repeated on a stored record (retranslate) without duplicating anything.
+    """
+    warnings = [w for w in record.pipeline.warnings if not w.startswith("translation ")]
+    entities = merge_entities(record.entities, Entities())
+    if translator is None:
+        translation = Translation(status="pending", target=target, error="translation not attempted")
+    else:
+        segments = [(s.start, s.end, s.code) for s in record.language.segments]
+        if _takes_document_options(translator):
+            translation = translator.translate(
+                record.text,
+                record.language.code,
+                target,
+                protect=protected_spans(record.text, entities),
+                segments=segments if len({s for _, _, s in segments}) > 1 else (),
+            )
+        else:  # a wrapper with the older (text, source, target) signature: it cannot protect names
+            warnings.append("translation note: the translator takes no protect/segments; names were not protected")
+            translation = translator.translate(record.text, record.language.code, target)
+    if translation.status in ("failed", "pending") and translation.error:
+        warnings.append(f"translation {translation.status}: {translation.error}")
+    elif translation.status == "done" and translation.error:
+        warnings.append(f"translation note: {translation.error}")
+    if translation.status == "done" and translation.text and translator is not None:
+        published = record.published_at.date() if record.published_at else None
+        found = extract_entities(translation.text, translation.target, published)
+        entities = merge_entities(entities, found)
+        entities = entities.model_copy(update={"themes": _themes_en(record, found, translator, target)})
+    pipeline = record.pipeline.model_copy(update={"warnings": warnings})
+    return record.model_copy(update={"translation": translation, "entities": entities, "pipeline": pipeline})

@@ -1,7 +1,11 @@
-"""Receiving articles: files, directories, stdin, JSON/JSONL and http(s) URLs -> `RawArticle`s.
+"""Receiving articles: files, directories, stdin, JSON/JSONL, http(s) URLs, feeds and sitemaps -> `RawArticle`s.
 
 Each source yields articles or `InputError`s naming the input and the reason, so one bad file (or one bad
 JSONL line) is reported while the rest of the batch goes on.
+
+URL sources (`https://...`, `feed:https://...`, `sitemap:https://...`, `listing:https://...`) go through
+`extractors.acquire.session.Acquirer`: politeness, limits, SSRF guard, conditional GET, de-duplication and
+the fetch log. One Acquirer serves every URL of one `iter_sources` call unless the caller passes its own.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,9 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from extractors.fetch import FetchError, fetch_url
+from extractors.acquire.encoding import DecodeError, decode_body
+from extractors.acquire.items import InputError, Item
+from extractors.acquire.session import Acquirer, is_url_source
 from newsflow.settings import Settings
 from schemas.models import RawArticle, SourceInfo
 
@@ -26,18 +31,7 @@ JSON_FIELDS = {"url", "title", "text", "html", "published_at", "authors", "langu
 LOCAL_TZ_NOTE = "+07:00"  # a published_at without a timezone is read as Vietnam time
 
 
-@dataclass(frozen=True)
-class InputError:
-    """An input that could not be read: `source` names it (file, file:line, URL), `reason` says why."""
-
-    source: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.reason}"
-
-
-Item = RawArticle | InputError
+__all__ = ["InputError", "Item", "iter_sources", "raw_from_object"]
 
 
 def _now() -> datetime:
@@ -50,14 +44,14 @@ def _looks_html(text: str) -> bool:
 
 
 def _decode(data: bytes, name: str) -> str:
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary content (NUL bytes), not text")
-    for encoding in ("utf-8-sig", "cp1258"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("not valid UTF-8 or Windows-1258 text")
+    """A file's bytes as text: BOM, the document's own charset declaration, UTF-8, Windows-1258; mojibake
+    (UTF-8 once read as Windows-1252) repaired when detectable."""
+    try:
+        return decode_body(data).text
+    except DecodeError as exc:
+        if "NUL" in str(exc):
+            raise ValueError(str(exc)) from None
+        raise ValueError("not valid UTF-8 or Windows-1258 text") from None
 
 
 def _parse_published(value: Any, where: str) -> datetime | None:
@@ -154,43 +148,58 @@ def _read_file(path: Path, given: str, settings: Settings) -> Iterator[Item]:
     yield from _from_text(content, source, path.suffix.lower())
 
 
-def iter_sources(sources: list[str], settings: Settings) -> Iterator[Item]:
-    """Every article of every source, in order (directories recursively, sorted by path)."""
-    for given in sources:
-        if given == "-":
-            data = sys.stdin.buffer.read()
-            try:
-                content = _decode(data, "<stdin>")
-            except ValueError as exc:
-                yield InputError("<stdin>", str(exc))
-                continue
-            source = SourceInfo(kind="text", uri="-", fetched_at=_now())
-            first = content.lstrip()[:1]
-            suffix = ".jsonl" if first == "{" and "\n{" in content.strip() else ""
-            yield from _from_text(content, source, suffix)
-        elif given.startswith(("http://", "https://")):
-            try:
-                page = fetch_url(given, settings)
-            except FetchError as exc:
-                yield InputError(given, str(exc))
-                continue
-            source = SourceInfo(kind="url", uri=given, fetched_at=_now(), site=urlsplit(page.url).hostname)
-            yield RawArticle(source=source, content=page.text, media_type=page.media_type, url=page.url)
-        else:
-            path = Path(given)
-            if path.is_dir():
-                files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-                               and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                               and p.name.lower() != "readme.md")  # fmt: skip
-                if not files:
-                    yield InputError(given, f"no {'/'.join(sorted(SUPPORTED))} files in this directory")
-                for file in files:
-                    yield from _read_file(file, str(file), settings)
-            elif path.is_file():
-                if path.suffix.lower() not in SUPPORTED:
-                    yield InputError(given, f"unsupported file type {path.suffix or '(none)'!r}; "
-                                            f"expected one of {sorted(SUPPORTED)}")  # fmt: skip
-                    continue
-                yield from _read_file(path, given, settings)
+def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer | None = None) -> Iterator[Item]:
+    """Every article of every source, in order (directories recursively, sorted by path).
+
+    URL sources use `acquirer` when given (the caller closes it), else one made from `settings` for this call.
+    """
+    own: Acquirer | None = None
+    try:
+        for given in sources:
+            if is_url_source(given):
+                if acquirer is None and own is None:
+                    try:
+                        own = Acquirer.from_settings(settings)
+                    except Exception as exc:  # the fetch log's database: name it, do not crash the batch
+                        yield InputError(given, f"cannot open the fetch log: {type(exc).__name__}: {exc}")
+                        continue
+                yield from (acquirer or own).iter_source(given)  # type: ignore[union-attr]
             else:
-                yield InputError(given, "no such file or directory (and not an http(s) URL)")
+                yield from _iter_local(given, settings)
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _iter_local(given: str, settings: Settings) -> Iterator[Item]:
+    """One local source: stdin, a directory (recursively), or a file."""
+    if given == "-":
+        data = sys.stdin.buffer.read()
+        try:
+            content = _decode(data, "<stdin>")
+        except ValueError as exc:
+            yield InputError("<stdin>", str(exc))
+            return
+        source = SourceInfo(kind="text", uri="-", fetched_at=_now())
+        first = content.lstrip()[:1]
+        suffix = ".jsonl" if first == "{" and "\n{" in content.strip() else ""
+        yield from _from_text(content, source, suffix)
+    else:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                           and p.name.lower() != "readme.md")  # fmt: skip
+            if not files:
+                yield InputError(given, f"no {'/'.join(sorted(SUPPORTED))} files in this directory")
+            for file in files:
+                yield from _read_file(file, str(file), settings)
+        elif path.is_file():
+            if path.suffix.lower() not in SUPPORTED:
+                yield InputError(given, f"unsupported file type {path.suffix or '(none)'!r}; "
+                                        f"expected one of {sorted(SUPPORTED)}")  # fmt: skip
+                return
+            yield from _read_file(path, given, settings)
+        else:
+            yield InputError(given, "no such file or directory "
+                             "(and not an http(s), feed:, sitemap: or listing: URL)")

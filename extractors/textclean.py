@@ -45,3 +45,54 @@ def clean_main_text(text: str, title: str | None = None) -> Cleaned:
     while lines and (not lines[0].strip() or _VI_DATE_GLUE.match(lines[0].strip())):
         lines.pop(0)
     return Cleaned(text="\n".join(lines).strip(), authors=authors)
+
+
+# A UTF-8 lead byte read as Windows-1252/Latin-1 ('Ã', 'á', 'Æ', ...) followed by a continuation byte read
+# the same way: the signature of UTF-8 decoded with the wrong single-byte codec ("Tiá»n Giang").
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+
+
+def _as_single_bytes(text: str) -> bytes | None:
+    out = bytearray()
+    for char in text:
+        try:
+            out += char.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(char) > 0xFF:
+                return None
+            out.append(ord(char))  # bytes cp1252 leaves undefined come through Latin-1 as C1 controls
+    return bytes(out)
+
+
+_WORDS = re.compile(r"[^ \t\n\r<>]+")  # ASCII whitespace only: NBSP is a UTF-8 continuation byte here
+
+
+def _repair_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    hits = len(_MOJIBAKE.findall(word))
+    if not hits:
+        return word
+    data = _as_single_bytes(word)
+    if data is None:
+        return word
+    try:
+        fixed = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return word
+    return fixed if len(_MOJIBAKE.findall(fixed)) < hits else word
+
+
+def repair_mojibake(text: str) -> tuple[str, bool]:
+    """Undo UTF-8 text decoded as Windows-1252/Latin-1 ("Tiá»\x81n Giang" -> "Tiền Giang"), word by word.
+
+    Only where it is detectable: a word carries the mojibake signature, its characters all map back to
+    single bytes, those bytes are valid UTF-8 and the result has fewer signatures; other words (and pages
+    whose template is fine while the body is broken) are left alone. Returns (text, repaired).
+    """
+    if not _MOJIBAKE.search(text):
+        return text, False
+    fixed = _WORDS.sub(_repair_word, text)
+    return fixed, fixed != text

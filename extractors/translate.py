@@ -24,8 +24,18 @@ input over a per-provider size. This module wraps it so that one article can nev
   5xx/429 after every retry, or its circuit breaker open. A later retranslate may succeed.
 
 ``auto`` tries the configured providers in this order: google, mymemory, libre (when `libre_url`
-is set), deepl (when `deepl_api_key` is set), microsoft (when `microsoft_api_key` is set). The first
-translation wins and one text is never mixed from two providers. When all fail the result is
+is set), deepl (when `deepl_api_key` is set), microsoft (when `microsoft_api_key` is set), and last
+the offline apertium (when the ``apertium`` command is installed; it has a pair only for the source
+languages whose Debian package is installed, e.g. Spanish). The first translation wins and one text is
+never mixed from two providers.
+
+Names are protected (`protect` spans are replaced by placeholders, see extractors.protect, and put back
+after). A mixed-language text is translated part by part (`segments`), each part from its own language;
+a part already in the target language is kept as it is. Every chunk's translation is kept in a
+`TranslationCache` keyed by (provider, source, target, sha256 of the text sent), so a re-run costs no
+provider call. Requests per provider are spaced by an in-process rate limiter shared by every
+`Translator` of the process (`settings.translation_rate_limits`), and `acquire(provider)` (e.g. a Prefect
+global rate limit) is called before each request when given. When all fail the result is
 ``pending`` if any provider failed transiently (another run may succeed), else ``failed`` if any
 failed permanently, else ``unsupported``.
 
@@ -38,17 +48,19 @@ google ``/m``, mymemory ``/get``, deepl ``/v2/translate``, microsoft ``/translat
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, NamedTuple
+from importlib.metadata import version as _dist_version
+from typing import Any, Literal, NamedTuple, Protocol
 
 import requests
 from deep_translator import (
@@ -62,12 +74,15 @@ from deep_translator.constants import MY_MEMORY_LANGUAGES_TO_CODES
 from deep_translator.exceptions import InvalidSourceOrTargetLanguage, LanguageNotSupportedException
 from urllib3.exceptions import NewConnectionError
 
+from extractors import apertium
+from extractors.protect import Protector
 from newsflow.settings import Settings
 from schemas.models import Translation
 
 log = logging.getLogger(__name__)
 
-PROVIDERS: tuple[str, ...] = ("google", "mymemory", "libre", "deepl", "microsoft")
+ONLINE_PROVIDERS: tuple[str, ...] = ("google", "mymemory", "libre", "deepl", "microsoft")
+PROVIDERS: tuple[str, ...] = (*ONLINE_PROVIDERS, "apertium")  # the order `auto` tries them in
 
 # Largest chunk sent in one request, in characters. deep-translator refuses len(text) >= 5000 for
 # google and >= 500 for mymemory; the others get the same 5,000 cap to keep requests modest.
@@ -77,6 +92,14 @@ MAX_CHUNK_CHARS: dict[str, int] = {
     "libre": 4999,
     "deepl": 4999,
     "microsoft": 4999,
+    "apertium": 20_000,  # no service limit; keeps one subprocess call bounded
+}
+_CLASS_NAMES = {
+    "google": "GoogleTranslator",
+    "mymemory": "MyMemoryTranslator",
+    "libre": "LibreTranslator",
+    "deepl": "DeeplTranslator",
+    "microsoft": "MicrosoftTranslator",
 }
 
 CIRCUIT_COOLDOWN_S = 300.0  # how long an unreachable provider is skipped
@@ -223,6 +246,102 @@ _breaker = _CircuitBreaker()
 def reset_circuit_breakers() -> None:
     """Forget every unreachable-provider mark (tests, or an operator who knows the network is back)."""
     _breaker.reset()
+    _limiter.reset()
+
+
+# --------------------------------------------------------------------------------------------------
+# Cache
+
+
+@dataclass(frozen=True)
+class CachedTranslation:
+    """A translation kept by a cache: the text, what made it, and when."""
+
+    text: str
+    engine: str | None
+    translated_at: datetime
+
+
+class TranslationCache(Protocol):
+    """Where translations of chunks are kept: the database (`newsflow.storage.Store`) or `MemoryCache`.
+
+    `text_hash` is `text_key(text)`, the sha256 of the exact text sent to the provider.
+    """
+
+    def get_translation(self, provider: str, source: str, target: str, text_hash: str) -> CachedTranslation | None: ...
+
+    def put_translation(
+        self, provider: str, source: str, target: str, text_hash: str, value: CachedTranslation
+    ) -> None: ...
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class MemoryCache:
+    """A TranslationCache in a dict (one process; tests and `--translator` runs without a database)."""
+
+    def __init__(self) -> None:
+        self._data: dict[tuple[str, str, str, str], CachedTranslation] = {}
+        self._lock = threading.Lock()
+
+    def get_translation(self, provider: str, source: str, target: str, text_hash: str) -> CachedTranslation | None:
+        with self._lock:
+            return self._data.get((provider, source, target, text_hash))
+
+    def put_translation(
+        self, provider: str, source: str, target: str, text_hash: str, value: CachedTranslation
+    ) -> None:
+        with self._lock:
+            self._data[(provider, source, target, text_hash)] = value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@functools.lru_cache(maxsize=4)
+def _database_cache(url: str) -> TranslationCache:
+    from newsflow.storage import Store
+
+    return Store(url)
+
+
+def default_cache(settings: Settings) -> TranslationCache | None:
+    """The database of `settings` when `settings.translation_cache` is on (the default), else None."""
+    return _database_cache(settings.resolved_database_url) if settings.translation_cache else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Rate limits: requests per second per provider, shared by every Translator (and worker thread) of the
+# process. Across processes, use a Prefect global rate limit through `acquire` (flows/retranslate.py).
+
+
+class _RateLimiter:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[tuple[str, str], float] = {}
+        self._clock, self._sleep = clock, sleep
+
+    def wait(self, key: tuple[str, str], per_second: float | None) -> None:
+        """Sleep until `key` may send its next request (requests are spaced 1/per_second apart)."""
+        if not per_second or per_second <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next.get(key, now))
+            self._next[key] = slot + 1.0 / per_second
+        if slot > now:
+            self._sleep(slot - now)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._next.clear()
+
+
+_limiter = _RateLimiter()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -387,6 +506,8 @@ def _classify(attempt: _Attempt, timeout: float) -> _Verdict:
     if attempt.timed_out:
         return _Verdict("transient", f"no answer within {timeout:g} s", timeout=True)
     exc, ctx = attempt.error, attempt.ctx
+    if isinstance(exc, apertium.ApertiumError):
+        return _Verdict(exc.kind, exc.reason, timeout=exc.kind == "transient")  # type: ignore[arg-type]
     if isinstance(exc, LanguageNotSupportedException | InvalidSourceOrTargetLanguage):
         return _Verdict("unsupported", f"language {getattr(exc, 'val', '?')!r} not supported")
     transport = ctx.transport_error if ctx is not None else None
@@ -496,6 +617,8 @@ def _primary(code: str) -> str:
 
 def _root(settings: Settings, provider: str) -> str | None:
     """The service root a provider is reached at, or None when it is not configured."""
+    if provider == "apertium":
+        return "local" if apertium.installed() else None
     override = settings.translation_endpoints.get(provider)
     if provider == "libre":
         url = settings.libre_url or override
@@ -517,23 +640,58 @@ def _root(settings: Settings, provider: str) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 
+Span = tuple[int, int]
+Segment = tuple[int, int, str]  # start, end, language code
+
+
+@dataclass
+class _Part:
+    text: str  # protected
+    source: str | None  # None: keep as it is (already in the target language, or no words)
+
+
+@dataclass
+class _Run:
+    """What one translate() call gathered: provenance of every chunk, and minor parts left untranslated."""
+
+    times: list[datetime]
+    kept: list[str]
+
+
 class Translator:
     """Translates article text with one provider, or with the first that works (`auto`)."""
 
-    def __init__(self, settings: Settings, name: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        name: str | None = None,
+        *,
+        cache: TranslationCache | Literal["default"] | None = "default",
+        acquire: Callable[[str], None] | None = None,
+    ) -> None:
+        """`cache`: "default" is the database of `settings` (see `default_cache`), None for no cache.
+
+        `acquire(provider)` is called before every provider request (e.g. a Prefect rate limit).
+        """
         name = name or settings.translator
         if name not in ("auto", "none", *PROVIDERS):
             raise ValueError(f"unknown translator {name!r}; use auto, none or one of {', '.join(PROVIDERS)}")
         self.settings = settings
         self.name = name
+        self.acquire = acquire
         self._roots: dict[str, str] = {}
         for provider in PROVIDERS if name == "auto" else (() if name == "none" else (name,)):
             root = _root(settings, provider)
             if root is not None:
                 self._roots[provider] = root
             elif name != "auto":  # an explicit choice that cannot work is an operator error: say so now
+                if provider == "apertium":
+                    raise ValueError(f"translator 'apertium' needs the apertium command: {apertium.INSTALL_HINT}")
                 needs = {"libre": "libre_url", "deepl": "deepl_api_key", "microsoft": "microsoft_api_key"}
                 raise ValueError(f"translator {name!r} needs NEWSFLOW_{needs[name].upper()}")
+        self.cache: TranslationCache | None = (
+            (default_cache(settings) if self._roots else None) if cache == "default" else cache
+        )
         _install_request_hook()
 
     @property
@@ -541,14 +699,28 @@ class Translator:
         """The providers this translator will try, in order."""
         return tuple(self._roots)
 
-    def translate(self, text: str, source: str, target: str | None = None) -> Translation:
-        """Translate `text` from `source` to `target` (default `settings.translation_target`)."""
+    def translate(
+        self,
+        text: str,
+        source: str,
+        target: str | None = None,
+        *,
+        protect: Sequence[Span] = (),
+        segments: Sequence[Segment] = (),
+    ) -> Translation:
+        """Translate `text` from `source` to `target` (default `settings.translation_target`).
+
+        `protect`: spans of `text` (names) that are kept as written. `segments`: (start, end, language)
+        runs of a mixed-language text; each is translated from its own language, runs in the target
+        language are kept, 'und' runs are taken as `source`. Without segments the whole text is `source`.
+        """
         target = target or self.settings.translation_target
         src, tgt = _primary(source or "und"), _primary(target)
         if not text.strip():
             return Translation(status="not_needed", target=target)
-        if src == tgt:
-            return Translation(status="not_needed", target=target)
+        languages = {_primary(code) for _, _, code in segments} - {"und"} or {src}
+        if languages <= {tgt}:
+            return Translation(status="not_needed", target=target, source=src)
         if self.name == "none":
             return Translation(
                 status="unsupported", target=target, error="translation disabled (--translator none)"
@@ -559,22 +731,77 @@ class Translator:
                 target=target,
                 error="source language undetermined ('und'): nothing to translate from",
             )
+        protector = Protector()
+        parts = self._parts(text, src, tgt, protect, segments, protector)
         failures: list[tuple[str, _ProviderFailure]] = []
         for provider in self._roots:
+            run = _Run(times=[], kept=[])
             try:
-                translated = self._translate_with(provider, text, src, tgt)
+                translated = "".join(self._translate_part(provider, part, src, tgt, run) for part in parts).strip()
             except _ProviderFailure as failure:
                 log.info("translation with %s did not succeed: %s", provider, failure.reason)
                 failures.append((provider, failure))
                 continue
+            restored, lost = protector.restore(translated)
+            notes = []
+            if run.kept:
+                notes.append(f"kept untranslated ({provider} has no pair): {', '.join(sorted(set(run.kept)))} parts")
+            if lost:
+                notes.append(f"{provider} dropped protected name(s): {', '.join(lost)}")
             return Translation(
                 status="done",
                 target=target,
+                source=src,
                 provider=provider,
-                text=translated,
-                translated_at=datetime.now(UTC),
+                engine=self.engine(provider, src, tgt),
+                text=restored,
+                error="; ".join(notes) or None,
+                translated_at=max(run.times) if run.times else datetime.now(UTC),
             )
         return self._summary(failures, target, src, tgt)
+
+    def engine(self, provider: str, src: str, tgt: str) -> str:
+        """What does the translating, with versions, for provenance."""
+        if provider == "apertium":
+            mode = apertium.mode_for(src, tgt)
+            return apertium.engine(mode) if mode else "apertium"
+        return f"deep-translator {_dist_version('deep-translator')} {_CLASS_NAMES[provider]}"
+
+    @staticmethod
+    def _parts(
+        text: str, src: str, tgt: str, protect: Sequence[Span], segments: Sequence[Segment], protector: Protector
+    ) -> list[_Part]:
+        """The text cut at its language runs, names replaced by placeholders, each with its source language."""
+        runs = sorted((s, e, _primary(code)) for s, e, code in segments) or [(0, len(text), src)]
+        bounds: list[tuple[int, int, str | None]] = []
+        pos = 0
+        for start, end, code in runs:
+            if start > pos:  # text between runs (blank lines) goes with the next run
+                start = pos
+            source = src if code in ("und", "") else code
+            bounds.append((start, end, None if source == tgt else source))
+            pos = end
+        if pos < len(text):
+            last = bounds[-1]
+            bounds[-1] = (last[0], len(text), last[2])
+        parts = []
+        for start, end, lang in bounds:
+            spans = [(max(a, start) - start, min(b, end) - start) for a, b in protect if a < end and b > start]
+            parts.append(_Part(protector.protect(text[start:end], spans), lang))
+        return parts
+
+    def _translate_part(self, provider: str, part: _Part, src: str, tgt: str, run: _Run) -> str:
+        if part.source is None or not _has_words(part.text):
+            return part.text
+        core = part.text.strip()
+        lead, trail = part.text[: part.text.index(core)], part.text[part.text.index(core) + len(core) :]
+        try:
+            return lead + self._translate_with(provider, core, part.source, tgt, run) + trail
+        except _ProviderFailure as failure:
+            if failure.kind != "unsupported" or part.source == src:
+                raise
+            run.kept.append(part.source)  # a caption in a language this provider lacks: keep it as written
+            return part.text
 
     def _summary(
         self, failures: list[tuple[str, _ProviderFailure]], target: str, src: str, tgt: str
@@ -583,30 +810,51 @@ class Translator:
         detail = "; ".join(f"{provider}: {failure.reason}" for provider, failure in failures)
         provider = self.name if self.name in PROVIDERS else None
         if kinds & {"unreachable", "transient"}:
-            prefix = "no provider reachable" if kinds == {"unreachable"} else "no translation yet"
+            prefix = "no provider reachable" if kinds - {"unsupported"} == {"unreachable"} else "no translation yet"
             return Translation(
-                status="pending", target=target, provider=provider, error=f"{prefix}: {detail}"
+                status="pending", target=target, source=src, provider=provider, error=f"{prefix}: {detail}"
             )
         if "permanent" in kinds:
             return Translation(
-                status="failed", target=target, provider=provider, error=f"translation failed: {detail}"
+                status="failed",
+                target=target,
+                source=src,
+                provider=provider,
+                error=f"translation failed: {detail}",
             )
         reason = f"no configured provider translates {src} -> {tgt}" + (f": {detail}" if detail else "")
-        return Translation(status="unsupported", target=target, provider=provider, error=reason)
+        return Translation(status="unsupported", target=target, source=src, provider=provider, error=reason)
 
-    def _translate_with(self, provider: str, text: str, src: str, tgt: str) -> str:
+    def _translate_with(self, provider: str, text: str, src: str, tgt: str, run: _Run) -> str:
         """The whole text through one provider, chunk by chunk; raises _ProviderFailure."""
         open_reason = _breaker.open_reason((provider, self._roots[provider]))
         if open_reason:
             raise _ProviderFailure("unreachable", open_reason)
+        if provider == "apertium" and apertium.mode_for(src, tgt) is None:
+            raise _ProviderFailure("unsupported", f"no Apertium pair {src} -> {tgt} installed")
         out: list[str] = []
         for chunk in split_into_chunks(text, MAX_CHUNK_CHARS[provider]):
-            out.append(self._translate_chunk(provider, chunk, src, tgt) + chunk.sep)
+            out.append(self._cached_chunk(provider, chunk, src, tgt, run) + chunk.sep)
         return "".join(out)
 
-    def _translate_chunk(self, provider: str, chunk: Chunk, src: str, tgt: str) -> str:
+    def _cached_chunk(self, provider: str, chunk: Chunk, src: str, tgt: str, run: _Run) -> str:
         if not _has_words(chunk.text):  # punctuation only, e.g. '* * *': nothing to translate
             return chunk.text
+        key = text_key(chunk.text)
+        if self.cache is not None:
+            hit = self.cache.get_translation(provider, src, tgt, key)
+            if hit is not None:
+                run.times.append(hit.translated_at)
+                return hit.text
+        result = self._translate_chunk(provider, chunk, src, tgt)
+        now = datetime.now(UTC)
+        run.times.append(now)
+        if self.cache is not None:
+            value = CachedTranslation(result, self.engine(provider, src, tgt), now)
+            self.cache.put_translation(provider, src, tgt, key, value)
+        return result
+
+    def _translate_chunk(self, provider: str, chunk: Chunk, src: str, tgt: str) -> str:
         result = self._call_with_retries(provider, chunk.text, src, tgt)
         if chunk.text.count("\n") == result.count("\n") or len(chunk.parts) == 1:
             return result
@@ -623,6 +871,9 @@ class Translator:
         attempts = self.settings.translation_retries + 1
         verdict = _Verdict("transient", "not attempted")
         for attempt in range(attempts):
+            _limiter.wait(key, self.settings.translation_rate_limits.get(provider))
+            if self.acquire is not None:
+                self.acquire(provider)
             result = _run_with_deadline(functools.partial(self._call, provider, text, src, tgt), timeout)
             if result.text is not None:  # set only when the call returned in time without error
                 return result.text
@@ -649,9 +900,14 @@ class Translator:
         raise _ProviderFailure("transient", reason)
 
     def _call(self, provider: str, text: str, src: str, tgt: str) -> str:
-        """One request through deep-translator; runs in the worker thread."""
+        """One request through deep-translator (or one apertium process); runs in the worker thread."""
         root = self._roots[provider]
         translator: Any
+        if provider == "apertium":
+            mode = apertium.mode_for(src, tgt)
+            assert mode is not None  # checked in _translate_with
+            # a little under the deadline, so the process is killed by its own timeout, not abandoned
+            return apertium.translate(text, mode, self.settings.translation_timeout * 0.9)
         if provider == "google":
             translator = GoogleTranslator(
                 source=_GOOGLE_ALIASES.get(src, src), target=_GOOGLE_ALIASES.get(tgt, tgt)

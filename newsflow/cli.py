@@ -39,6 +39,7 @@ class Translator(StrEnum):
     libre = "libre"
     deepl = "deepl"
     microsoft = "microsoft"
+    apertium = "apertium"
 
 
 class Format(StrEnum):
@@ -185,7 +186,10 @@ def extract(
     engine = Engine(settings, translator.value if translator else None)
     failures = 0
     records = []
-    for item in iter_sources(paths, settings):
+    from extractors.acquire.session import Acquirer
+
+    # `extract` stores nothing: no fetch log either.
+    for item in iter_sources(paths, settings, acquirer=Acquirer(settings, log=None)):
         if isinstance(item, InputError):
             err.print(f"error: {item}", markup=False, highlight=False, soft_wrap=True)
             failures += 1

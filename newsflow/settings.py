@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl", "microsoft"]
+TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl", "microsoft", "apertium"]
+LanguageDetectorName = Literal["langdetect", "lingua"]
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,18 @@ class Settings(BaseSettings):
     deepl_api_key: str | None = None
     microsoft_api_key: str | None = None
     microsoft_region: str | None = None
+    translation_cache: bool = Field(
+        default=True, description="Keep every translation in the database; a re-run costs no provider call."
+    )
+    translation_rate_limits: dict[str, float] = Field(
+        default_factory=lambda: {"google": 5.0, "mymemory": 1.0, "libre": 10.0, "deepl": 5.0, "microsoft": 10.0},
+        description="Provider name -> most requests per second, shared by all workers of a process.",
+    )
+    translation_prefect_limits: bool = Field(
+        default=False,
+        description="Also take a slot of the Prefect rate limit 'newsflow-translate-rate-<provider>' per request.",
+    )
+    language_detector: LanguageDetectorName = "langdetect"
     translation_endpoints: dict[str, str] = Field(
         default_factory=dict,
         description="Provider name -> base URL override (a mirror or proxy that speaks the provider's API).",
@@ -40,6 +53,29 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=25, ge=1, description="Articles per Prefect task.")
     prefect_startup_timeout: int = Field(
         default=120, ge=1, description="Seconds the ephemeral Prefect server may take to start."
+    )
+
+    # --- orchestration (flows/, `newsflow serve`, prefect.yaml) ---
+    task_runner: Literal["thread", "dask"] = Field(
+        default="thread", description="Where tasks run: a thread pool in the flow's process, or Dask."
+    )
+    thread_workers: int | None = Field(default=None, ge=1, description="Threads of the thread pool runner.")
+    dask_address: str | None = Field(
+        default=None, description="Scheduler of a running Dask cluster (tcp://host:8786); unset: a temporary one."
+    )
+    dask_workers: int = Field(default=2, ge=1, description="Workers of the temporary local Dask cluster.")
+    task_cache_hours: float = Field(
+        default=0.0, ge=0, description="Reuse a processed batch with the same content hashes for this long (0: off)."
+    )
+    schedule_timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Time zone of the deployments' crons.")
+    site_cron: str = Field(default="0 6,12,18 * * *", description="When the ingest-site deployment runs.")
+    site_name: str | None = Field(default=None, description="Host name the scheduled ingest-site run reads.")
+    site_urls: list[str] = Field(
+        default_factory=list, description="Pages the scheduled ingest-site run reads (JSON list)."
+    )
+    retranslate_cron: str = Field(default="30 * * * *", description="When pending translations are retried.")
+    output_url: str | None = Field(
+        default=None, description="URL where output_dir is served; artifacts link there instead of file://."
     )
 
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow; set NEWSFLOW_CONTACT)"
@@ -52,6 +88,34 @@ class Settings(BaseSettings):
         description="IP addresses or networks (CIDR) that URL sources may reach although private/loopback.",
     )
     max_input_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file accepted.")
+
+    # --- acquisition (extractors/fetch.py, extractors/acquire/, newsflow/fetchlog.py) ---
+    http_connect_timeout: float = Field(default=10.0, gt=0, description="Connect timeout for URL sources, s.")
+    fetch_min_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between two requests to one host (robots.txt Crawl-delay wins)."
+    )
+    fetch_host_concurrency: int = Field(default=2, ge=1, description="Requests in flight to one host at once.")
+    fetch_workers: int = Field(default=4, ge=1, description="Pages of one feed/sitemap fetched in parallel.")
+    fetch_retries: int = Field(default=3, ge=0, description="Retries on 429, 5xx, timeouts and connect errors.")
+    fetch_backoff: float = Field(default=1.0, ge=0, description="First retry delay, s; doubles each retry.")
+    fetch_max_retry_after: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After honoured, s; a longer one fails the fetch."
+    )
+    fetch_max_decompression_ratio: float = Field(
+        default=200.0, gt=1, description="Decompressed/compressed size above which a body is a decompression bomb."
+    )
+    fetch_ignore_robots: list[str] = Field(
+        default_factory=list,
+        description="Hosts (fnmatch patterns) whose robots.txt is not consulted: sites the operator owns.",
+    )
+    fetch_log: bool = Field(
+        default=True, description="Record fetch attempts and HTTP validators in the database (conditional GET)."
+    )
+    discovery_max_urls: int = Field(default=500, ge=1, description="Most article URLs taken from one feed/sitemap.")
+    sitemap_max_depth: int = Field(default=2, ge=0, description="Sitemap-index levels followed.")
+    near_duplicate_bits: int = Field(
+        default=6, ge=0, le=7, description="SimHash distance (bits of 64) at or below which two texts are one story."
+    )
 
     @property
     def resolved_database_url(self) -> str:

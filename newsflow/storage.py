@@ -49,11 +49,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from extractors.translate import CachedTranslation
 from schemas.models import ArticleRecord, RawArticle
 
 __all__ = [
     "Article",
     "Base",
+    "CachedTranslationRow",
     "RawInput",
     "Run",
     "RunInfo",
@@ -168,6 +170,20 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String)
     counts: Mapped[str | None] = mapped_column(Text, comment="JSON object")
     output: Mapped[str | None] = mapped_column(Text, comment="path of the run's output")
+
+
+class CachedTranslationRow(Base):
+    """One translated chunk, keyed by (provider, source, target, sha256 of the text sent to the provider)."""
+
+    __tablename__ = "translation_cache"
+
+    provider: Mapped[str] = mapped_column(String, primary_key=True)
+    source: Mapped[str] = mapped_column(String, primary_key=True)
+    target: Mapped[str] = mapped_column(String, primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String, primary_key=True, comment="sha256 of the text sent")
+    translation: Mapped[str] = mapped_column(Text)
+    engine: Mapped[str | None] = mapped_column(Text, comment="engine and versions that translated it")
+    translated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)
@@ -437,6 +453,82 @@ class Store:
             stmt = stmt.where(Article.updated_at >= since)
         for row in self._keyset(stmt, Article.updated_at, Article.id, batch, "cannot read articles from"):
             yield self._load(row.id, row.record)
+
+    def iter_pending_translation(
+        self, limit: int | None = None, batch: int = 100
+    ) -> Iterator[tuple[ArticleRecord, RawArticle]]:
+        """Stored records whose translation.status is "pending", with their raw inputs, in id order.
+
+        A scan of the stored JSON (no index): fine for a periodic retranslate run.
+        """
+        if batch < 1 or (limit is not None and limit < 1):
+            raise ValueError(f"batch and limit must be >= 1, got batch={batch} limit={limit}")
+        status = (
+            func.json_extract(Article.record, "$.translation.status")
+            if self.dialect == "sqlite"
+            else Article.record.cast(postgresql.JSONB)["translation"]["status"].astext
+        )
+        stmt = (
+            select(
+                Article.id, Article.record, RawInput.meta.label("meta"), RawInput.content, RawInput.id.label("raw_id")
+            )
+            .join(RawInput, RawInput.id == Article.raw_id)
+            .where(status == "pending")
+            .order_by(Article.id)
+        )
+        last: str | None = None
+        given = 0
+        while True:
+            page = stmt.limit(batch if limit is None else min(batch, limit - given))
+            if last is not None:
+                page = page.where(Article.id > last)
+            with self._errors("cannot read pending translations from"), self.engine.connect() as conn:
+                rows = conn.execute(page).all()
+            for row in rows:
+                yield self._load(row.id, row.record), self._load_raw(row.raw_id, row.meta, row.content)
+            given += len(rows)
+            if len(rows) < batch or (limit is not None and given >= limit):
+                return
+            last = rows[-1].id
+
+    # --- translation cache (extractors.translate.TranslationCache) ---
+
+    def get_translation(self, provider: str, source: str, target: str, text_hash: str) -> CachedTranslation | None:
+        """The cached translation of one chunk, or None."""
+        key = (
+            (CachedTranslationRow.provider == provider)
+            & (CachedTranslationRow.source == source)
+            & (CachedTranslationRow.target == target)
+            & (CachedTranslationRow.text_hash == text_hash)
+        )
+        stmt = select(CachedTranslationRow.translation, CachedTranslationRow.engine, CachedTranslationRow.translated_at)
+        with self._errors("cannot read the translation cache of"), self.engine.connect() as conn:
+            row = conn.execute(stmt.where(key)).one_or_none()
+        return None if row is None else CachedTranslation(row.translation, row.engine, row.translated_at)
+
+    def put_translation(
+        self, provider: str, source: str, target: str, text_hash: str, value: CachedTranslation
+    ) -> None:
+        """Keep one chunk's translation (the first one kept for a key stays)."""
+        with self._errors("cannot write the translation cache of"), self._write() as conn:
+            conn.execute(
+                self._insert(CachedTranslationRow)
+                .values(
+                    provider=provider,
+                    source=source,
+                    target=target,
+                    text_hash=text_hash,
+                    translation=value.text,
+                    engine=value.engine,
+                    translated_at=value.translated_at,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    def count_translations(self) -> int:
+        """Number of cached chunk translations."""
+        with self._errors("cannot count cached translations in"), self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(CachedTranslationRow)).scalar_one())
 
     def count(self) -> int:
         """Number of stored articles."""

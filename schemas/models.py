@@ -11,10 +11,11 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 SourceKind = Literal["url", "feed", "sitemap", "file", "text"]
 Scheme = Literal["legacy_63", "current_34"]
+EntitySource = Literal["text", "translation"]
 TranslationStatus = Literal["done", "not_needed", "pending", "failed", "unsupported"]
 Sector = Literal[
     "natural_resources_environment",
@@ -82,19 +83,44 @@ class SourceInfo(Strict):
     site: str | None = Field(default=None, description="Host name of the publishing site, when known.")
 
 
+class LanguageSegment(Strict):
+    """A run of paragraphs in one language: `record.text[start:end]`."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    code: str = Field(description="ISO 639-1 code of this run.")
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
 class LanguageInfo(Strict):
     code: str = Field(description="ISO 639-1 code, or 'und' when the text is too short to tell.")
     confidence: float = Field(ge=0.0, le=1.0)
-    detector: str
+    detector: str = Field(description="'langdetect', 'lingua', 'script', 'hint', or a detector '+hint'.")
+    segments: list[LanguageSegment] = Field(
+        default_factory=list,
+        description="Runs of paragraphs per language, in text order (more than one for a mixed-language text).",
+    )
 
 
 class Translation(Strict):
     status: TranslationStatus
     target: str = Field(description="ISO 639-1 code of the target language.")
-    provider: str | None = None
+    source: str | None = Field(default=None, description="ISO 639-1 code of the language translated from.")
+    provider: str | None = Field(
+        default=None,
+        description="google, mymemory, libre, deepl, microsoft or apertium (the one that translated).",
+    )
+    engine: str | None = Field(
+        default=None,
+        description="What translated, with versions: e.g. 'apertium 3.8.3-1+b2 spa-eng (apertium-eng-spa 0.8.1-2)'.",
+    )
     text: str | None = None
     error: str | None = None
-    translated_at: AwareDatetime | None = None
+    translated_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the provider translated the text: the latest of its parts (a cached part keeps its first "
+        "time).",
+    )
 
 
 class ProvinceRef(Strict):
@@ -116,6 +142,11 @@ class Province(Strict):
     successor: ProvinceRef | None = Field(
         default=None, description="For a legacy_63 province, the current_34 province it now belongs to."
     )
+    source: EntitySource = Field(
+        default="text",
+        description="'text': found in the original text; 'translation': found only in the English translation "
+        "(then `mentions` is empty, because mentions point into `record.text`).",
+    )
     mentions: list[Mention]
 
 
@@ -125,6 +156,11 @@ class Department(Strict):
     name_en: str
     name_vi: str
     province: ProvinceRef | None
+    source: EntitySource = Field(
+        default="text",
+        description="'text': found in the original text; 'translation': found only in the English translation "
+        "(then `mentions` is empty, because mentions point into `record.text`).",
+    )
     mentions: list[Mention]
 
 
@@ -141,6 +177,11 @@ class Official(Strict):
     name_ascii: str
     titles: list[str]
     organization: OfficialBody | None
+    source: EntitySource = Field(
+        default="text",
+        description="'text': found in the original text; 'translation': found only in the English translation "
+        "(then `mentions` is empty, because mentions point into `record.text`).",
+    )
     mentions: list[Mention]
 
 
@@ -157,6 +198,11 @@ class Organization(Strict):
     kind: OrganizationKind
     province: ProvinceRef | None = None
     number: int | None = Field(default=None, description="Number of an emulation cluster or bloc.")
+    source: EntitySource = Field(
+        default="text",
+        description="'text': found in the original text; 'translation': found only in the English translation "
+        "(then `mentions` is empty, because mentions point into `record.text`).",
+    )
     mentions: list[Mention]
 
 

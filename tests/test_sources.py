@@ -132,7 +132,7 @@ def site() -> Iterator[str]:
 
 
 def test_url_source_through_a_redirect(site: str) -> None:
-    settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], max_body_bytes=200_000)
+    settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], max_body_bytes=200_000, fetch_min_interval=0)
     (item,) = _items(f"{site}/moved", settings=settings)
     assert not isinstance(item, InputError), item
     assert item.source.kind == "url" and item.url == f"{site}/article" and item.media_type == "text/html"
@@ -144,7 +144,7 @@ def test_url_source_through_a_redirect(site: str) -> None:
     [("/image", "content type 'image/png'"), ("/big", "body larger than 200000 bytes"), ("/gone", "HTTP 404")],
 )
 def test_url_failures_are_named(site: str, path: str, reason: str) -> None:
-    settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], max_body_bytes=200_000)
+    settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], max_body_bytes=200_000, fetch_min_interval=0)
     (item,) = _items(f"{site}{path}", settings=settings)
     assert isinstance(item, InputError) and reason in item.reason
 

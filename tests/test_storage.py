@@ -15,6 +15,7 @@ from sqlalchemy import event, func, select, text, update
 
 from newsflow.storage import Article, RawInput, StorageError, Store, mask_url, raw_input_id
 from schemas.models import (
+    SCHEMA_VERSION,
     ArticleRecord,
     Entities,
     LanguageInfo,
@@ -160,7 +161,7 @@ def test_columns_hold_utc_aware_copies(store: Store) -> None:
     row = _row(store, "a")
     assert row.published_at == datetime(2025, 2, 28, 2, 30, tzinfo=UTC)
     assert row.published_at.utcoffset() == timedelta(0)
-    assert (row.language, row.schema_version, row.source_uri) == ("vi", "1.0.0", record.source.uri)
+    assert (row.language, row.schema_version, row.source_uri) == ("vi", SCHEMA_VERSION, record.source.uri)
     # The JSON keeps the offset the source gave.
     loaded = store.get("a")
     assert loaded is not None and loaded.published_at is not None

@@ -21,7 +21,13 @@ from extractors.translate import (
     split_into_chunks,
 )
 from newsflow.settings import Settings
-from tests.translate_servers import MICROSOFT_KEY, FakeProvider, closed_port_url, fake_translation
+from tests.translate_servers import (  # noqa: F401 (apertium_installed is a fixture)
+    MICROSOFT_KEY,
+    FakeProvider,
+    apertium_installed,
+    closed_port_url,
+    fake_translation,
+)
 
 VI = "Ủy ban nhân dân tỉnh Long An họp bàn về kế hoạch phát triển kinh tế năm 2025."
 
@@ -45,6 +51,8 @@ def make_settings(**overrides: Any) -> Settings:
         "microsoft_api_key": None,
         "microsoft_region": None,
         "translation_endpoints": {},
+        "translation_cache": False,  # the cache has its own tests (test_translate_cache.py)
+        "translation_rate_limits": {},  # so is the rate limiter
     }
     values.update(overrides)
     return Settings(**values)
@@ -285,10 +293,12 @@ def test_connection_refused_is_pending_and_the_breaker_skips_the_network() -> No
 # -- auto ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("apertium_installed")
 def test_auto_order_is_documented_order_of_configured_providers() -> None:
-    assert Translator(make_settings()).providers == ("google", "mymemory")
+    assert Translator(make_settings()).providers == ("google", "mymemory", "apertium")
     full = make_settings(libre_url="http://libre.invalid", deepl_api_key="k", microsoft_api_key="m")
     assert Translator(full).providers == PROVIDERS
+    assert PROVIDERS == ("google", "mymemory", "libre", "deepl", "microsoft", "apertium")
 
 
 def test_auto_falls_through_unreachable_google_to_mymemory() -> None:

@@ -18,6 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from extractors import apertium
+
 Kind = Literal["google", "mymemory", "libre", "deepl", "microsoft"]
 Mode = Literal["ok", "hang", "drop", "collapse_newlines"]
 
@@ -206,3 +210,19 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def apertium_installed() -> None:
+    """The real Apertium with its Spanish -> English pair; CI installs it (.ci/run), so there it must be here.
+
+    Elsewhere a missing Apertium skips the test with the reason and the command that installs it.
+    """
+    import os
+
+    if apertium.mode_for("es", "en") is None:
+        what = "apertium is not installed" if not apertium.installed() else "apertium has no spa-eng mode"
+        message = f"{what}: install it with `{apertium.INSTALL_HINT}`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have Apertium ({message})")
+        pytest.skip(message)

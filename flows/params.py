@@ -1,0 +1,191 @@
+"""Parameters of the deployments: pydantic models, so the Prefect UI shows a real form.
+
+Titles, descriptions, defaults, enums (dropdowns) and bounds all go into the deployment's parameter
+schema. The Prefect server checks a new run's parameters against that schema and refuses the run when
+they do not fit (HTTP 409, nothing starts); the few rules a JSON schema cannot say (a URL's host, a
+refused path) are checked by pydantic when the run starts, before any task runs.
+
+Parameters carry references (URLs, paths, ids), never article bodies: Prefect caps a run's parameters at
+512 KB. The one exception, pasted text, is bounded at PASTE_MAX_CHARS characters (at most 4 bytes each
+in UTF-8, so well under the cap); longer texts go in a file and through ingest-sources.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from newsflow.settings import TranslatorName
+
+PASTE_MAX_CHARS = 100_000
+MAX_SOURCES = 1_000
+MAX_LIMIT = 1_000_000
+
+
+class TargetLanguage(StrEnum):
+    """Languages the translation stage can produce."""
+
+    en = "en"
+    vi = "vi"
+    es = "es"
+    fr = "fr"
+
+
+class TextLanguage(StrEnum):
+    """Languages the pipeline reads; leave empty to detect."""
+
+    vi = "vi"
+    en = "en"
+    es = "es"
+    fr = "fr"
+    zh = "zh"
+    ja = "ja"
+    ko = "ko"
+    ru = "ru"
+    de = "de"
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    json = "json"
+
+
+def _source_ref(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("empty source")
+    if value == "-":
+        raise ValueError("'-' (stdin) cannot be used in a deployment; give a path or an http(s) URL")
+    if "\n" in value or "\0" in value:
+        raise ValueError("a source is one path or URL, not text (paste text with process-text)")
+    return value
+
+
+def _http_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+SourceRef = Annotated[
+    str,
+    Field(min_length=1, max_length=2048, description="A file or directory path on the worker, or an http(s) URL."),
+    AfterValidator(_source_ref),
+]
+HttpUrl = Annotated[str, Field(min_length=8, max_length=2048, pattern=r"^https?://"), AfterValidator(_http_url)]
+TranslatorField = Annotated[
+    TranslatorName | None,
+    Field(title="Translator", description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto). "
+                                          "'none' turns translation off."),
+]  # fmt: skip
+TargetField = Annotated[
+    TargetLanguage, Field(title="Translate into", description="Target language of the translation.")
+]
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class IngestSourcesParams(_Params):
+    """Read articles from files, directories or URLs on the worker, store them and write JSON."""
+
+    model_config = ConfigDict(title="Ingest sources")
+
+    sources: list[SourceRef] = Field(
+        title="Sources",
+        min_length=1,
+        max_length=MAX_SOURCES,
+        description="Paths (.txt, .html, .json, .jsonl or a directory, as the worker sees them) or http(s) URLs. "
+        "Feeds and sitemaps are read as pages for now.",
+        examples=[["samples/reference"]],
+    )
+    translator: TranslatorField = None
+    target_language: TargetField = TargetLanguage.en
+
+
+class IngestSiteParams(_Params):
+    """Read a site's pages (run on a schedule): every URL must belong to the site."""
+
+    model_config = ConfigDict(title="Ingest a site")
+
+    site: str = Field(
+        title="Site",
+        min_length=3,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9.-]+$",
+        description="Host name of the portal, e.g. longan.gov.vn; also the site's concurrency limit key.",
+    )
+    urls: list[HttpUrl] = Field(
+        title="Pages", min_length=1, max_length=MAX_SOURCES, description="Article pages of the site to read."
+    )
+    translator: TranslatorField = None
+    target_language: TargetField = TargetLanguage.en
+
+    @model_validator(mode="after")
+    def _urls_on_site(self) -> IngestSiteParams:
+        site = self.site.lower().rstrip(".")
+        for url in self.urls:
+            host = (urlsplit(url).hostname or "").lower()
+            if host != site and not host.endswith("." + site):
+                raise ValueError(f"{url} is not on the site {site}")
+        return self
+
+
+class ProcessTextParams(_Params):
+    """Process one pasted article (plain text or HTML), store it and write JSON."""
+
+    model_config = ConfigDict(title="Process pasted text")
+
+    text: str = Field(
+        title="Text",
+        min_length=1,
+        max_length=PASTE_MAX_CHARS,
+        description=f"The article: plain text (a short first line is the title) or HTML. At most "
+        f"{PASTE_MAX_CHARS:,} characters; put longer texts in a file and use ingest-sources.",
+        json_schema_extra={"format": "textarea"},
+    )
+    title: str | None = Field(default=None, title="Title", max_length=1000)
+    url: HttpUrl | None = Field(default=None, title="URL", description="The article's own URL, when known.")
+    published_at: datetime | None = Field(
+        default=None, title="Published at", description="Publication time; without a zone it is Vietnam time."
+    )
+    language: TextLanguage | None = Field(default=None, title="Language", description="Empty: detect.")
+    translator: TranslatorField = None
+    target_language: TargetField = TargetLanguage.en
+
+    @field_validator("text")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the text is blank")
+        return value
+
+
+class ReprocessParams(_Params):
+    """Run extraction again on the raw inputs the store keeps and update the records (no fetching)."""
+
+    model_config = ConfigDict(title="Re-process stored records")
+
+    limit: int | None = Field(
+        default=None, title="Limit", ge=1, le=MAX_LIMIT, description="At most this many raw inputs; empty: all."
+    )
+    translator: TranslatorField = None
+    target_language: TargetField = TargetLanguage.en
+
+
+class ExportParams(_Params):
+    """Write stored records to one file in the output directory, for downstream systems."""
+
+    model_config = ConfigDict(title="Export records")
+
+    since: date | None = Field(
+        default=None, title="Since", description="Only records stored or updated on/after this day (UTC); empty: all."
+    )
+    format: ExportFormat = Field(default=ExportFormat.jsonl, title="Format", description="jsonl or a JSON array.")

@@ -1,0 +1,57 @@
+"""`newsflow retranslate`: give stored records whose translation is pending another try."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def retranslate(
+        limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many records.")] = None,
+        translator: Annotated[
+            str | None,
+            typer.Option(
+                "--translator",
+                "-t",
+                help="auto, google, mymemory, libre, deepl, microsoft or apertium (default: NEWSFLOW_TRANSLATOR).",
+            ),
+        ] = None,
+        data_dir: Annotated[
+            str | None, typer.Option("--data-dir", help="Where the database is (NEWSFLOW_DATA_DIR).")
+        ] = None,
+        database_url: Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own logs.")] = False,
+    ) -> None:
+        """Translate stored records whose translation is pending (no provider was reachable), in place."""
+        from pathlib import Path
+
+        from rich.console import Console
+
+        from extractors.translate import PROVIDERS, Translator
+        from newsflow.cli import _configure, _prefect_environment
+        from newsflow.errors import UserError
+        from newsflow.settings import get_settings
+        from newsflow.storage import Store
+
+        _configure(Path(data_dir) if data_dir else None, database_url)
+        settings = get_settings()
+        name = translator or settings.translator
+        if name not in ("auto", *PROVIDERS):
+            raise UserError(f"--translator {name!r}: use auto or one of {', '.join(PROVIDERS)}")
+        try:
+            Translator(settings, name, cache=None)  # an unusable choice (no key, no apertium) is a one-line error
+        except ValueError as exc:
+            raise UserError(f"--translator {name}: {exc}") from None
+        Store(settings.resolved_database_url).close()  # a wrong URL is a one-line error, before Prefect starts
+        _prefect_environment(verbose)
+        from flows.retranslate import retranslate as flow
+
+        summary = flow(limit=limit, translator=name)
+        statuses = ", ".join(f"{k} {v}" for k, v in summary.translation.items()) or "-"
+        Console().print(
+            f"retranslate: {summary.picked} pending record(s) picked; now {statuses}; "
+            f"{summary.updated} updated, {summary.unchanged} unchanged"
+        )

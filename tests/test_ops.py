@@ -1,0 +1,150 @@
+"""Deployment plumbing without a server: parameter models, artifact content, task runner, prefect.yaml."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from flows import report
+from flows.deployments import DEPLOYMENTS, build_deployments, schedule_for
+from flows.ingest import batch_label, is_transient_db_error, short_uri
+from flows.ops import raw_from_paste
+from flows.params import (
+    PASTE_MAX_CHARS,
+    ExportParams,
+    IngestSiteParams,
+    IngestSourcesParams,
+    ProcessTextParams,
+    ReprocessParams,
+)
+from flows.runners import build_task_runner
+from flows.summary import RunSummary, SummaryBuilder
+from newsflow.settings import Settings
+from newsflow.storage import StorageError
+from schemas.models import RawArticle, SourceInfo
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_parameters_refuse_what_the_form_forbids() -> None:
+    assert IngestSourcesParams(sources=["samples"]).target_language.value == "en"
+    for bad in ({"sources": []}, {"sources": ["-"]}, {"sources": ["a\nb"]}, {"sources": ["x"], "translator": "bing"},
+                {"sources": ["x"], "body": "text"}):  # fmt: skip
+        with pytest.raises(ValidationError):
+            IngestSourcesParams.model_validate(bad)
+    with pytest.raises(ValidationError, match="not on the site"):
+        IngestSiteParams(site="longan.gov.vn", urls=["https://example.com/a"])
+    assert IngestSiteParams(site="longan.gov.vn", urls=["https://sotnmt.longan.gov.vn/a"]).urls
+    with pytest.raises(ValidationError):
+        ProcessTextParams(text="x" * (PASTE_MAX_CHARS + 1))
+    with pytest.raises(ValidationError):
+        ProcessTextParams(text="   ")
+    with pytest.raises(ValidationError):
+        ReprocessParams(limit=0)
+    with pytest.raises(ValidationError):
+        ExportParams.model_validate({"format": "xml"})
+
+
+def test_pasted_text_stays_under_prefects_parameter_cap() -> None:
+    # 100,000 characters of 4-byte UTF-8 plus JSON overhead is still under 512 KB.
+    params = ProcessTextParams(text="𝔸" * PASTE_MAX_CHARS)
+    assert len(json.dumps({"params": params.model_dump(mode="json")}, ensure_ascii=False).encode()) < 512 * 1024
+
+
+def test_raw_from_paste() -> None:
+    when = datetime(2024, 3, 5, 9, 30)
+    raw = raw_from_paste(ProcessTextParams(text="Tiêu đề\n\nNội dung.", published_at=when, language="vi"))
+    assert raw.source.kind == "text" and raw.source.uri.startswith("paste:") and raw.media_type == "text/plain"
+    assert raw.published_at is not None and raw.published_at.utcoffset().total_seconds() == 7 * 3600  # type: ignore[union-attr]
+    assert raw.language_hint == "vi"
+    html = raw_from_paste(ProcessTextParams(text="<html><body><p>x</p></body></html>", url="https://a.vn/b"))
+    assert html.media_type == "text/html" and html.source.uri == "https://a.vn/b" and html.source.site == "a.vn"
+
+
+def _record() -> object:
+    from extractors.pipeline import process
+
+    text = (REPO / "samples/reference/cluster-viii-pact.es.txt").read_text(encoding="utf-8")
+    raw = RawArticle(source=SourceInfo(kind="file", uri="a/b/ref.es.txt", fetched_at=datetime.now(UTC)),
+                     content=text, media_type="text/plain")  # fmt: skip
+    return process(raw, None, "en")
+
+
+def test_summary_and_artifacts_content(tmp_path: Path) -> None:
+    record = _record()
+    builder = SummaryBuilder(RunSummary(run_id="r1", flow="ingest-sources", run_file=str(tmp_path / "r1.jsonl")))
+    builder.processed(record)  # type: ignore[arg-type]
+    builder.stored(record.id, "updated")  # type: ignore[attr-defined]
+    builder.fail("bad.json:2", "field 'text' (or 'html') must be a string")
+    summary = builder.finish()
+    assert (summary.processed, summary.updated, len(summary.failed)) == (1, 1, 1)
+    assert summary.top_provinces[0].articles == 1 and "Long An" in {p.name for p in summary.top_provinces}
+    markdown = report.summary_markdown(summary, "file:///x/r1.jsonl")
+    assert "| updated | 1 |" in markdown and "| Long An | 1 |" in markdown and "| bad.json:2 |" in markdown
+    rows = report.articles_table(summary)
+    assert [r["status"] for r in rows] == ["updated", "failed"] and rows[1]["reason"].startswith("field")
+    assert report.artifact_key("Ingest_Sources", "summary") == "newsflow-ingest-sources-summary"
+    out = tmp_path / "output"
+    assert report.output_link(str(out / "runs" / "r.jsonl"), "https://files.example/nf/", out) == (
+        "https://files.example/nf/runs/r.jsonl"
+    )
+    assert report.output_link(str(out / "r.jsonl"), None, out) == (out / "r.jsonl").resolve().as_uri()
+
+
+def test_task_names_say_which_article() -> None:
+    assert short_uri("https://longan.gov.vn/tin-tuc/a.html") == "longan.gov.vn/a.html"
+    assert short_uri("/data/in/ref.es.txt") == "ref.es.txt"
+    raw = RawArticle(source=SourceInfo(kind="file", uri="/d/x.txt", fetched_at=datetime.now(UTC)), content="x",
+                     media_type="text/plain")  # fmt: skip
+    assert batch_label([raw, raw, raw], 2) == "#2 x.txt (+2)"
+
+
+def test_only_transient_database_errors_are_retried() -> None:
+    locked = OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+    wrapped = StorageError("cannot save article a in sqlite:///x")
+    wrapped.__cause__ = locked
+    assert is_transient_db_error(locked) and is_transient_db_error(wrapped)
+    assert not is_transient_db_error(StorageError("stored article a does not validate"))
+    assert not is_transient_db_error(ValueError("bad"))
+
+
+def test_task_runner_from_settings() -> None:
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    assert isinstance(build_task_runner(Settings()), ThreadPoolTaskRunner)
+    remote = build_task_runner(Settings(task_runner="dask", dask_address="tcp://10.0.0.5:8786"))
+    assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
+    local = build_task_runner(Settings(task_runner="dask", dask_workers=3))
+    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 3
+
+
+def test_prefect_yaml_declares_the_served_deployments() -> None:
+    config = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    declared = {d["name"]: d for d in config["deployments"]}
+    settings = Settings()
+    expected = {spec.name: spec for spec in DEPLOYMENTS if spec.load_flow() is not None}
+    assert set(declared) == set(expected), "prefect.yaml and flows/deployments.py list different deployments"
+    for name, spec in expected.items():
+        assert declared[name]["entrypoint"] == spec.entrypoint
+        assert declared[name]["work_pool"]["name"] == "newsflow"
+        schedule = schedule_for(spec, settings)
+        crons = [(s["cron"], s["timezone"], s["active"]) for s in declared[name].get("schedules") or []]
+        assert crons == ([] if schedule is None else [(schedule[0], "Asia/Ho_Chi_Minh", schedule[1])])
+
+
+def test_served_schedules_are_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(site_cron="15 7 * * 1-5", schedule_timezone="UTC", site_name="longan.gov.vn",
+                        site_urls=["https://longan.gov.vn/a"])  # fmt: skip
+    deployments, _ = build_deployments(settings)
+    site = next(d for d in deployments if d.name == "ingest-site")
+    (schedule,) = site.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("15 7 * * 1-5", "UTC", True)
+    assert site.parameters == {"params": {"site": "longan.gov.vn", "urls": ["https://longan.gov.vn/a"]}}
