@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsflow.errors import UserError
-from newsflow.settings import get_settings, reset_settings
+from newsflow.settings import configure, get_settings
 
 app = typer.Typer(
     name="newsflow",
@@ -61,15 +61,7 @@ DatabaseOpt = Annotated[
 
 
 def _configure(data_dir: Path | None, database_url: str | None) -> None:
-    if data_dir is not None:
-        os.environ["NEWSFLOW_DATA_DIR"] = str(data_dir)
-    if database_url is not None:
-        os.environ["NEWSFLOW_DATABASE_URL"] = database_url
-    reset_settings()
-    try:
-        get_settings()
-    except Exception as exc:  # pydantic ValidationError: a bad NEWSFLOW_* value
-        raise UserError(f"invalid settings: {str(exc).splitlines()[0]} {str(exc).splitlines()[1:2]}") from None
+    configure(data_dir, database_url)
 
 
 def _prefect_environment(verbose: bool) -> None:

@@ -22,8 +22,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
-    Dialect,
     Engine,
     Index,
     Integer,
@@ -37,29 +35,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+
+from newsflow.storage import UTCDateTime, key_type
 
 OUTCOMES = ("fetched", "not_modified", "failed", "blocked", "disallowed", "duplicate", "near_duplicate")
-
-
-class _UTC(TypeDecorator[datetime]):
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _key() -> String:
-    return String().with_variant(String(collation="C"), "postgresql")
 
 
 class FetchBase(DeclarativeBase):
@@ -71,7 +50,7 @@ class FetchAttempt(FetchBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str | None] = mapped_column(String, nullable=True)
-    at: Mapped[datetime] = mapped_column(_UTC)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(Text)
     final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -92,20 +71,20 @@ class FetchAttempt(FetchBase):
 class HttpCache(FetchBase):
     __tablename__ = "http_cache"
 
-    canonical_url: Mapped[str] = mapped_column(_key(), primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(key_type(), primary_key=True)
     final_url: Mapped[str] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
     content_hash: Mapped[str] = mapped_column(String)
     media_type: Mapped[str] = mapped_column(String)
     body: Mapped[str] = mapped_column(Text)
-    fetched_at: Mapped[datetime] = mapped_column(_UTC)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ContentIndex(FetchBase):
     __tablename__ = "content_index"
 
-    canonical_url: Mapped[str] = mapped_column(_key(), primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(key_type(), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String, index=True)
     simhash: Mapped[int] = mapped_column(BigInteger, comment="64-bit SimHash as a signed integer")
     band0: Mapped[int] = mapped_column(Integer, index=True)
@@ -116,17 +95,17 @@ class ContentIndex(FetchBase):
     band5: Mapped[int] = mapped_column(Integer, index=True)
     band6: Mapped[int] = mapped_column(Integer, index=True)
     band7: Mapped[int] = mapped_column(Integer, index=True)
-    at: Mapped[datetime] = mapped_column(_UTC)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DuplicateLink(FetchBase):
     __tablename__ = "duplicate_links"
 
-    canonical_url: Mapped[str] = mapped_column(_key(), primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(key_type(), primary_key=True)
     duplicate_of: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String, comment="exact or near")
     distance: Mapped[int] = mapped_column(Integer, comment="SimHash bits that differ (0 for exact)")
-    at: Mapped[datetime] = mapped_column(_UTC)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,27 @@ def get_settings() -> Settings:
     return Settings()
 
 
+def configure(data_dir: Path | None = None, database_url: str | None = None) -> Settings:
+    """Apply the CLI's --data-dir/--database-url over the environment and build the settings again.
+
+    A bad NEWSFLOW_* value becomes a one-line UserError naming it.
+    """
+    import os
+
+    from newsflow.errors import UserError
+
+    if data_dir is not None:
+        os.environ["NEWSFLOW_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["NEWSFLOW_DATABASE_URL"] = database_url
+    reset_settings()
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic ValidationError
+        lines = str(exc).splitlines()
+        raise UserError(f"invalid settings: {' '.join(x.strip() for x in lines[:3])}") from None
+
+
 def reset_settings() -> None:
     """Forget cached settings (tests and the CLI change the environment)."""
     get_settings.cache_clear()

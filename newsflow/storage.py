@@ -108,7 +108,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _key_type() -> String:
+def key_type() -> String:
     # Ids are opaque: PostgreSQL's locale collation would order them differently from SQLite (and
     # ignore punctuation), so keyset pagination uses byte order ("C") on both.
     return String().with_variant(String(collation="C"), "postgresql")
@@ -126,7 +126,7 @@ class RawInput(Base):
 
     __tablename__ = "raw_inputs"
 
-    id: Mapped[str] = mapped_column(_key_type(), primary_key=True, comment="sha256 of the content")
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True, comment="sha256 of the content")
     media_type: Mapped[str] = mapped_column(String)
     source_uri: Mapped[str] = mapped_column(Text)
     source_kind: Mapped[str] = mapped_column(String)
@@ -143,7 +143,7 @@ class Article(Base):
 
     __tablename__ = "articles"
 
-    id: Mapped[str] = mapped_column(_key_type(), primary_key=True)
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String)
     schema_version: Mapped[str] = mapped_column(String)
     title: Mapped[str | None] = mapped_column(Text)
@@ -153,7 +153,7 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     record: Mapped[str] = mapped_column(Text, comment="the full ArticleRecord as JSON")
-    raw_id: Mapped[str] = mapped_column(_key_type(), ForeignKey("raw_inputs.id"))
+    raw_id: Mapped[str] = mapped_column(key_type(), ForeignKey("raw_inputs.id"))
 
     # iter_records walks (updated_at, id) in order.
     __table_args__ = (Index("ix_articles_updated_at_id", "updated_at", "id"),)

@@ -110,3 +110,10 @@ def test_run_main_job_then_export(tmp_path: Path) -> None:
     assert ids == {p.stem for p in records}
     later = newsflow("export", "--since", "2999-01-01", cwd=work)
     assert later.returncode == 0 and later.stdout == ""
+
+
+def test_bad_setting_is_a_one_line_error(tmp_path: Path) -> None:
+    out = newsflow("export", cwd=tmp_path, env={"NEWSFLOW_BATCH_SIZE": "0"})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: invalid settings:") and "batch_size" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -27,19 +27,9 @@ class Outcome(StrEnum):
 
 
 def _configure(data_dir: Path | None, database_url: str | None) -> None:
-    import os
+    from newsflow.settings import configure
 
-    from newsflow.settings import get_settings, reset_settings
-
-    if data_dir is not None:
-        os.environ["NEWSFLOW_DATA_DIR"] = str(data_dir)
-    if database_url is not None:
-        os.environ["NEWSFLOW_DATABASE_URL"] = database_url
-    reset_settings()
-    try:
-        get_settings()
-    except Exception as exc:
-        raise UserError(f"invalid settings: {str(exc).splitlines()[0]}") from None
+    configure(data_dir, database_url)
 
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the database is (NEWSFLOW_DATA_DIR).")]
