@@ -27,8 +27,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
-    event,
     or_,
     select,
 )
@@ -36,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from newsflow.storage import UTCDateTime, key_type
+from newsflow.storage import UTCDateTime, create_engine_for, key_type
 
 OUTCOMES = ("fetched", "not_modified", "failed", "blocked", "disallowed", "duplicate", "near_duplicate")
 
@@ -157,15 +155,7 @@ class FetchLog:
         self.dialect = parsed.get_backend_name()
         if self.dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {self.dialect!r} (sqlite and postgresql only)")
-        if parsed.drivername in ("postgresql", "postgres"):
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        if self.dialect == "sqlite" and parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(parsed, pool_pre_ping=self.dialect == "postgresql")
-        if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_connect)
+        self.engine: Engine = create_engine_for(parsed, self.dialect)  # the Store's engine set-up
         self._lock = threading.Lock()  # SQLite: one writer at a time from this process
         FetchBase.metadata.create_all(self.engine)
 
@@ -291,9 +281,3 @@ class FetchLog:
             yield row[0], row[1], row[2], row[3]
 
 
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    try:
-        cursor.execute("PRAGMA busy_timeout = 30000")
-    finally:
-        cursor.close()

@@ -268,7 +268,7 @@ class Store:
             )
         self.dialect: Literal["sqlite", "postgresql"] = backend  # type: ignore[assignment]
         try:
-            self.engine: Engine = self._create_engine(parsed)
+            self.engine: Engine = create_engine_for(parsed, self.dialect)
         except (ArgumentError, NoSuchModuleError, ImportError, OSError, TypeError) as exc:
             raise StorageError(f"cannot open database {self.url}: {self._reason(exc)}") from exc
         try:
@@ -277,29 +277,6 @@ class Store:
         except BaseException:
             self.engine.dispose()
             raise
-
-    def _create_engine(self, url: URL) -> Engine:
-        if self.dialect == "postgresql":
-            if url.drivername in ("postgresql", "postgres"):
-                # A bare postgresql:// means psycopg2 to SQLAlchemy; newsflow ships psycopg 3.
-                url = url.set(drivername="postgresql+psycopg")
-            connect_args: dict[str, Any] = {}
-            if "connect_timeout" not in url.query:
-                connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT_S
-            # pre_ping: flows run for hours and PostgreSQL may drop idle connections meanwhile.
-            return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-
-        database = url.database or ""
-        if database and database != ":memory:" and not url.query.get("uri"):
-            path = Path(database).expanduser()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OSError(f"cannot create directory {path.parent}: {exc.strerror or exc}") from exc
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
 
     # --- plumbing ---
 
@@ -627,6 +604,33 @@ def _run_key(run_id: str) -> str:
         return str(uuid.UUID(run_id))
     except (ValueError, TypeError, AttributeError) as exc:
         raise ValueError(f"run id must be a UUID, got {run_id!r}") from exc
+
+
+def create_engine_for(url: URL, dialect: str) -> Engine:
+    """An engine for a newsflow database: psycopg 3 with a connect timeout on PostgreSQL; on SQLite the
+    parent directory created, busy timeout, WAL and explicit transactions (shared by Store and FetchLog)."""
+    if dialect == "postgresql":
+        if url.drivername in ("postgresql", "postgres"):
+            # A bare postgresql:// means psycopg2 to SQLAlchemy; newsflow ships psycopg 3.
+            url = url.set(drivername="postgresql+psycopg")
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT_S
+        # pre_ping: flows run for hours and PostgreSQL may drop idle connections meanwhile.
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+    database = url.database or ""
+    if database and database != ":memory:" and not url.query.get("uri"):
+        path = Path(database).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OSError(f"cannot create directory {path.parent}: {exc.strerror or exc}") from exc
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
