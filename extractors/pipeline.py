@@ -17,6 +17,8 @@ entity extractor and merged by entity id:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import inspect
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from extractors.documents import DOCUMENT_TYPES, Document, DocumentError, read_document, with_pages
 from extractors.entities.engine import extract_entities
 from extractors.entities.people import find_names
 from extractors.html import extract_html
@@ -85,6 +88,18 @@ def _split_title(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def _read_raw_document(raw: RawArticle) -> Document:
+    """The text of a received PDF/DOCX, from the base64 bytes kept in `raw` (the file is not needed)."""
+    try:
+        data = base64.b64decode(raw.content, validate=True)
+    except (binascii.Error, ValueError):
+        raise ArticleError(f"{raw.media_type} content is not valid base64") from None
+    try:
+        return read_document(data, raw.source.uri, raw.media_type)
+    except DocumentError as exc:
+        raise ArticleError(str(exc).removeprefix(f"{raw.source.uri}: ")) from None
+
+
 def process(
     raw: RawArticle, translator: TranslatorLike | None, target: str = "en", detector: Detector | None = None
 ) -> ArticleRecord:
@@ -95,7 +110,14 @@ def process(
     """
     warnings: list[str] = []
     title, published, authors, hint, url = raw.title, raw.published_at, list(raw.authors), raw.language_hint, raw.url
-    if raw.media_type == "text/html":
+    document: Document | None = None
+    if raw.media_type in DOCUMENT_TYPES:
+        document = _read_raw_document(raw)
+        text, title = document.text, title or document.title  # text kept whole: page spans index into it
+        scanned = [str(n) for n, method in enumerate(document.methods, start=1) if method == "ocr"]
+        if scanned:
+            warnings.append(f"text of page(s) {', '.join(scanned)} read by OCR")
+    elif raw.media_type == "text/html":
         page = extract_html(raw.content, url=raw.url)
         text = page.text
         title = title or page.title
@@ -130,6 +152,11 @@ def process(
 
     entities = extract_entities(text, language.code if language.code != "und" else "en",
                                 published.date() if published else None)  # fmt: skip
+    from extractors.acquire.items import duplicate_link
+
+    duplicate = duplicate_link(raw)
+    if duplicate is not None:
+        warnings.append(f"same story as {duplicate.id} ({duplicate.url}): not translated again")
     record = ArticleRecord(
         id=record_id(url, text),
         content_hash=_sha(f"{title or ''}\n{text}"),
@@ -143,8 +170,15 @@ def process(
         translation=Translation(status="pending", target=target, error="translation not attempted"),
         entities=entities,
         pipeline=PipelineInfo(version=__version__, processed_at=datetime.now(UTC), warnings=warnings),
+        duplicate_of=duplicate,
     )
-    return translate_record(record, translator, target)
+    if duplicate is None:
+        record = translate_record(record, translator, target)
+    else:  # the same story is already stored: its record carries the translation
+        record = record.model_copy(update={"translation": Translation(status="not_needed", target=target)})
+    if document is not None:
+        record = record.model_copy(update={"entities": with_pages(record.entities, document)})
+    return record
 
 
 _ENTITY_KINDS = ("provinces", "departments", "officials", "organizations")
@@ -214,12 +248,17 @@ def translate_record(record: ArticleRecord, translator: TranslatorLike | None, t
     else:
         segments = [(s.start, s.end, s.code) for s in record.language.segments]
         if _takes_document_options(translator):
+            mixed: Sequence[tuple[int, int, str]] = segments if len({s for _, _, s in segments}) > 1 else ()
+            # Finding the names costs a few ms; skipped where no translator would translate anything.
+            idle = getattr(translator, "name", None) == "none" or (
+                {s for _, _, s in mixed} - {"und"} or {record.language.code}
+            ) <= {target.split("-")[0].lower()}
             translation = translator.translate(
                 record.text,
                 record.language.code,
                 target,
-                protect=protected_spans(record.text, entities),
-                segments=segments if len({s for _, _, s in segments}) > 1 else (),
+                protect=() if idle else protected_spans(record.text, entities),
+                segments=mixed,
             )
         else:  # a wrapper with the older (text, source, target) signature: it cannot protect names
             warnings.append("translation note: the translator takes no protect/segments; names were not protected")

@@ -10,6 +10,7 @@ the fetch log. One Acquirer serves every URL of one `iter_sources` call unless t
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from collections.abc import Iterator
@@ -23,10 +24,11 @@ from pydantic import ValidationError
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item
 from extractors.acquire.session import Acquirer, is_url_source
+from extractors.documents import DOCUMENT_SUFFIXES, DocumentError, Limits, check_document, describe, sniff
 from newsflow.settings import Settings
 from schemas.models import RawArticle, SourceInfo
 
-SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl"}
+SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx"}
 JSON_FIELDS = {"url", "title", "text", "html", "published_at", "authors", "language"}
 LOCAL_TZ_NOTE = "+07:00"  # a published_at without a timezone is read as Vietnam time
 
@@ -134,18 +136,41 @@ def _from_text(content: str, source: SourceInfo, suffix: str) -> Iterator[Item]:
     yield RawArticle(source=source, content=content, media_type="text/html" if is_html else "text/plain")
 
 
+def _from_document(data: bytes, source: SourceInfo, suffix: str, settings: Settings) -> Iterator[Item]:
+    """A PDF/DOCX (by its magic bytes, or by its name): checked now, kept as base64 bytes, read when processed."""
+    media_type = sniff(data)
+    named = DOCUMENT_SUFFIXES.get(suffix)
+    if named is not None and media_type != named:
+        kind = "PDF" if suffix == ".pdf" else "DOCX"
+        yield InputError(source.uri, f"not a {kind} file ({describe(data)})")
+        return
+    assert media_type is not None
+    try:
+        title = check_document(data, source.uri, media_type, limits=Limits.from_settings(settings))
+    except DocumentError as exc:
+        yield InputError(source.uri, str(exc).removeprefix(f"{source.uri}: "))
+        return
+    yield RawArticle(source=source, content=base64.b64encode(data).decode("ascii"), media_type=media_type,
+                     title=title)  # fmt: skip
+
+
 def _read_file(path: Path, given: str, settings: Settings) -> Iterator[Item]:
+    source = SourceInfo(kind="file", uri=given, fetched_at=_now())
+    suffix = path.suffix.lower()
     try:
         size = path.stat().st_size
         if size > settings.max_input_bytes:
             yield InputError(given, f"file is {size} bytes, over the limit of {settings.max_input_bytes}")
             return
-        content = _decode(path.read_bytes(), given)
+        data = path.read_bytes()
+        if suffix in DOCUMENT_SUFFIXES or sniff(data) is not None:
+            yield from _from_document(data, source, suffix, settings)
+            return
+        content = _decode(data, given)
     except (OSError, ValueError) as exc:
         yield InputError(given, str(exc))
         return
-    source = SourceInfo(kind="file", uri=given, fetched_at=_now())
-    yield from _from_text(content, source, path.suffix.lower())
+    yield from _from_text(content, source, suffix)
 
 
 def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer | None = None) -> Iterator[Item]:
@@ -175,6 +200,9 @@ def _iter_local(given: str, settings: Settings) -> Iterator[Item]:
     """One local source: stdin, a directory (recursively), or a file."""
     if given == "-":
         data = sys.stdin.buffer.read()
+        if sniff(data) is not None:
+            yield from _from_document(data, SourceInfo(kind="text", uri="-", fetched_at=_now()), "", settings)
+            return
         try:
             content = _decode(data, "<stdin>")
         except ValueError as exc:

@@ -314,7 +314,8 @@ def default_cache(settings: Settings) -> TranslationCache | None:
 
 # --------------------------------------------------------------------------------------------------
 # Rate limits: requests per second per provider, shared by every Translator (and worker thread) of the
-# process. Across processes, use a Prefect global rate limit through `acquire` (flows/retranslate.py).
+# process. Across processes, use a Prefect global rate limit through `acquire` (flows/limits.py:
+# `newsflow:translate-rate:<provider>`).
 
 
 class _RateLimiter:

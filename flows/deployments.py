@@ -52,7 +52,7 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
     DeploymentSpec("ingest-site", "flows/ops.py:ingest_site",
                    "Ingest pages of one site on a schedule (NEWSFLOW_SITE_NAME / NEWSFLOW_SITE_URLS).",
                    cron_setting="site_cron"),
-    DeploymentSpec("process-text", "flows/ops.py:process_text", "Process one pasted article (up to 100,000 chars)."),
+    DeploymentSpec("process-text", "flows/ops.py:process_text", "Process one pasted article (up to 80,000 chars)."),
     DeploymentSpec("reprocess", "flows/ops.py:reprocess",
                    "Run extraction again on the stored raw inputs and update the records."),
     DeploymentSpec("retranslate-pending", "flows/retranslate.py:retranslate",

@@ -3,6 +3,8 @@
 The flow only orchestrates; every stage is a plain function in `extractors/` (tested directly). Articles
 travel in batches so a thousand articles are forty task runs, not a thousand (a task run costs 12-16 ms
 of orchestration here). Only the storing task retries, and only on transient database errors.
+Sources are read lazily and at most a few batches are in flight: each batch's records are stored, written
+and counted, then released, so memory stays flat however large the corpus.
 
 `run_pipeline` is the part every flow shares (ingest, the deployments in `flows/ops.py`): it processes
 batches, stores them, writes the run's JSONL, records the run and publishes the Prefect artifacts.
@@ -11,9 +13,12 @@ batches, stores them, writes the run's JSONL, records the run and publishes the 
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,20 +26,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prefect import flow, get_run_logger, task
-from prefect.concurrency.sync import concurrency
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import BaseAnnotation, opaque
 from sqlalchemy.exc import OperationalError
 
+from extractors.acquire.items import duplicate_link
 from extractors.pipeline import ArticleError, process
 from extractors.sources import InputError, iter_sources
 from extractors.translate import Translator
 from flows import report
+from flows.limits import LimitedTranslator
+from flows.limits import site_slot as _site_slot
 from flows.runners import NewsflowTaskRunner
 from flows.summary import ENTITY_TYPES, ArticleOutcome, Failure, NameCount, RunSummary, SummaryBuilder
 from newsflow import progress
 from newsflow.output import RunWriter, write_record
 from newsflow.settings import Settings, TranslatorName, get_settings
 from newsflow.storage import SaveStatus, StorageError, Store
-from schemas.models import ArticleRecord, RawArticle, Translation
+from schemas.models import ArticleRecord, RawArticle
 
 __all__ = [
     "ENTITY_TYPES",
@@ -48,6 +57,22 @@ __all__ = [
 
 Result = tuple[RawArticle, ArticleRecord | None, str | None]
 BatchInput = list[RawArticle] | Any  # a list, or a future that resolves to one
+IN_FLIGHT = 2  # batches submitted ahead of the one being collected, per worker thread
+JSON_WRITERS = 4  # threads writing a batch's JSON files while its records are saved
+_SQLITE_WRITER = threading.Lock()
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _writer_turn(dialect: str) -> AbstractContextManager[object]:
+    """The process's SQLite writer lock, or nothing for a database with concurrent writers.
+
+    A function, not the lock itself, is what tasks refer to: Dask pickles a task's function by value,
+    with the globals it names, and a lock cannot be pickled (a module-level function goes by reference).
+    """
+    return _SQLITE_WRITER if dialect == "sqlite" else nullcontext()
 
 
 @lru_cache(maxsize=4)
@@ -84,16 +109,6 @@ def site_of(source: str) -> str | None:
     if source.startswith(("http://", "https://")):
         return (urlsplit(source).hostname or "").lower() or None
     return None
-
-
-def site_limit(host: str) -> str:
-    """Name of the global concurrency limit that bounds fetches from one site."""
-    return f"newsflow-site-{host}"
-
-
-def translate_limit(provider: str) -> str:
-    """Name of the global concurrency limit that bounds calls to one translation provider."""
-    return f"newsflow-translate-{provider}"
 
 
 def short_uri(uri: str) -> str:
@@ -136,61 +151,70 @@ def pipeline_fingerprint() -> str:
 def batch_cache_key(context: Any, parameters: dict[str, Any]) -> str:
     """Content hashes of the batch + translator + target + settings + pipeline code (not the run)."""
     digest = hashlib.sha256(pipeline_fingerprint().encode())
-    for raw in parameters["batch"]:
+    batch = parameters["batch"]
+    for raw in batch.unwrap() if isinstance(batch, BaseAnnotation) else batch:
         digest.update(raw.model_dump_json(exclude={"source": {"fetched_at"}}).encode())
+        link = duplicate_link(raw)  # a near-duplicate link travels beside the raw input, not in its JSON
+        if link is not None:
+            digest.update(link.model_dump_json().encode())
     digest.update(f"|{parameters['translator']}|{parameters['target']}|".encode())
     digest.update(get_settings().model_dump_json().encode())
     return "newsflow-batch-" + digest.hexdigest()
 
 
-class LimitedTranslator:
-    """A translator whose calls hold a slot of each provider's global concurrency limit (if one exists).
-
-    Everything else (and any argument of `translate`) goes to the wrapped translator unchanged.
-    """
-
-    def __init__(self, engine: Translator) -> None:
-        self.engine = engine
-        providers = tuple(getattr(engine, "providers", ()) or ())
-        self.limits = [translate_limit(p) for p in providers]
-
-    def translate(self, *args: Any, **kwargs: Any) -> Translation:
-        if not self.limits:
-            return self.engine.translate(*args, **kwargs)
-        with concurrency(self.limits, occupy=1, strict=False):
-            return self.engine.translate(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.engine, name)
-
-
-@contextmanager
-def _site_slot(host: str | None) -> Iterator[None]:
-    if host is None:
-        yield
-        return
-    with concurrency(site_limit(host), occupy=1, strict=False):
-        yield
-
-
 # --- tasks ---------------------------------------------------------------------------------------------
 
 
-def read_sources(sources: list[str], settings: Settings) -> tuple[list[RawArticle], list[Failure]]:
-    """Read every source; a URL holds a slot of its site's concurrency limit while it is fetched."""
-    raws: list[RawArticle] = []
-    failures: list[Failure] = []
+def iter_received(sources: Iterable[str], settings: Settings) -> Iterator[RawArticle | Failure]:
+    """Every article (or unreadable input, as a Failure) of `sources`, read lazily in order.
+
+    A URL holds a slot of its site's concurrency limit while it is fetched; local files are streamed.
+    """
+    total = 0
     for source in sources:
-        with _site_slot(site_of(source)):
-            items = list(iter_sources([source], settings))
+        host = site_of(source)
+        items: Iterable[RawArticle | InputError] = iter_sources([source], settings)
+        if host is not None:
+            with _site_slot(host):
+                items = list(items)
         for item in items:
             if isinstance(item, InputError):
-                failures.append(Failure(source=item.source, reason=item.reason))
                 progress.emit("failed")
+                yield Failure(source=item.source, reason=item.reason)
             else:
-                raws.append(item)
                 progress.emit("received")
+                yield item
+            total += 1
+    progress.emit("received_total", total)
+
+
+def read_sources(sources: list[str], settings: Settings) -> tuple[list[RawArticle], list[Failure]]:
+    """Read every source into memory (the deployments that take a short list of inputs)."""
+    raws: list[RawArticle] = []
+    failures: list[Failure] = []
+    for item in iter_received(sources, settings):
+        if isinstance(item, Failure):
+            failures.append(item)
+        else:
+            raws.append(item)
     return raws, failures
+
+
+def stream_batches(
+    items: Iterable[RawArticle | Failure], size: int, failures: list[Failure]
+) -> Iterator[list[RawArticle]]:
+    """Batches of `size` articles as `items` are read; failures go to `failures` as they come."""
+    batch: list[RawArticle] = []
+    for item in items:
+        if isinstance(item, Failure):
+            failures.append(item)
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @task(name="receive-sources")
@@ -203,6 +227,9 @@ def receive(sources: list[str]) -> tuple[list[RawArticle], list[Failure]]:
 def process_batch(batch: list[RawArticle], index: int, translator: str, target: str, label: str) -> list[Result]:
     """Run the pipeline on one batch; an article that fails is reported, the rest go on."""
     settings = get_settings()
+    # Keep the inputs first: one whose extraction fails, or that a killed run never reaches, stays stored
+    # for `newsflow reprocess` (idempotent, so a retried or cached batch adds nothing).
+    _store(settings.resolved_database_url).save_raws(batch)
     engine = LimitedTranslator(Translator(settings, translator))
     out: list[Result] = []
     for raw in batch:
@@ -220,15 +247,34 @@ def process_batch(batch: list[RawArticle], index: int, translator: str, target: 
       retry_condition_fn=_transient_db_error)  # fmt: skip
 def store_batch(
     results: list[Result], index: int, database_url: str, out_dir: str, label: str
-) -> list[tuple[str, SaveStatus]]:
-    """Upsert records (idempotent: a retried batch stores nothing twice) and write one JSON file each."""
+) -> list[tuple[str, SaveStatus, Failure | None]]:
+    """Upsert records (idempotent: a retried batch stores nothing twice) and write one JSON file each.
+
+    A JSON file that cannot be written (disk full) is a failure of that article only: its record is
+    stored and the rest of the batch goes on.
+    """
     store = _store(database_url)
-    outcomes: list[tuple[str, SaveStatus]] = []
-    for raw, record, _ in results:
-        if record is None:
-            continue
-        outcomes.append((record.id, store.save(record, raw)))
-        write_record(Path(out_dir), record)
+    saved: list[tuple[RawArticle, str, SaveStatus, Future[Path]]] = []
+    # Each JSON file is written (and fsynced) once its record is committed, by a few threads, while the
+    # next records are saved: the disk waits of the commits and of the files overlap instead of adding up.
+    # SQLite has one writer at a time: batches stored in parallel threads would wait in its busy handler,
+    # which polls with sleeps; a lock in this process hands the database over at once.
+    one_writer = _writer_turn(store.dialect)
+    with ThreadPoolExecutor(max_workers=JSON_WRITERS, thread_name_prefix="newsflow-json") as writers, one_writer:
+        for raw, record, error in results:
+            if record is None:
+                store.record_raw_failure(raw, error or "unknown error")  # `reprocess --failed` retries it
+                continue
+            status = store.save(record, raw)
+            saved.append((raw, record.id, status, writers.submit(write_record, Path(out_dir), record)))
+    outcomes: list[tuple[str, SaveStatus, Failure | None]] = []
+    for raw, record_id, status, written in saved:
+        problem = None
+        try:
+            written.result()
+        except OSError as exc:
+            problem = Failure(source=raw.source.uri, reason=f"stored, but its JSON file was not written: {exc}")
+        outcomes.append((record_id, status, problem))
         progress.emit("stored")
     return outcomes
 
@@ -237,16 +283,22 @@ def store_batch(
 
 
 def run_pipeline(
-    batches: Sequence[BatchInput],
-    labels: Sequence[str],
+    batches: Iterable[BatchInput],
+    labels: Iterable[str] | None = None,
     *,
     flow_name: str,
     translator: str | None,
     target: str | None = None,
     received: int | None = None,
-    failures: Sequence[Failure] = (),
+    failures: Iterable[Failure] = (),
 ) -> RunSummary:
-    """Process, store and report `batches` (lists of raw articles, or futures of them) inside a flow run."""
+    """Process, store and report `batches` (lists of raw articles, or futures of them) inside a flow run.
+
+    `batches` may be a lazy iterator: at most `IN_FLIGHT` batches (per worker) are submitted ahead of
+    the one being collected, and a collected batch is released, so memory does not grow with the run.
+    `labels` default to `batch_label` of each list. `failures` are read after the last batch, so a
+    list that a lazy reader fills while `batches` is consumed is complete by then.
+    """
     logger = get_run_logger()
     settings = get_settings()
     name = translator or settings.translator
@@ -260,40 +312,59 @@ def run_pipeline(
         run_id=run_id, flow=flow_name, database=_masked(database_url), records_dir=str(out_dir / "records")
     )
     builder = SummaryBuilder(summary)
-    for failure in failures:
-        builder.fail(failure.source, failure.reason)
 
-    processor = process_batch
+    # Prefect's default cache policy hashes every task's inputs (whole articles): pointless unless cached.
+    processor = process_batch.with_options(cache_policy=NO_CACHE)
     if settings.task_cache_hours > 0:
         processor = process_batch.with_options(
             cache_key_fn=batch_cache_key,
             cache_expiration=timedelta(hours=settings.task_cache_hours),
             persist_result=True,
         )
-    processed = [
-        processor.submit(b, i, name, target, labels[i])
-        for i, b in enumerate(batches)
-    ]
-    # A future as an argument: Prefect resolves it, so storing batch i starts as soon as batch i is processed.
-    stored = [
-        store_batch.submit(p, i, database_url, str(out_dir), labels[i])  # type: ignore[call-overload]
-        for i, p in enumerate(processed)
-    ]
+    storer = store_batch.with_options(cache_policy=NO_CACHE)
+    ahead = IN_FLIGHT * max(1, settings.thread_workers or 2)
     count = 0
-    with RunWriter(out_dir, run_id) as writer:
-        for future in processed:
-            for raw, record, error in future.result():
-                count += 1
+    in_flight: deque[tuple[Any, Any]] = deque()
+    # Not strict: a full disk loses the run's JSONL (reported below), not the stored records.
+    with RunWriter(out_dir, run_id, strict=False) as writer:
+
+        def collect() -> int:
+            processed, stored = in_flight.popleft()
+            seen = 0
+            for raw, record, error in processed.result():
+                seen += 1
                 if record is None:
                     builder.fail(raw.source.uri, error or "unknown error")
                     continue
                 builder.processed(record)
                 writer.add(record)
-        for future in stored:
-            for record_id, status in future.result():
+            for record_id, status, problem in stored.result():
                 builder.stored(record_id, status)
-    summary.received = received if received is not None else count + len(failures)
-    summary.run_file = str(writer.path)
+                if problem is not None:
+                    builder.fail(problem.source, problem.reason)
+            return seen
+
+        label_iter = iter(labels) if labels is not None else None
+        # opaque: Prefect otherwise walks every field of every article to look for futures in them. Only on
+        # the thread pool: Dask rebuilds tuples it meets in task arguments, and the annotation is a tuple.
+        wrap: Callable[[Any], Any] = opaque if settings.task_runner == "thread" else _as_is
+        for i, batch in enumerate(batches):
+            label = next(label_iter) if label_iter is not None else batch_label(batch, i)
+            processed = processor.submit(wrap(batch), i, name, target, label)
+            # A future as an argument: Prefect resolves it, so storing batch i starts once batch i is processed.
+            stored = storer.submit(wrap(processed), i, database_url, str(out_dir), label)
+            in_flight.append((processed, stored))
+            while len(in_flight) > ahead:
+                count += collect()
+        while in_flight:
+            count += collect()
+    failed_inputs = list(failures)
+    for failure in failed_inputs:
+        builder.fail(failure.source, failure.reason)
+    summary.received = received if received is not None else count + len(failed_inputs)
+    if writer.error:
+        builder.fail(str(writer.path), writer.error)
+    summary.run_file = None if writer.error else str(writer.path)
     builder.finish()
     store.finish_run(run_id, "completed", summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
     for failure in summary.failed:
@@ -324,10 +395,14 @@ def ingest_raw(
 
 @flow(name="newsflow-ingest", log_prints=False, task_runner=NewsflowTaskRunner())
 def ingest(sources: list[str], translator: TranslatorName | None = None) -> RunSummary:
-    """Ingest articles from files, directories, stdin or URLs; store them and write JSON records."""
-    raws, failures = receive(sources)
-    progress.emit("received_total", len(raws) + len(failures))
-    return ingest_raw(raws, failures, flow_name="ingest", translator=translator, target=None)
+    """Ingest articles from files, directories, stdin or URLs; store them and write JSON records.
+
+    The sources are read lazily, batch by batch, while earlier batches are processed and stored.
+    """
+    settings = get_settings()
+    failures: list[Failure] = []
+    batches = stream_batches(iter_received(sources, settings), settings.batch_size, failures)
+    return run_pipeline(batches, flow_name="ingest", translator=translator, target=None, failures=failures)
 
 
 def _masked(url: str) -> str:

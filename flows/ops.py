@@ -116,13 +116,22 @@ def export_markdown(result: ExportResult, link: str | None) -> str:
 
 @task(name="load-stored-raw", retries=3, retry_delay_seconds=[1, 4, 10], retry_condition_fn=_transient_db_error)
 def load_raw(database_url: str, limit: int | None) -> list[RawArticle]:
-    """The raw inputs the store kept (oldest first), up to `limit`."""
-    out: list[RawArticle] = []
-    for _, raw in _store(database_url).iter_raw():
-        if limit is not None and len(out) >= limit:
-            break
-        out.append(raw)
-    return out
+    """The raw inputs the store kept (oldest first), up to `limit`; a syndicated copy gets its fetch-log link
+    back (`relink`), so its record keeps `duplicate_of`."""
+    from extractors.acquire.session import relink
+    from newsflow.fetchlog import FetchLog
+
+    log = FetchLog(database_url) if get_settings().fetch_log else None
+    try:
+        out: list[RawArticle] = []
+        for _, raw in _store(database_url).iter_raw():
+            if limit is not None and len(out) >= limit:
+                break
+            out.append(relink(raw, log))
+        return out
+    finally:
+        if log is not None:
+            log.close()
 
 
 @task(name="export-records", task_run_name="export to {name}", retries=3, retry_delay_seconds=[1, 4, 10],

@@ -5,13 +5,17 @@ schema. The Prefect server checks a new run's parameters against that schema and
 they do not fit (HTTP 409, nothing starts); the few rules a JSON schema cannot say (a URL's host, a
 refused path) are checked by pydantic when the run starts, before any task runs.
 
-Parameters carry references (URLs, paths, ids), never article bodies: Prefect caps a run's parameters at
-512 KB. The one exception, pasted text, is bounded at PASTE_MAX_CHARS characters (at most 4 bytes each
-in UTF-8, so well under the cap); longer texts go in a file and through ingest-sources.
+Parameters carry references (URLs, paths, ids), never article bodies: the Prefect server refuses a run
+whose parameters exceed 512 KB as compact JSON with non-ASCII escaped (`\\uXXXX`: 6 bytes for a
+Vietnamese letter, 12 for a character outside the BMP such as an emoji). The one exception, pasted text,
+is bounded at PASTE_MAX_CHARS characters, so any BMP text (Vietnamese, Chinese, Russian...) with its
+title and URL fits; longer texts go in a file and through ingest-sources. Every model also checks its
+own size (`parameters_size`), so an oversized run is refused with a message that says what to do.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -21,7 +25,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from newsflow.settings import TranslatorName
 
-PASTE_MAX_CHARS = 100_000
+PASTE_MAX_CHARS = 80_000
+PARAMS_MAX_BYTES = 512 * 1024  # the Prefect server's default PREFECT_SERVER_API_MAX_PARAMETER_SIZE
 MAX_SOURCES = 1_000
 MAX_LIMIT = 1_000_000
 
@@ -47,6 +52,18 @@ class TextLanguage(StrEnum):
     ko = "ko"
     ru = "ru"
     de = "de"
+
+
+class RetranslateProvider(StrEnum):
+    """Providers the retranslate flow can use ('none' makes no sense there); auto tries them in order."""
+
+    auto = "auto"
+    google = "google"
+    mymemory = "mymemory"
+    libre = "libre"
+    deepl = "deepl"
+    microsoft = "microsoft"
+    apertium = "apertium"
 
 
 class ExportFormat(StrEnum):
@@ -89,8 +106,23 @@ TargetField = Annotated[
 ]
 
 
+def parameters_size(params: BaseModel, name: str = "params") -> int:
+    """Bytes of a run's parameters `{name: params}` as the Prefect server counts them."""
+    return len(json.dumps({name: params.model_dump(mode="json")}, separators=(",", ":")).encode())
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    @model_validator(mode="after")
+    def _under_prefects_cap(self) -> _Params:
+        size = parameters_size(self)
+        if size > PARAMS_MAX_BYTES:
+            raise ValueError(
+                f"the parameters take {size:,} bytes as JSON and Prefect refuses more than {PARAMS_MAX_BYTES:,}: "
+                "pass paths or URLs (put long texts in a file), not article text"
+            )
+        return self
 
 
 class IngestSourcesParams(_Params):
@@ -178,6 +210,26 @@ class ReprocessParams(_Params):
     )
     translator: TranslatorField = None
     target_language: TargetField = TargetLanguage.en
+
+
+class RetranslateParams(_Params):
+    """Translate again the stored records whose translation is pending (no provider was reachable)."""
+
+    model_config = ConfigDict(title="Retranslate pending records")
+
+    limit: int | None = Field(
+        default=None, title="Limit", ge=1, le=MAX_LIMIT, description="At most this many pending records; empty: all."
+    )
+    translator: RetranslateProvider | None = Field(
+        default=None,
+        title="Translator",
+        description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto).",
+    )
+    target_language: TargetLanguage | None = Field(
+        default=None,
+        title="Translate into",
+        description="Target language; empty: the one each record was meant for (NEWSFLOW_TRANSLATION_TARGET).",
+    )
 
 
 class ExportParams(_Params):

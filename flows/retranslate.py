@@ -6,17 +6,21 @@ step again (`extractors.pipeline.translate_record`: the same name protection, la
 entity merge as ingest) and saves each record under its own id, with the provider, the engine version
 and the time of the translation. Records that are still pending stay pending, with the new reason.
 
-Rate limits: every provider request waits for the in-process limiter (`translation_rate_limits`),
-shared by the worker threads of the run. With `NEWSFLOW_TRANSLATION_PREFECT_LIMITS=true` each request
-also takes a slot of the Prefect global rate limit `newsflow-translate-rate-<provider>`, which holds across
-processes and machines of one Prefect server; create it once, e.g.
-`prefect gcl create newsflow-translate-rate-google --limit 5 --slot-decay-per-second 5`. A limit that does
-not exist is not enforced (Prefect's non-strict mode).
+Like the ingest flows it takes one typed parameter model (`RetranslateParams`, the UI's form), runs its
+batches on the configured task runner (thread pool, or Dask: flows/runners.py), records the run in the
+store and publishes the same three artifacts (summary, article table, link to the run's JSONL).
+
+Limits (flows/limits.py): every article translation holds a slot of `newsflow:translate:<provider>`
+(a Prefect global concurrency limit, if it exists), as in ingest. Every provider request waits for the
+in-process limiter (`translation_rate_limits`); with `NEWSFLOW_TRANSLATION_PREFECT_LIMITS=true` it also
+takes a slot of the rate limit `newsflow:translate-rate:<provider>`, which holds across processes and
+machines, e.g. `prefect gcl create newsflow:translate-rate:google --limit 5 --slot-decay-per-second 1`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,13 +28,19 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from extractors.pipeline import translate_record
-from extractors.translate import PROVIDERS, Translator
-from newsflow.output import write_record
+from extractors.translate import Translator
+from flows import report
+from flows.limits import LimitedTranslator, prefect_rate_limit
+from flows.params import RetranslateParams
+from flows.runners import NewsflowTaskRunner
+from flows.summary import RunSummary, SummaryBuilder
+from newsflow.output import RunWriter, write_record
 from newsflow.settings import Settings, get_settings
-from newsflow.storage import Store
+from newsflow.storage import SaveStatus, Store
 from schemas.models import ArticleRecord, RawArticle
 
-RATE_LIMIT_PREFIX = "newsflow-translate-rate-"
+FLOW = "retranslate"
+_DEFAULT_PARAMS = RetranslateParams()
 
 
 class RetranslateSummary(BaseModel):
@@ -41,6 +51,8 @@ class RetranslateSummary(BaseModel):
     updated: int = 0
     unchanged: int = 0
     records_dir: str | None = None
+    run_id: str | None = None
+    run_file: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -48,59 +60,86 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
-def prefect_rate_limit(provider: str) -> None:
-    """Take one slot of the Prefect global rate limit of `provider` (blocks until one is free)."""
-    from prefect.concurrency.sync import rate_limit
-
-    rate_limit(f"{RATE_LIMIT_PREFIX}{provider}", strict=False)
-
-
-def make_translator(settings: Settings, name: str | None, store: Store) -> Translator:
-    """The run's translator: the store as cache, Prefect rate limits when switched on."""
+def make_translator(settings: Settings, name: str | None, store: Store) -> LimitedTranslator:
+    """The run's translator: the store as cache, the provider concurrency limits, Prefect rate limits if on."""
     acquire = prefect_rate_limit if settings.translation_prefect_limits else None
-    return Translator(settings, name, cache=store, acquire=acquire)
+    return LimitedTranslator(Translator(settings, name, cache=store, acquire=acquire))
 
 
-@task(name="retranslate-batch", task_run_name="retranslate-batch-{index}")
+def batch_label(batch: Sequence[tuple[ArticleRecord, RawArticle]], index: int) -> str:
+    """A task run name that says which records: `#0 3f2a9c1e04b7 (+24)`."""
+    if not batch:
+        return f"#{index} (empty)"
+    return f"#{index} {batch[0][0].id[:12]}" + (f" (+{len(batch) - 1})" if len(batch) > 1 else "")
+
+
+@task(name="retranslate-batch", task_run_name="retranslate {label}")
 def retranslate_batch(
-    batch: list[tuple[ArticleRecord, RawArticle]], index: int, translator: str | None, database_url: str, out_dir: str
-) -> Counter[str]:
-    """Translate one batch of pending records again and save each in place."""
+    batch: list[tuple[ArticleRecord, RawArticle]],
+    index: int,
+    translator: str | None,
+    target: str | None,
+    database_url: str,
+    out_dir: str,
+    label: str,
+) -> list[tuple[ArticleRecord, SaveStatus]]:
+    """Translate one batch of pending records again and save each in place (an upsert: a retry is harmless)."""
     settings = get_settings()
     store = _store(database_url)
     engine = make_translator(settings, translator, store)
-    counts: Counter[str] = Counter()
+    out: list[tuple[ArticleRecord, SaveStatus]] = []
     for record, raw in batch:
-        new = translate_record(record, engine, record.translation.target or settings.translation_target)
-        counts[f"status:{new.translation.status}"] += 1
-        counts[store.save(new, raw)] += 1
+        new = translate_record(record, engine, target or record.translation.target or settings.translation_target)
+        out.append((new, store.save(new, raw)))
         write_record(Path(out_dir), new)
-    return counts
+    return out
 
 
-@flow(name="newsflow-retranslate", log_prints=False)
-def retranslate(limit: int | None = None, translator: str | None = None) -> RetranslateSummary:
+@flow(name="newsflow-retranslate", log_prints=False, task_runner=NewsflowTaskRunner())
+def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSummary:
     """Translate stored records whose translation is pending, and update them in place."""
     logger = get_run_logger()
     settings = get_settings()
-    if translator is not None and translator not in ("auto", *PROVIDERS):
-        raise ValueError(f"unknown translator {translator!r}; use auto or one of {', '.join(PROVIDERS)}")
-    if limit is not None and limit < 1:
-        raise ValueError(f"limit must be >= 1, got {limit}")
+    translator = params.translator.value if params.translator else settings.translator
+    Translator(settings, translator, cache=None)  # an unusable choice (no key, no apertium) fails before any task
+    target = params.target_language.value if params.target_language else None
     database_url = settings.resolved_database_url
     out_dir = settings.resolved_output_dir
     store = _store(database_url)
-    pending = list(store.iter_pending_translation(limit=limit))
-    summary = RetranslateSummary(picked=len(pending), records_dir=str(out_dir / "records"))
+    if translator == "none":  # a scheduled run while translation is switched off: nothing to do, say so
+        logger.warning("translation is off (NEWSFLOW_TRANSLATOR=none): pending records are left as they are")
+        pending = []
+    else:
+        pending = list(store.iter_pending_translation(limit=params.limit))
+    run_id = str(uuid.uuid4())
+    store.start_run(run_id)
+    summary = RunSummary(run_id=run_id, flow=FLOW, received=len(pending), database=_masked(database_url),
+                         records_dir=str(out_dir / "records"))  # fmt: skip
+    builder = SummaryBuilder(summary)
     size = settings.batch_size
+    batches = [pending[i : i + size] for i in range(0, len(pending), size)]
     futures = [
-        retranslate_batch.submit(pending[i : i + size], n, translator, database_url, str(out_dir))
-        for n, i in enumerate(range(0, len(pending), size))
+        retranslate_batch.submit(b, n, translator, target, database_url, str(out_dir), batch_label(b, n))
+        for n, b in enumerate(batches)
     ]
-    counts: Counter[str] = Counter()
-    for future in futures:
-        counts.update(future.result())
-    summary.translation = {k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("status:")}
-    summary.updated, summary.unchanged = counts["updated"], counts["unchanged"]
-    logger.info("retranslate: %d picked, %s", summary.picked, summary.translation)
-    return summary
+    with RunWriter(out_dir, run_id) as writer:
+        for future in futures:
+            for record, status in future.result():
+                builder.processed(record)
+                builder.stored(record.id, status)
+                writer.add(record)
+    summary.run_file = str(writer.path)
+    builder.finish()
+    store.finish_run(run_id, "completed", summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
+    report.publish(summary, settings.output_url, out_dir)
+    logger.info("retranslate run %s: %d picked, %s", run_id, summary.received, summary.translation)
+    return RetranslateSummary(
+        picked=summary.received, translation=dict(sorted(summary.translation.items())), updated=summary.updated,
+        unchanged=summary.unchanged, records_dir=summary.records_dir, run_id=run_id, run_file=summary.run_file,
+    )  # fmt: skip
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -70,7 +70,9 @@ def _prefect_environment(verbose: bool) -> None:
     # The ephemeral server needs more than the default 20 s to create its database on 2 cores.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(settings.prefect_startup_timeout))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    # Without -v only critical logs: a failed task's log carries a traceback, and the CLI already reports
+    # every failure itself, in one line (per article, or the error that stopped the run).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
 
 
 def _check_sources(sources: list[str]) -> list[str]:
@@ -155,8 +157,11 @@ def _print_summary(summary: object) -> None:
     table.add_row("JSON records", summary.records_dir or "-")
     table.add_row("JSONL of this run", summary.run_file or "-")
     Console().print(table)
+    from rich.markup import escape
+
     for failure in summary.failed:
-        err.print(f"[red]failed[/red] {failure.source}: {failure.reason}")
+        # One line per failure (soft_wrap), and a source or reason with [brackets] is not markup.
+        err.print(f"[red]failed[/red] {escape(failure.source)}: {escape(failure.reason)}", soft_wrap=True)
 
 
 @app.command()
@@ -264,10 +269,32 @@ _register_areas()
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
+    import errno
+
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from typer.exceptions import Abort
+
     from newsflow.storage import StorageError
 
     try:
-        app()
+        # Not standalone: Typer would print a usage error as a multi-line box; here it is one line.
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        raise SystemExit(2) from None
+    except ClickException as exc:
+        where = exc.ctx.command_path if isinstance(exc, UsageError) and exc.ctx else "newsflow"
+        message = " ".join(exc.format_message().split())
+        err.print(f"error: {where}: {message} (see '{where} --help')", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    except Abort:
+        err.print("aborted")
+        raise SystemExit(1) from None
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        # stdout closed early (`newsflow export | head`): not an error worth a traceback.
+        raise SystemExit(1) from None
     except (UserError, StorageError) as exc:
         # One line: drivers (psycopg) put hints on extra lines.
         err.print("error: " + " ".join(str(exc).split()), markup=False, highlight=False, soft_wrap=True)
@@ -275,6 +302,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         raise SystemExit(130) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

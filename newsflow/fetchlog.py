@@ -272,6 +272,13 @@ class FetchLog:
                 DuplicateLink.canonical_url == canonical_url)).first()  # fmt: skip
         return None if row is None else str(row[0])
 
+    def duplicate_link(self, canonical_url: str) -> tuple[str, str, int] | None:
+        """(duplicate_of, kind, distance) of a page linked as the same story as another, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(DuplicateLink.duplicate_of, DuplicateLink.kind, DuplicateLink.distance).where(
+                DuplicateLink.canonical_url == canonical_url)).first()  # fmt: skip
+        return None if row is None else (str(row[0]), str(row[1]), int(row[2]))
+
     def duplicates(self) -> Iterator[tuple[str, str, str, int]]:
         """(url, duplicate_of, kind, distance) for every linked page."""
         with self.engine.connect() as conn:

@@ -102,16 +102,21 @@ class RunWriter:
     """Collects a run's records into `out_dir/runs/<run_id>.jsonl`, which appears only on success.
 
     Records are appended to `.<run_id>.jsonl.partial` next to it; a clean exit from the `with` block
-    fsyncs it and renames it to the final name, an exception removes it.
+    fsyncs it and renames it to the final name, an exception removes it. A file `.<run_id>.jsonl.partial`
+    left by a killed run is never read (a rerun has a new run id).
     """
 
-    def __init__(self, out_dir: Path, run_id: str) -> None:
+    def __init__(self, out_dir: Path, run_id: str, *, strict: bool = True) -> None:
+        """`strict=False`: a write error (disk full) does not raise; the file is dropped, later records are
+        ignored and `error` says why, so the caller can report it and finish the run."""
         directory = Path(out_dir) / "runs"
         self._path = directory / f"{_safe_name(run_id)}.jsonl"
         self._partial = directory / f".{self._path.name}.partial"
         self._fh: IO[bytes] | None = None
         self._lock = threading.Lock()  # Prefect may hand records over from several task threads
+        self._strict = strict
         self.count = 0
+        self.error: str | None = None
 
     @property
     def path(self) -> Path:
@@ -119,19 +124,43 @@ class RunWriter:
         return self._path
 
     def __enter__(self) -> RunWriter:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        # "wb" truncates a partial file left by a crashed run with the same id.
-        self._fh = open(self._partial, "wb")  # closed in __exit__
         self.count = 0
+        self.error = None
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            # "wb" truncates a partial file left by a crashed run with the same id.
+            self._fh = open(self._partial, "wb")  # closed in __exit__
+        except OSError as exc:
+            if self._strict:
+                raise
+            self._failed(exc)
         return self
+
+    def _failed(self, exc: OSError) -> None:
+        """Give up on the file after a write error (non-strict): drop the partial file, keep the reason."""
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.close()
+        _discard(self._partial)
+        if self.error is None:
+            self.error = f"cannot write {self._path}: {exc.strerror or exc}"
 
     def add(self, record: ArticleRecord) -> None:
         """Append one record (one JSON object per line)."""
         line = record_json_line(record).encode("utf-8")
         with self._lock:
             if self._fh is None:
+                if self.error is not None:
+                    return  # non-strict and already failed: the run goes on without its JSONL
                 raise RuntimeError("RunWriter.add() called outside its `with` block")
-            self._fh.write(line)
+            try:
+                self._fh.write(line)
+            except OSError as exc:
+                if self._strict:
+                    raise
+                self._failed(exc)
+                return
             self.count += 1
 
     def __exit__(
@@ -154,6 +183,13 @@ class RunWriter:
                 os.fsync(fh.fileno())
             os.replace(self._partial, self._path)
             _fsync_dir(self._path.parent)
+        except OSError as err:
+            _discard(self._partial)
+            if not self._strict:
+                self.error = self.error or f"cannot write {self._path}: {err.strerror or err}"
+                return
+            _name_path(err, self._path)
+            raise
         except BaseException as err:
             _discard(self._partial)
             _name_path(err, self._path)

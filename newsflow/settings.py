@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from newsflow.errors import UserError
 
 TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl", "microsoft", "apertium"]
 LanguageDetectorName = Literal["langdetect", "lingua"]
@@ -83,11 +88,25 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, gt=0)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0)
-    fetch_allow_addresses: list[str] = Field(
+    fetch_allow_addresses: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="IP addresses or networks (CIDR) that URL sources may reach although private/loopback.",
+        description="IP addresses or networks (CIDR) that URL sources may reach although private/loopback "
+        "(a JSON list or comma-separated).",
     )
     max_input_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file accepted.")
+
+    # --- documents (extractors/documents.py: PDF, scanned PDF via OCR, DOCX) ---
+    document_max_pages: int = Field(default=300, ge=1, description="Most pages of one PDF/DOCX.")
+    document_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest PDF/DOCX, bytes.")
+    document_max_unzipped_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="Most bytes a DOCX may unpack to (zip-bomb guard)."
+    )
+    document_ocr_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds one scanned page may take to render, and again to OCR."
+    )
+    document_ocr_cache: bool = Field(
+        default=True, description="Keep OCR text per page in data_dir/ocr-cache; reprocessing reuses it."
+    )
 
     # --- acquisition (extractors/fetch.py, extractors/acquire/, newsflow/fetchlog.py) ---
     http_connect_timeout: float = Field(default=10.0, gt=0, description="Connect timeout for URL sources, s.")
@@ -117,6 +136,30 @@ class Settings(BaseSettings):
         default=6, ge=0, le=7, description="SimHash distance (bits of 64) at or below which two texts are one story."
     )
 
+    @field_validator("fetch_allow_addresses", mode="before")
+    @classmethod
+    def _address_list(cls, value: Any) -> Any:
+        # From the environment: a JSON list, or the plainer "127.0.0.1/32,10.0.0.0/8".
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"not a valid JSON list ({exc})") from None
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("fetch_allow_addresses")
+    @classmethod
+    def _addresses_parse(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return value
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -128,31 +171,72 @@ class Settings(BaseSettings):
         return self.output_dir if self.output_dir is not None else self.data_dir / "output"
 
 
+class InvalidSettingsError(UserError, ValueError):
+    """A NEWSFLOW_* value that does not parse; the message names the variable and why, in one line."""
+
+
+_SECRET_HINTS = ("key", "password", "secret", "token", "database_url")
+_PREFIX = str(Settings.model_config.get("env_prefix", "NEWSFLOW_"))
+
+
+def _env_value(field: str) -> str:
+    """`NAME='value'` for the variable of `field` (value shortened; hidden for secrets and URLs)."""
+    name = _PREFIX + field.upper()
+    value = os.environ.get(name)
+    if value is None:
+        return name
+    if any(hint in field for hint in _SECRET_HINTS):
+        return f"{name} (value hidden)"
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    return f"{name}={shown!r}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def describe_settings_error(exc: Exception) -> str:
+    """One line naming each bad variable (and its field) with the reason it was refused."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            reason = _one_line(error["msg"]).removeprefix("Value error, ")
+            parts.append(f"{_env_value(field)} ({field}): {reason}")
+        return "; ".join(parts)
+    message = str(exc)
+    field = message.split('field "', 1)[1].split('"', 1)[0] if 'field "' in message else "?"
+    cause = exc.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        reason = f"not valid JSON ({cause.msg} at character {cause.pos + 1}); this setting takes a JSON value"
+    else:
+        reason = _one_line(str(cause or message))
+    return f"{_env_value(field)} ({field}): {reason}"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first use."""
-    return Settings()
+    """The process-wide settings, read from the environment on first use.
+
+    A bad NEWSFLOW_* value raises InvalidSettingsError naming the variable and the reason.
+    """
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise InvalidSettingsError(f"invalid settings: {describe_settings_error(exc)}") from None
 
 
 def configure(data_dir: Path | None = None, database_url: str | None = None) -> Settings:
     """Apply the CLI's --data-dir/--database-url over the environment and build the settings again.
 
-    A bad NEWSFLOW_* value becomes a one-line UserError naming it.
+    A bad NEWSFLOW_* value becomes a one-line InvalidSettingsError (a UserError) naming it.
     """
-    import os
-
-    from newsflow.errors import UserError
-
     if data_dir is not None:
         os.environ["NEWSFLOW_DATA_DIR"] = str(data_dir)
     if database_url is not None:
         os.environ["NEWSFLOW_DATABASE_URL"] = database_url
     reset_settings()
-    try:
-        return get_settings()
-    except Exception as exc:  # pydantic ValidationError
-        lines = str(exc).splitlines()
-        raise UserError(f"invalid settings: {' '.join(x.strip() for x in lines[:3])}") from None
+    return get_settings()
 
 
 def reset_settings() -> None:

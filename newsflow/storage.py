@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import socket
 import sqlite3
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Engine,
     ForeignKey,
     Index,
+    Integer,
     Select,
     String,
     Text,
@@ -57,6 +60,8 @@ __all__ = [
     "Base",
     "CachedTranslationRow",
     "RawInput",
+    "RawState",
+    "RawStatus",
     "Run",
     "RunInfo",
     "SaveStatus",
@@ -67,6 +72,7 @@ __all__ = [
 ]
 
 SaveStatus = Literal["new", "updated", "unchanged"]
+RawStatus = Literal["pending", "processed", "failed"]
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000  # parallel Prefect tasks queue for the single SQLite writer lock
 _PG_CONNECT_TIMEOUT_S = 10  # fail fast with a clear StorageError instead of hanging on a dead host
@@ -134,6 +140,9 @@ class RawInput(Base):
     content: Mapped[str] = mapped_column(Text)
     # `metadata` is reserved on declarative classes, hence the attribute name.
     meta: Mapped[str] = mapped_column("metadata", Text, comment="the RawArticle minus content, as JSON")
+    # Migration 0003: stored before processing, so a failed extraction keeps its input for `reprocess`.
+    status: Mapped[str] = mapped_column(String, server_default="processed", comment="pending, processed or failed")
+    error: Mapped[str | None] = mapped_column(Text, comment="why the last processing failed")
 
     __table_args__ = (Index("ix_raw_inputs_received_at_id", "received_at", "id"),)
 
@@ -155,8 +164,11 @@ class Article(Base):
     record: Mapped[str] = mapped_column(Text, comment="the full ArticleRecord as JSON")
     raw_id: Mapped[str] = mapped_column(key_type(), ForeignKey("raw_inputs.id"))
 
-    # iter_records walks (updated_at, id) in order.
-    __table_args__ = (Index("ix_articles_updated_at_id", "updated_at", "id"),)
+    # iter_records walks (updated_at, id) in order; raw_id is joined on (migration 0002).
+    __table_args__ = (
+        Index("ix_articles_updated_at_id", "updated_at", "id"),
+        Index("ix_articles_raw_id", "raw_id"),
+    )
 
 
 class Run(Base):
@@ -170,6 +182,9 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String)
     counts: Mapped[str | None] = mapped_column(Text, comment="JSON object")
     output: Mapped[str | None] = mapped_column(Text, comment="path of the run's output")
+    # Migration 0003: who runs it, so a run whose process died can be told from one still going.
+    pid: Mapped[int | None] = mapped_column(Integer, comment="process id of the run")
+    host: Mapped[str | None] = mapped_column(String, comment="host name of that process")
 
 
 class CachedTranslationRow(Base):
@@ -196,6 +211,17 @@ class RunInfo:
     status: str
     counts: dict[str, Any]
     output: str | None
+    pid: int | None = None
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class RawState:
+    """Where a stored raw input is in processing."""
+
+    id: str
+    status: RawStatus
+    error: str | None
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -222,6 +248,29 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 checks without signalling)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    except OSError:
+        return True  # cannot tell: never mark a run interrupted on a guess
+    try:  # a killed child its parent has not reaped yet is a zombie: gone, though kill(0) succeeds
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _comparable(record: dict[str, Any]) -> dict[str, Any]:
     """A record's JSON object without the fields that change on every run."""
     out = dict(record)
@@ -245,12 +294,12 @@ class Store:
     Thread-safe (one engine with a connection pool); create one Store per process.
     """
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
-        """Open the database at `url` (a SQLAlchemy URL) and create missing tables.
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow, migrate: bool = True) -> None:
+        """Open the database at `url` (a SQLAlchemy URL) and upgrade its schema to the newest migration.
 
         `clock` supplies the stored timestamps (tests and replays pass their own); it must return
-        time-zone-aware datetimes. Raises StorageError when the URL is invalid or the database
-        cannot be reached.
+        time-zone-aware datetimes. `migrate=False` leaves the schema as it is (`newsflow db`).
+        Raises StorageError when the URL is invalid or the database cannot be reached.
         """
         self.url = mask_url(url)
         self._clock = clock
@@ -271,8 +320,9 @@ class Store:
             self.engine: Engine = create_engine_for(parsed, self.dialect)
         except (ArgumentError, NoSuchModuleError, ImportError, OSError, TypeError) as exc:
             raise StorageError(f"cannot open database {self.url}: {self._reason(exc)}") from exc
+        if not migrate:
+            return
         try:
-            # Tables are created on open until there are migrations to run instead.
             self.create_schema()
         except BaseException:
             self.engine.dispose()
@@ -350,17 +400,49 @@ class Store:
 
     # --- schema ---
 
-    def create_schema(self) -> None:
-        """Create the tables and indexes that do not exist yet."""
-        with self._errors("cannot open database"), self._write() as conn:
+    def create_schema(self, revision: str = "head") -> None:
+        """Upgrade the schema to `revision` with the Alembic migrations (an empty database gets every
+        table; one made before migrations existed is upgraded in place, rows kept)."""
+        from newsflow import migrations
+
+        with self._errors("cannot open database"):
+            if revision == "head":
+                # Fast path for every open after the first: one read, no lock.
+                with self.engine.connect() as conn:
+                    if migrations.current(conn) == migrations.head():
+                        return
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    # Serialises migrations across processes opening the same database at once.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+                try:
+                    migrations.upgrade(conn, revision)
+                except migrations.MigrationError as exc:
+                    raise StorageError(f"cannot upgrade database {self.url}: {exc}") from exc
+
+    def schema_revision(self) -> str | None:
+        """The migration revision the database is at (None: empty or made before migrations)."""
+        from newsflow import migrations
+
+        with self._errors("cannot read the schema revision of"), self.engine.connect() as conn:
+            return migrations.current(conn)
+
+    def downgrade_schema(self, revision: str) -> None:
+        """Downgrade the schema to `revision` ('base' drops the store's tables and their rows)."""
+        from newsflow import migrations
+
+        with self._errors("cannot downgrade database"), self._write() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
-            Base.metadata.create_all(conn)
+            try:
+                migrations.downgrade(conn, revision)
+            except migrations.MigrationError as exc:
+                raise StorageError(f"cannot downgrade database {self.url}: {exc}") from exc
 
     # --- articles ---
 
     def save(self, record: ArticleRecord, raw: RawArticle) -> SaveStatus:
-        """Keep `raw` (if new) and upsert `record` by id, in one transaction.
+        """Keep `raw` (if new; marked processed) and upsert `record` by id, in one transaction.
 
         "unchanged" (nothing written for the article) when the stored record equals `record` apart from
         pipeline.processed_at and source.fetched_at; "updated" otherwise, keeping first_seen_at.
@@ -389,8 +471,14 @@ class Store:
                     received_at=now,
                     content=raw.content,
                     meta=raw.model_dump_json(exclude={"content"}),
+                    status="processed",
+                    error=None,
                 )
-                .on_conflict_do_nothing(index_elements=["id"])
+                .on_conflict_do_update(
+                    index_elements=["id"],
+                    set_={"status": "processed", "error": None},
+                    where=RawInput.status != "processed",  # no write when it already is
+                )
             )
             # RETURNING (not rowcount, which psycopg reports as -1 here) tells whether the row is ours.
             inserted = conn.execute(
@@ -514,6 +602,70 @@ class Store:
 
     # --- raw inputs ---
 
+    def _raw_values(self, raw: RawArticle, status: RawStatus, error: str | None, now: datetime) -> dict[str, Any]:
+        return {
+            "id": raw_input_id(raw),
+            "media_type": raw.media_type,
+            "source_uri": raw.source.uri,
+            "source_kind": raw.source.kind,
+            "received_at": now,
+            "content": raw.content,
+            "meta": raw.model_dump_json(exclude={"content"}),
+            "status": status,
+            "error": error,
+        }
+
+    def save_raw(self, raw: RawArticle) -> str:
+        """Keep `raw` before it is processed and return its id (raw_input_id).
+
+        Idempotent: a raw input already stored keeps its row, received_at and status. A new one is
+        "pending" until `save` stores its record ("processed") or `record_raw_failure` says it failed.
+        """
+        return self.save_raws([raw])[0]
+
+    def save_raws(self, raws: list[RawArticle]) -> list[str]:
+        """`save_raw` for a batch, in one transaction; the ids in the order given."""
+        if not raws:
+            return []
+        now = self._now()
+        rows: dict[str, dict[str, Any]] = {}
+        for raw in raws:  # one row per id: the same content twice in a batch is one raw input
+            values = self._raw_values(raw, "pending", None, now)
+            rows.setdefault(values["id"], values)
+        with self._errors(f"cannot save {len(rows)} raw input(s) in"), self._write() as conn:
+            conn.execute(
+                self._insert(RawInput).values(list(rows.values())).on_conflict_do_nothing(index_elements=["id"])
+            )
+        return [raw_input_id(raw) for raw in raws]
+
+    def record_raw_failure(self, raw: RawArticle, reason: str) -> str:
+        """Keep `raw` (if new) marked "failed" with `reason`, so `reprocess` retries it; returns its id.
+
+        The article's stored record, if an earlier run made one, is left as it is.
+        """
+        values = self._raw_values(raw, "failed", reason, self._now())
+        with self._errors(f"cannot save raw input {values['id'][:12]} in"), self._write() as conn:
+            conn.execute(
+                self._insert(RawInput)
+                .values(**values)
+                .on_conflict_do_update(index_elements=["id"], set_={"status": "failed", "error": reason})
+            )
+        return str(values["id"])
+
+    def raw_state(self, raw_id: str) -> RawState | None:
+        """The processing status of the raw input with this id, or None when it is not stored."""
+        with self._errors(f"cannot read raw input {raw_id} from"), self.engine.connect() as conn:
+            row = conn.execute(select(RawInput.status, RawInput.error).where(RawInput.id == raw_id)).one_or_none()
+        return None if row is None else RawState(raw_id, row.status, row.error)
+
+    def count_raw(self, status: RawStatus | None = None) -> int:
+        """Number of stored raw inputs (with this status)."""
+        stmt = select(func.count()).select_from(RawInput)
+        if status is not None:
+            stmt = stmt.where(RawInput.status == status)
+        with self._errors("cannot count raw inputs in"), self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     def get_raw(self, raw_id: str) -> RawArticle | None:
         """The raw input with this id (see raw_input_id), or None."""
         with self._errors(f"cannot read raw input {raw_id} from"), self.engine.connect() as conn:
@@ -522,11 +674,19 @@ class Store:
             ).one_or_none()
         return None if row is None else self._load_raw(raw_id, row.meta, row.content)
 
-    def iter_raw(self, batch: int = 100) -> Iterator[tuple[str, RawArticle]]:
-        """(id, raw input) pairs in the order they were received, `batch` at a time (for reprocessing)."""
+    def iter_raw(
+        self, batch: int = 100, *, status: Iterable[RawStatus] | None = None
+    ) -> Iterator[tuple[str, RawArticle]]:
+        """(id, raw input) pairs in the order they were received, `batch` at a time (for reprocessing).
+
+        Every stored raw input by default, including those whose processing failed or never finished;
+        `status` keeps only those (e.g. ("failed", "pending") to retry just what did not make a record).
+        """
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
         stmt = select(RawInput.id, RawInput.received_at, RawInput.meta.label("meta"), RawInput.content)
+        if status is not None:
+            stmt = stmt.where(RawInput.status.in_(list(status)))
         rows = self._keyset(stmt, RawInput.received_at, RawInput.id, batch, "cannot read raw inputs from")
         for row in rows:
             yield row.id, self._load_raw(row.id, row.meta, row.content)
@@ -534,15 +694,43 @@ class Store:
     # --- runs ---
 
     def start_run(self, run_id: str) -> None:
-        """Record that run `run_id` (a UUID) started now, with status "running"."""
+        """Record that run `run_id` (a UUID) started now in this process, with status "running".
+
+        Runs of this host still "running" whose process is gone (killed) are marked "interrupted" first.
+        """
         run_id = _run_key(run_id)
+        self.mark_interrupted_runs()
         try:
             with self._errors(f"cannot start run {run_id} in"), self._write() as conn:
-                conn.execute(self._insert(Run).values(id=run_id, started_at=self._now(), status="running"))
+                conn.execute(
+                    self._insert(Run).values(
+                        id=run_id, started_at=self._now(), status="running", pid=os.getpid(), host=_host()
+                    )
+                )
         except StorageError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 raise StorageError(f"run {run_id} already exists in {self.url}") from exc.__cause__
             raise
+
+    def mark_interrupted_runs(self) -> list[str]:
+        """Mark "interrupted" the runs of this host still "running" whose process no longer exists.
+
+        Only this host's processes can be checked: a run of another host (or one stored before runs
+        kept their pid) stays as it is. Returns the ids marked.
+        """
+        host = _host()
+        doing = "cannot check interrupted runs in"
+        with self._errors(doing), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Run.id, Run.pid).where(Run.status == "running", Run.host == host, Run.pid.is_not(None))
+            ).all()
+        dead = [row.id for row in rows if row.pid != os.getpid() and not _process_alive(int(row.pid))]
+        if not dead:
+            return []
+        with self._errors(doing), self._write() as conn:
+            # Status re-checked: a run that finished meanwhile keeps its final status.
+            conn.execute(update(Run).where(Run.id.in_(dead), Run.status == "running").values(status="interrupted"))
+        return dead
 
     def finish_run(self, run_id: str, status: str, counts: Mapping[str, Any], output: str | None = None) -> None:
         """Record the end of run `run_id`: its final status, counts and output path."""
@@ -567,9 +755,9 @@ class Store:
         run_id = _run_key(run_id)
         with self._errors(f"cannot read run {run_id} from"), self.engine.connect() as conn:
             run = conn.execute(
-                select(Run.id, Run.started_at, Run.finished_at, Run.status, Run.counts, Run.output).where(
-                    Run.id == run_id
-                )
+                select(
+                    Run.id, Run.started_at, Run.finished_at, Run.status, Run.counts, Run.output, Run.pid, Run.host
+                ).where(Run.id == run_id)
             ).one_or_none()
         if run is None:
             return None
@@ -580,6 +768,8 @@ class Store:
             status=run.status,
             counts=json.loads(run.counts) if run.counts else {},
             output=run.output,
+            pid=run.pid,
+            host=run.host,
         )
 
     # --- lifecycle ---
@@ -630,7 +820,6 @@ def create_engine_for(url: URL, dialect: str) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
-
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

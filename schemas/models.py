@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 SourceKind = Literal["url", "feed", "sitemap", "file", "text"]
 Scheme = Literal["legacy_63", "current_34"]
@@ -68,6 +68,12 @@ class Mention(Strict):
     text: str
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    page: int | None = Field(
+        default=None,
+        ge=1,
+        description="For a record read from a PDF or DOCX document, the 1-based page the mention starts on; "
+        "null for other inputs.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Mention:
@@ -212,6 +218,95 @@ class DateEntity(Strict):
     mentions: list[Mention]
 
 
+class ClusterOwner(Strict):
+    """The ministry or province whose emulation cluster or bloc this is (cluster numbers are per owner)."""
+
+    id: str = Field(description="Entity id: 'vn-ministry:<sector>' or a province id ('vn-province:legacy_63:80').")
+    name: str = Field(description="English name of the ministry, or the Vietnamese name of the province.")
+    kind: Literal["ministry", "province"]
+
+
+class ClusterMember(Strict):
+    """A department that belongs to a cluster (or holds one of its roles)."""
+
+    department: str = Field(description="Id of the department (`entities.departments[].id`).")
+    sector: Sector
+    province: ProvinceRef | None = Field(description="The department's province (with its `name`).")
+
+
+class ClusterRole(Strict):
+    """Who heads (cụm trưởng) or deputises (cụm phó) a cluster in one year."""
+
+    year: int = Field(description="The emulation year the role is held for.")
+    role: Literal["head", "deputy"]
+    member: ClusterMember
+    basis: Literal["stated", "handover"] = Field(
+        default="stated",
+        description="'stated': the text says who holds the role that year; 'handover': read from a handover "
+        "('X hands the head role over to Y': X held it the year before, Y holds it the named or next year).",
+    )
+    mentions: list[Mention] = Field(default_factory=list, description="The role words ('cụm trưởng', ...).")
+
+
+class Cluster(Strict):
+    """An emulation cluster (cụm thi đua) or bloc (khối thi đua): what this article says about it."""
+
+    id: str = Field(
+        description="Stable across languages: 'vn-emulation-<cluster|bloc>:<owner id>:<number>' when the owner "
+        "is known (from the ministry named with the cluster, a province named with a bloc, or the one sector of "
+        "its member departments), else 'vn-emulation-<cluster|bloc>:<number>'. Numbers are per ministry or "
+        "province, so 'Cụm thi đua số VIII' of two ministries are two clusters."
+    )
+    number: int = Field(description="'VIII', 'số 8', 'No. 8', 'n.º VIII' all give 8.")
+    kind: Literal["cluster", "bloc"] = Field(description="'cluster' (cụm thi đua) or 'bloc' (khối thi đua).")
+    name: str = Field(description="The name as first written in the text.")
+    belongs_to: ClusterOwner | None = Field(default=None, description="The ministry or province it belongs to.")
+    members: list[ClusterMember] = Field(
+        default_factory=list, description="Member departments the text lists ('gồm Sở TN&MT các tỉnh A, B, C')."
+    )
+    roles: list[ClusterRole] = Field(default_factory=list, description="Head and deputy per year.")
+    source: EntitySource = "text"
+    mentions: list[Mention]
+
+
+class ClusterRef(Strict):
+    id: str = Field(description="`Cluster.id`.")
+    number: int
+
+
+class PactSignatory(Strict):
+    """A department (or an official of an unknown body) that signed the pact."""
+
+    name: str = Field(description="The department's Vietnamese name; an official's name when no department is known.")
+    department: str | None = Field(default=None, description="Department id, when the signatory is one.")
+    official: str | None = Field(default=None, description="Id of the official who signed, when the text names them.")
+    province: ProvinceRef | None = None
+
+
+class Pact(Strict):
+    """An emulation pact (giao ước thi đua) event: its signing, its review at year end, or a movement launch."""
+
+    id: str = Field(
+        description="'vn-emulation-pact:<cluster id or organising body id>:<year>:<kind>': the same event reported "
+        "by several editions gets the same id."
+    )
+    kind: Literal["signing", "review", "launch", "other"] = Field(
+        description="signing (ký kết), review (tổng kết, sơ kết), launch (phát động phong trào), other."
+    )
+    cluster: ClusterRef | None = Field(default=None, description="The cluster whose pact it is, when named.")
+    year: int | None = Field(default=None, description="The emulation year the pact covers.")
+    date: str | None = Field(default=None, description="ISO 8601 day of the event, when the text gives it.")
+    place: ProvinceRef | None = Field(default=None, description="Province where the event was held, when known.")
+    theme: str | None = Field(default=None, description="The pact's or movement's theme, as written.")
+    signatories: list[PactSignatory] = Field(default_factory=list)
+    contents: list[str] = Field(
+        default_factory=list,
+        description="The listed commitments or movement contents ('1. ...', 'a) ...', '- ...', 'Một là, ...'), "
+        "without their numbering, in order.",
+    )
+    mentions: list[Mention] = Field(description="The pact words ('giao ước thi đua', 'pacto de emulación').")
+
+
 class Entities(Strict):
     provinces: list[Province] = Field(default_factory=list)
     departments: list[Department] = Field(default_factory=list)
@@ -219,12 +314,26 @@ class Entities(Strict):
     themes: list[Theme] = Field(default_factory=list)
     organizations: list[Organization] = Field(default_factory=list)
     dates: list[DateEntity] = Field(default_factory=list)
+    clusters: list[Cluster] = Field(
+        default_factory=list, description="Emulation clusters and blocs with members and roles (empty in old records)."
+    )
+    pacts: list[Pact] = Field(default_factory=list, description="Emulation pacts (empty in old records).")
 
 
 class PipelineInfo(Strict):
     version: str
     processed_at: AwareDatetime
     warnings: list[str] = Field(default_factory=list)
+
+
+class DuplicateOf(Strict):
+    """The record this one repeats: the same story, syndicated under another URL."""
+
+    id: str = Field(description="Id of the record first stored for the story.")
+    url: str = Field(description="Canonical URL of that record's page.")
+    kind: Literal["exact", "near"] = Field(description="'exact': the same main text; 'near': SimHash bits apart.")
+    distance: int = Field(ge=0, le=64, description="SimHash bits apart (0 when exact).")
+    similarity: float = Field(ge=0.0, le=1.0, description="1 - distance/64.")
 
 
 class ArticleRecord(Strict):
@@ -242,14 +351,26 @@ class ArticleRecord(Strict):
     translation: Translation
     entities: Entities
     pipeline: PipelineInfo
+    duplicate_of: DuplicateOf | None = Field(
+        default=None,
+        description="Set when this page repeats a story already stored (its text is kept, it is not translated "
+        "again): skip such records for one record per story.",
+    )
 
 
 class RawArticle(Strict):
     """An article as received, before any processing: what the store keeps so it can be reprocessed."""
 
     source: SourceInfo
-    content: str = Field(description="The HTML page or the plain text as received.")
-    media_type: Literal["text/html", "text/plain"]
+    content: str = Field(
+        description="The HTML page or the plain text as received; for a PDF or DOCX document, its bytes in base64."
+    )
+    media_type: Literal[
+        "text/html",
+        "text/plain",
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ]
     url: str | None = Field(default=None, description="The article's own URL, when known.")
     title: str | None = None
     published_at: AwareDatetime | None = None

@@ -7,7 +7,9 @@ Every page is written by the team in the shapes real portals have. `Site.hits` c
 
 from __future__ import annotations
 
+import functools
 import gzip
+import ssl
 import threading
 import time
 from collections import Counter
@@ -46,6 +48,30 @@ def to_cp1258(text: str) -> bytes:
                 base = unicodedata.normalize("NFC", base + mark)
         out += (base + tones).encode("cp1258")
     return bytes(out)
+
+
+def compress(data: bytes, coding: str) -> bytes:
+    """`data` as a server sends it with Content-Encoding gzip, deflate, br or zstd."""
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        import zlib
+
+        return zlib.compress(data)
+    if coding == "br":
+        import brotli
+
+        return bytes(brotli.compress(data, quality=5))
+    import zstandard
+
+    return bytes(zstandard.ZstdCompressor(level=3).compress(data))
+
+
+@functools.cache
+def bomb(coding: str) -> bytes:
+    """40 MiB of zeros as a few KiB of gzip, br or zstd (made once: compressing it takes a while)."""
+    plain = b"<html>" + b"\0" * (40 * 1024 * 1024)
+    return gzip.compress(plain, compresslevel=9) if coding == "gzip" else compress(plain, coding)
 
 
 def article(title: str, body: str, *, lang: str = "vi", date: str = "2024-05-15T16:30:00+07:00",
@@ -105,6 +131,9 @@ class Site:
     statuses: list[tuple[str, int]] = field(default_factory=list)
     robots_delay: int = 0
     robots_status: int = 200
+    hosts: list[str] = field(default_factory=list)  # the Host header of every request
+    retry_after: str = "7"  # what /busy sends with its first answer (seconds or an HTTP-date)
+    busy_status: int = 503  # that first answer's status (429 or 503)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hit(self, path: str) -> int:
@@ -112,6 +141,7 @@ class Site:
 
 
 ETAG_A1 = '"a1-v1"'
+ETAG_COPY = '"copy-v1"'
 LAST_MODIFIED_A2 = formatdate(1715821200, usegmt=True)
 
 
@@ -123,7 +153,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, status: int, body: bytes = b"", ctype: str | None = "text/html; charset=utf-8",
-                  headers: dict[str, str] | None = None) -> None:  # fmt: skip
+                  headers: dict[str, str] | None = None, length: int | None = None) -> None:  # fmt: skip
+            """`length`: a Content-Length promising more than `body`; the connection is closed after it."""
             with site.lock:
                 site.statuses.append((self.path, status))
             self.send_response(status)
@@ -131,7 +162,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", ctype)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+            if length is not None:
+                self.close_connection = True
             self.end_headers()
             if body:
                 self.wfile.write(body)
@@ -139,6 +172,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path
             with site.lock:
+                site.hosts.append(self.headers.get("Host", ""))
                 site.hits[path.split("?")[0]] += 1
                 count = site.hits[path.split("?")[0]]
             base = site.base
@@ -157,7 +191,11 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if path == "/news/a3.html":
                 return self._send(200, A3.encode())  # no validators at all
             if path == "/syndicated/a1-copy.html":
-                return self._send(200, A1_SYNDICATED.encode())
+                if self.headers.get("If-None-Match") == ETAG_COPY:
+                    return self._send(304, ctype=None, headers={"ETag": ETAG_COPY})
+                return self._send(200, A1_SYNDICATED.encode(), headers={"ETag": ETAG_COPY})
+            if path == "/mirror/a2.html":  # another site republishing a2 word for word
+                return self._send(200, A2.encode())
             if path == "/private/secret.html":
                 return self._send(200, article("Bí mật", "Không được thu thập.").encode())
             if path == "/feed.xml":
@@ -168,6 +206,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, _sitemap(base).encode(), "application/xml")
             if path == "/redirect/a2":
                 return self._send(301, ctype=None, headers={"Location": "/news/a2.html"})
+            if path.startswith("/redirect-to/"):  # to a host name (a test resolves it), same port
+                name, port = path.removeprefix("/redirect-to/"), base.rsplit(":", 1)[1]
+                return self._send(302, ctype=None, headers={"Location": f"http://{name}:{port}/news/a3.html"})
             if path == "/loop":
                 return self._send(302, ctype=None, headers={"Location": "/loop"})
             if path == "/to-metadata":
@@ -183,15 +224,50 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return self._send(500, b"oops")
             if path == "/too-many":
                 return self._send(429, b"slow down", headers={"Retry-After": "3600"})
+            if path == "/busy":  # one 429/503 with the site's Retry-After, then the page
+                if count == 1:
+                    return self._send(site.busy_status, b"busy", headers={"Retry-After": site.retry_after})
+                return self._send(200, A3.encode())
+            if path.endswith("-truncated"):  # a complete HTTP message whose compressed stream is cut short
+                coding = path.strip("/").removesuffix("-truncated")
+                whole = compress(A3.encode(), coding)
+                return self._send(200, whole[: len(whole) * 2 // 3], headers={"Content-Encoding": coding})
+            if path == "/short-body":  # the connection closes before Content-Length bytes arrived
+                page = A3.encode()
+                return self._send(200, page[:200], length=len(page))
+            if path == "/chunked-cut":  # a chunked body whose connection closes before the last chunk
+                with site.lock:
+                    site.statuses.append((path, 200))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.close_connection = True
+                self.end_headers()
+                self.wfile.write(b"%x\r\n%s\r\n" % (300, A3.encode()[:300]))
+                return None
+            if path == "/short-gzip":
+                whole = compress(A3.encode(), "gzip")
+                return self._send(200, whole[:100], headers={"Content-Encoding": "gzip"}, length=len(whole))
             if path == "/big":
                 return self._send(200, b"<html><body><p>" + b"x" * 300_000 + b"</p></body></html>")
             if path == "/bomb":
-                payload = gzip.compress(b"<html>" + b"\0" * (40 * 1024 * 1024), compresslevel=9)
-                return self._send(200, payload, headers={"Content-Encoding": "gzip"})
+                return self._send(200, bomb("gzip"), headers={"Content-Encoding": "gzip"})
+            if path in ("/brotli", "/zstd"):
+                coding = path.lstrip("/").replace("brotli", "br")
+                return self._send(200, compress(A3.encode(), coding), headers={"Content-Encoding": coding})
+            if path in ("/br-bomb", "/zstd-bomb"):
+                coding = path.lstrip("/").removesuffix("-bomb")
+                return self._send(200, bomb(coding), headers={"Content-Encoding": coding})
+            if path == "/br-corrupt":
+                return self._send(200, b"\xff\xfe not brotli at all", headers={"Content-Encoding": "br"})
+            if path == "/unknown-coding":
+                return self._send(200, A3.encode(), headers={"Content-Encoding": "lzma"})
             if path == "/gzipped":
                 return self._send(200, gzip.compress(A3.encode()), headers={"Content-Encoding": "gzip"})
             if path == "/report.pdf":
                 return self._send(200, b"%PDF-1.4 binary", "application/pdf")
+            if path == "/photo.png":  # a type no reader accepts (PDF/DOCX are documents now)
+                return self._send(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png")
             if path == "/binary-as-html":
                 return self._send(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "text/html")
             if path == "/cp1258.html":
@@ -210,12 +286,25 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up on a body (tests do) is fine
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
-def serve() -> Iterator[Site]:
+def serve(address: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> Iterator[Site]:
+    """The site on `address` (HTTPS with `tls`, a server-side context holding its certificate)."""
     site = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    server = _Server((address, port), _handler(site))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    site.base = f"{'https' if tls else 'http'}://{address}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -1,4 +1,5 @@
-"""Storage test fixtures: `db_url` (SQLite and PostgreSQL), `clock` and `store`.
+"""Storage test fixtures: `db_url` (SQLite and PostgreSQL), `clock` and `store`; for the reliability tests
+`cli` (the CLI in a subprocess), `prefect_server` (one per session) and `flow_cli` (the CLI using it).
 
 Test modules load it with `pytest_plugins = ["conftest_storage"]` and must not import it at run time
 (pytest would then warn that it cannot rewrite its asserts). The PostgreSQL side comes from the `pg_url`
@@ -8,6 +9,14 @@ under CI=true). These fixtures are meant to move into tests/conftest.py.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,3 +66,102 @@ def store(db_url: str, clock: Clock) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+# --- the CLI as a user runs it, and a Prefect server for the runs (reliability tests) ----------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Cli:
+    """Runs `python -m newsflow.cli ...` as a user would: no NEWSFLOW_*/PREFECT_API settings inherited,
+    plus `env` (and the session's Prefect server, when one was asked for)."""
+
+    def __init__(self, base_env: dict[str, str]) -> None:
+        self.base_env = base_env
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        full = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
+        full.update(self.base_env)
+        full.update(extra or {})
+        return full
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "newsflow.cli", *args]
+
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args), cwd=cwd or REPO, env=self.env(env), capture_output=True, text=True, timeout=timeout
+        )
+
+    def start(self, *args: str, env: dict[str, str] | None = None, log: Path) -> subprocess.Popen[bytes]:
+        """The command in the background (its own process group), stdout+stderr to `log`."""
+        with log.open("wb") as out:
+            return subprocess.Popen(
+                self.argv(*args), cwd=REPO, env=self.env(env), stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The CLI without Prefect server (commands that do not start a flow)."""
+    return Cli({})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`prefect server start` on a free port of 127.0.0.1 for the session; yields its API URL.
+
+    One server for every `newsflow run` of the session: an ephemeral server per run costs 13-30 s here.
+    """
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false"})  # fmt: skip
+    log = home / "server.log"
+    prefect = Path(sys.executable).parent / "prefect"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"prefect server exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"prefect server did not answer in 180 s: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.5)
+        yield api
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture
+def flow_cli(prefect_server: str, tmp_path: Path) -> Cli:
+    """The CLI with PREFECT_API_URL set to the session's server (for `newsflow run`)."""
+    return Cli({"PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(tmp_path / "prefect-client"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})  # fmt: skip

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from extractors.acquire.items import duplicate_link
 from extractors.acquire.session import Acquirer
 from extractors.fetch import Fetcher, HostGate, RobotsCache
 from extractors.html import SiteProfile
@@ -17,7 +18,7 @@ from extractors.sources import InputError, iter_sources
 from newsflow.fetchlog import FetchLog
 from newsflow.settings import Settings
 from schemas.models import RawArticle
-from tests.acquire_site import Site, serve
+from tests.acquire_site import Site, bomb, serve
 
 LOCAL = ["127.0.0.1/32"]
 
@@ -79,8 +80,10 @@ def _errors(items: list) -> dict[str, str]:
 def test_feed_gives_records_names_failures_and_links_the_syndicated_copy(site: Site, log: FetchLog) -> None:
     items = _run([f"feed:{site.base}/feed.xml"], _settings(), log)
     articles = _articles(items)
-    # canonical URLs: the feed's tracking parameters are gone
-    assert [a.url for a in articles] == [f"{site.base}/news/a1.html", f"{site.base}/news/a2.html"]
+    # canonical URLs: the feed's tracking parameters are gone; the syndicated copy comes linked
+    assert [a.url for a in articles] == [f"{site.base}/news/a1.html", f"{site.base}/news/a2.html",
+                                         f"{site.base}/syndicated/a1-copy.html"]  # fmt: skip
+    assert [duplicate_link(a) is not None for a in articles] == [False, False, True]
     assert {a.source.kind for a in articles} == {"feed"}
     assert all(a.source.uri == f"{site.base}/feed.xml" for a in articles)
     assert articles[0].title == "Long An sơ kết công tác quản lý đất đai quý I"  # the feed's own title
@@ -91,7 +94,7 @@ def test_feed_gives_records_names_failures_and_links_the_syndicated_copy(site: S
     assert errors[f"{site.base}/news/missing.html"] == f"HTTP 404 (listed in {site.base}/feed.xml)"
     assert site.hit("/private/secret.html") == 0  # robots.txt: never requested
 
-    # the syndicated copy (one phrase changed) is linked to the first story, not delivered twice
+    # the syndicated copy (one phrase changed) is linked to the first story
     assert list(log.duplicates()) == [(f"{site.base}/syndicated/a1-copy.html", f"{site.base}/news/a1.html", "near", 5)]
     outcomes = {a.url.replace(site.base, ""): (a.outcome, a.reason) for a in log.attempts()}
     assert outcomes["/syndicated/a1-copy.html"][0] == "near_duplicate"
@@ -105,12 +108,19 @@ def test_feed_gives_records_names_failures_and_links_the_syndicated_copy(site: S
     assert record.title == "Bến Tre chuẩn bị ứng phó hạn mặn mùa khô" and record.language.code == "vi"
     assert [p.name for p in record.entities.provinces] == ["Bến Tre"]
     assert "Cơ quan chủ quản" not in record.text and "Trang chủ" not in record.text
+    assert record.duplicate_of is None
+    # the copy's record names the first story's record; it is not translated again
+    first, copy = process(articles[0], None), process(articles[2], None)
+    assert copy.duplicate_of is not None and copy.duplicate_of.model_dump() == {
+        "id": first.id, "url": f"{site.base}/news/a1.html", "kind": "near", "distance": 5, "similarity": 0.9219}
+    assert copy.id != first.id and copy.translation.status == "not_needed"
+    assert first.translation.status == "pending"  # no translator in this test: the original waits for one
 
 
 def test_a_rerun_fetches_only_what_changed(site: Site, log: FetchLog) -> None:
     store = FakeStore()
     first = _run([f"feed:{site.base}/feed.xml"], _settings(), log, store)
-    assert len(_articles(first)) == 2
+    assert len(_articles(first)) == 3  # a1, a2 and a1's syndicated copy (linked to a1)
     hits = dict(site.hits)
 
     second = _run([f"feed:{site.base}/feed.xml"], _settings(), log, store)
@@ -144,11 +154,12 @@ def test_sitemap_index_and_feed_in_one_run_fetch_each_page_once(site: Site, log:
     items = _run([f"sitemap:{site.base}/sitemap_index.xml", f"{site.base}/feed.xml"], _settings(), log)
     urls = [a.url for a in _articles(items)]
     # the sitemap's AMP variant of a1 and the redirect to a2 are the same pages the feed names
-    assert urls == [f"{site.base}/news/a1.html", f"{site.base}/news/a3.html", f"{site.base}/news/a2.html"]
+    assert urls == [f"{site.base}/news/a1.html", f"{site.base}/news/a3.html", f"{site.base}/news/a2.html",
+                    f"{site.base}/syndicated/a1-copy.html"]  # fmt: skip
     assert site.hit("/news/a1.html") + site.hit("/amp/news/a1.html") == 1
     assert site.hit("/news/a2.html") == 1
-    kinds = {a.url: a.source.kind for a in _articles(items)}
-    assert set(kinds.values()) == {"sitemap"}
+    kinds = [a.source.kind for a in _articles(items)]
+    assert kinds == ["sitemap", "sitemap", "sitemap", "feed"]  # the copy is only in the feed
 
 
 def test_plain_url_is_recognised_as_a_feed_by_its_root(site: Site) -> None:
@@ -170,7 +181,7 @@ def test_forced_kind_that_does_not_match_is_named(site: Site) -> None:
         ("/too-many", "HTTP 429; Retry-After 3600 s is over the limit of 120 s", "failed"),
         ("/big", "body larger than 200000 bytes (Content-Length 3000", "failed"),
         ("/bomb", "decompression bomb guard", "failed"),
-        ("/report.pdf", "content type 'application/pdf' is not allowed here", "failed"),
+        ("/photo.png", "content type 'image/png' is not allowed here", "failed"),
         ("/binary-as-html", "binary content (NUL bytes), not text", "failed"),
         ("/loop", "more than 2 redirects", "failed"),
         ("/private/secret.html", "robots.txt of 127.0.0.1 disallows this URL for 'newsflow'", "disallowed"),
@@ -179,6 +190,7 @@ def test_forced_kind_that_does_not_match_is_named(site: Site) -> None:
     ],
 )
 def test_every_failure_is_named_and_logged(site: Site, log: FetchLog, path: str, reason: str, outcome: str) -> None:
+    bomb("gzip")  # compressed before the read timeout starts counting
     (item,) = _run([site.base + path], _settings(), log)
     assert isinstance(item, InputError) and item.source == site.base + path
     assert reason in item.reason

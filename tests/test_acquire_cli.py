@@ -12,18 +12,19 @@ from extractors.sources import iter_sources
 from newsflow.cli import app
 from newsflow.settings import Settings
 from newsflow.storage import Store
+from schemas.models import RawArticle
 from tests.acquire_site import serve
 
 
 def test_fetches_lists_failures_with_their_reason(isolated_settings: Path) -> None:
     with serve() as site:
         settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0, fetch_retries=0)
-        items = list(iter_sources([f"{site.base}/news/a3.html", f"{site.base}/report.pdf"], settings))
+        items = list(iter_sources([f"{site.base}/news/a3.html", f"{site.base}/photo.png"], settings))
     assert len(items) == 2
     result = CliRunner().invoke(app, ["fetches", "--json", "--outcome", "failed"])
     assert result.exit_code == 0, result.output
     (row,) = [json.loads(line) for line in result.output.splitlines()]
-    assert row["url"] == f"{site.base}/report.pdf" and "content type 'application/pdf'" in row["reason"]
+    assert row["url"] == f"{site.base}/photo.png" and "content type 'image/png'" in row["reason"]
     table = CliRunner().invoke(app, ["fetches"])
     assert "fetched" in table.output and "failed" in table.output
 
@@ -32,6 +33,7 @@ def test_reprocess_reruns_extraction_without_fetching(isolated_settings: Path) -
     with serve() as site:
         settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0)
         (raw,) = list(iter_sources([f"{site.base}/news/a3.html"], settings))
+        assert isinstance(raw, RawArticle)
         hits = sum(site.hits.values())
         store = Store(settings.resolved_database_url)
         record = process(raw, None)
@@ -51,3 +53,44 @@ def test_site_check_prints_the_expected_form() -> None:
     result = CliRunner().invoke(app, ["site-check", str(page), "--url", spec["url"]])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == spec
+
+
+def test_reprocess_keeps_the_near_duplicate_link(isolated_settings: Path) -> None:
+    """A syndicated copy's stored raw page has no link; reprocess takes it back from the fetch log."""
+    with serve() as site:
+        settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0, fetch_retries=0)
+        raws = [i for i in iter_sources([f"feed:{site.base}/feed.xml"], settings) if isinstance(i, RawArticle)]
+        (copy,) = [r for r in raws if r.url == f"{site.base}/syndicated/a1-copy.html"]
+        copy_id = process(copy, None).id
+        with Store(settings.resolved_database_url) as store:
+            for raw in raws:
+                store.save(process(raw, None), raw)
+            before = store.get(copy_id)
+        hits = sum(site.hits.values())
+        result = CliRunner().invoke(app, ["reprocess", "--translator", "none", "--no-json"])
+        assert sum(site.hits.values()) == hits  # nothing fetched
+    assert result.exit_code == 0, result.output
+    assert before is not None and before.duplicate_of is not None
+    assert before.duplicate_of.url == f"{site.base}/news/a1.html" and before.duplicate_of.kind == "near"
+    with Store(settings.resolved_database_url) as store:
+        after = store.get(copy_id)
+    assert after is not None and after.duplicate_of == before.duplicate_of
+    assert after.translation.status == "not_needed"  # still the copy of a story translated on its original
+
+
+def test_reprocess_flow_loads_raw_pages_with_their_duplicate_link(isolated_settings: Path) -> None:
+    """The reprocess deployment's loader gives a syndicated copy its fetch-log link back, like the CLI."""
+    from extractors.acquire.items import duplicate_link
+    from flows.ops import load_raw
+
+    with serve() as site:
+        settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0, fetch_retries=0)
+        raws = [i for i in iter_sources([f"feed:{site.base}/feed.xml"], settings) if isinstance(i, RawArticle)]
+    with Store(settings.resolved_database_url) as store:
+        for raw in raws:
+            store.save(process(raw, None), raw)
+    loaded = {raw.url: raw for raw in load_raw.fn(settings.resolved_database_url, None)}
+    copy = loaded[f"{site.base}/syndicated/a1-copy.html"]
+    link = duplicate_link(copy)
+    assert link is not None and link.url == f"{site.base}/news/a1.html"
+    assert duplicate_link(loaded[f"{site.base}/news/a1.html"]) is None

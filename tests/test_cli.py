@@ -81,7 +81,7 @@ def test_bad_line_in_a_batch_is_reported_and_the_rest_extracted(tmp_path: Path) 
     assert f"error: {path}:2: unknown field(s) ['txt']" in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("command", ["run", "extract", "schema", "export"])
+@pytest.mark.parametrize("command", ["run", "extract", "schema", "export", "clusters"])
 def test_help(command: str) -> None:
     out = newsflow(command, "--help")
     assert out.returncode == 0 and "Usage" in out.stdout

@@ -143,7 +143,7 @@ def test_official_title_after_name_and_comrade() -> None:
 def test_themes_in_four_languages() -> None:
     cases = [
         ("Hội nghị diễn ra với chủ đề “Đoàn kết, sáng tạo”.", "vi", "Đoàn kết, sáng tạo"),
-        ("The campaign runs under the slogan \"Green Long An\".", "en", "Green Long An"),
+        ('The campaign runs under the slogan "Green Long An".', "en", "Green Long An"),
         ("Bajo el lema «Agua para todos» se inició la campaña.", "es", "Agua para todos"),
         ("Le mouvement sur le thème « Discipline et innovation » a débuté.", "fr", "Discipline et innovation"),
     ]
@@ -180,3 +180,119 @@ def test_gazetteer_has_both_schemes_from_the_package() -> None:
     assert gaz.get("vn-province:current_34:80").name == "Tây Ninh"  # code 80 reused: the scheme tells them apart
     assert gaz.get("vn-province:legacy_63:46").name == "Thừa Thiên Huế"
 
+
+# Issue 3 (H5b): names, glued words, French inspectorates, "that of" coordination, several titles, topics.
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "name"),
+    [
+        ("Phó Chủ tịch UBND tỉnh Long An Mai Thị Lan Anh cho biết kế hoạch đã sẵn sàng.", "vi", "Mai Thị Lan Anh"),
+        ("Vice Chairwoman of the Long An provincial People's Committee Mai Thi Lan Anh said so.", "en",
+         "Mai Thi Lan Anh"),
+        ("La directora del Departamento de Salud de Long An, Vo Thi Kim Anh, visitó el hospital.", "es",
+         "Vo Thi Kim Anh"),
+    ],
+)  # fmt: skip
+def test_given_name_that_is_also_a_word_ends_the_name(text: str, lang: str, name: str) -> None:
+    ents = extract_entities(text, lang, date(2024, 5, 1))
+    assert [o.name for o in ents.officials] == [name]
+    (mention,) = ents.officials[0].mentions
+    assert text[mention.start : mention.end] == name
+
+
+def test_word_given_names_do_not_let_bylines_or_words_in() -> None:
+    from extractors.entities.people import find_names
+
+    text = ("Giám đốc Sở Y tế tỉnh Bến Tre Trần Văn Năm dự họp. Anh cho biết tình hình ổn định.\n"
+            "Mai Lan Anh")  # fmt: skip
+    ents = extract_entities(text, "vi", date(2024, 5, 1))
+    assert [o.name for o in ents.officials] == ["Trần Văn Năm"]  # the byline "Mai Lan Anh" has no title
+    # Before a capitalised word ("Anh Quốc", England) the word does not join the name; nor after a surname alone.
+    sample = "Ông Nguyễn Văn Hải Anh Quốc đến. Bà Lê Anh về."
+    assert [sample[a:b] for a, b in find_names(sample, [])] == ["Nguyễn Văn Hải"]
+
+
+def test_glued_machine_translation_words_are_split() -> None:
+    from extractors.entities.lexicon import glued_split
+
+    assert glued_split("Departmentof") == len("Department")
+    assert glued_split("Industryand") == len("Industry")
+    assert glued_split("Departamentode") == len("Departamento")
+    for whole in ("healthy", "environmental", "Department", "Nguyen", "Theme"):
+        assert glued_split(whole) is None, whole
+    text = "The Departmentof Industryand Trade of Long An met the Departmentof Health of Tien Giang."
+    ents = extract_entities(text, "en", date(2024, 5, 1))
+    assert {(d.sector, d.province.name) for d in ents.departments} == {
+        ("industry_trade", "Long An"), ("health", "Tiền Giang")}  # fmt: skip
+    for dept in ents.departments:
+        for m in dept.mentions:
+            assert text[m.start : m.end] == m.text and m.text.startswith("Departmentof")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Quang Ngai : l'Inspection de la province de Binh Dinh a remis ses conclusions.", "Bình Định"),
+        ("À Quang Ngai, l'Inspection provinciale a contrôlé le chantier.", "Quảng Ngãi"),
+        ("Quang Ngai : l'Inspection provinciale de Binh Dinh a remis ses conclusions.", "Bình Định"),
+    ],
+)
+def test_french_provincial_inspection_forms(text: str, expected: str) -> None:
+    ents = extract_entities(text, "fr", date(2024, 5, 1))
+    assert [(d.sector, d.province.name) for d in ents.departments] == [("inspectorate", expected)]
+
+
+def test_an_inspection_of_a_site_is_not_the_inspectorate() -> None:
+    ents = extract_entities("À Quang Ngai, l'inspection du pont a eu lieu.", "fr", date(2024, 5, 1))
+    assert ents.departments == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Le Département de la Santé de Long An et celui de Tien Giang ont signé un accord.", "fr"),
+        ("The Department of Health of Long An and that of Tien Giang signed an agreement.", "en"),
+        ("The Department of Health of Long An and its counterpart in Tien Giang signed an agreement.", "en"),
+        ("El Departamento de Salud de Long An y el de Tien Giang firmaron un acuerdo.", "es"),
+    ],
+)
+def test_that_of_coordination_repeats_the_department(text: str, lang: str) -> None:
+    ents = extract_entities(text, lang, date(2024, 5, 1))
+    assert sorted((d.sector, d.province.name) for d in ents.departments) == [
+        ("health", "Long An"), ("health", "Tiền Giang")]  # fmt: skip
+
+
+def test_that_of_needs_a_province_after_it() -> None:
+    text = "The Department of Health of Long An and that of the hospital agreed."
+    ents = extract_entities(text, "en", date(2024, 5, 1))
+    assert [(d.sector, d.province.name) for d in ents.departments] == [("health", "Long An")]
+
+
+def test_an_official_keeps_every_title_as_written() -> None:
+    es = ("La vicesecretaria del Comité Provincial del Partido y presidenta del Consejo Popular provincial, "
+          "Nguyen Thi Hong Nhung, habló en Long An.")  # fmt: skip
+    vi = ("Ông Đinh Văn Luận, Phó Giám đốc Sở Nội vụ, được bổ nhiệm giữ chức Giám đốc Sở Nội vụ tỉnh Quảng Bình. "
+          "Đoàn do ông Phạm Quốc Tuấn, Phó Giám đốc Sở, làm trưởng đoàn.")  # fmt: skip
+    titles_es = {o.name: o.titles for o in extract_entities(es, "es", date(2024, 5, 1)).officials}
+    titles_vi = {o.name: o.titles for o in extract_entities(vi, "vi", date(2024, 5, 1)).officials}
+    assert titles_es == {"Nguyen Thi Hong Nhung": ["vicesecretaria", "presidenta"]}
+    # "làm trưởng đoàn" (led the visit), lowercase, is a role, not a post.
+    assert titles_vi == {"Đinh Văn Luận": ["Phó Giám đốc", "Giám đốc"], "Phạm Quốc Tuấn": ["Phó Giám đốc"]}
+
+
+def _topic_keys(text: str, lang: str) -> set[str]:
+    from extractors.entities.topics import key_of
+
+    return {key_of(t.text) for t in extract_entities(text, lang, date(2024, 5, 1)).themes if t.kind == "topic"}
+
+
+def test_vietnamese_topic_cues_are_whole_syllables_with_their_diacritics() -> None:
+    # "một" (one), "mở" (open) and "môi" are not "mỏ" (a mine); "lựa chọn" is not "lúa" (rice).
+    text = ("Sở Tài nguyên và Môi trường tỉnh Long An mở một đợt kiểm tra, một lần nữa mở rộng việc lựa chọn "
+            "mô hình; một tổ công tác mở hồ sơ và lựa chọn một phương án.")  # fmt: skip
+    assert not {"minerals", "agriculture"} & _topic_keys(text, "vi")
+    mining = "Tỉnh Long An kiểm tra các mỏ cát; hai mỏ khai thác trái phép bị đình chỉ."
+    assert "minerals" in _topic_keys(mining, "vi")
+    # Without diacritics the folded cue still matches, as a whole syllable.
+    assert "minerals" in _topic_keys("Tinh Long An kiem tra cac mo cat; hai mo khai thac trai phep bi dinh chi.", "vi")

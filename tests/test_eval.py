@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,16 @@ from typer.testing import CliRunner
 from extractors.entities import lexicon as lx
 from extractors.entities.baseline import BaselineUnavailable, load_baseline, names_baseline
 from extractors.entities.engine import extract_entities
-from extractors.evaluation import ENTITY_TYPES, Report, Score, evaluate, gold_keys, load_eval_set
+from extractors.evaluation import (
+    ENTITY_TYPES,
+    SCRIPT_LANGS,
+    EvalArticle,
+    Report,
+    Score,
+    evaluate,
+    gold_keys,
+    load_eval_set,
+)
 from newsflow.cli import app
 from schemas.models import SECTORS
 
@@ -118,7 +128,7 @@ def test_eval_command_prints_scores_per_language_and_type() -> None:
     data = json.loads(result.output)
     assert data["system"] == "newsflow" and data["articles"] >= 15
     assert set(data["scores"]) == {"fr", "all"}
-    assert set(data["scores"]["fr"]) == set(ENTITY_TYPES)
+    assert set(data["scores"]["fr"]) == set(ENTITY_TYPES) - {"official_bodies"}  # scored only where annotated
     assert data["scores"]["fr"]["provinces"]["f1"] >= FLOORS["fr"]["provinces"]
     table = CliRunner().invoke(app, ["eval", "--lang", "vi"])
     assert table.exit_code == 0 and "provinces" in table.output and "F1" in table.output
@@ -129,3 +139,130 @@ def test_eval_command_bad_set_is_one_line_exit_2(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 2
     assert "no evaluation files" in out.stderr and "Traceback" not in out.stderr
+
+
+# --- The held-out split and the editions in other scripts (issue 3) ---------------------------------------------
+
+HELDOUT = EVAL / "heldout"
+SCRIPTS = EVAL / "scripts"
+
+
+def _split_floors(directory: Path) -> dict[str, dict[str, float]]:
+    floors: dict[str, dict[str, float]] = json.loads((directory / "floors.json").read_text(encoding="utf-8"))["f1"]
+    return floors
+
+
+@pytest.fixture(scope="module")
+def split_reports() -> dict[str, Report]:
+    return {split: evaluate(load_eval_set(EVAL / split), extract_entities) for split in ("heldout", "scripts")}
+
+
+def test_heldout_set_is_new_text_covering_the_hard_cases() -> None:
+    heldout, tuning = load_eval_set(HELDOUT), load_eval_set(EVAL)
+    assert len(heldout) >= 16
+    per_lang = Counter(a.lang for a in heldout)
+    assert set(per_lang) == {"vi", "en", "es", "fr"} and min(per_lang.values()) >= 4, per_lang
+    assert not {a.id for a in heldout} & {a.id for a in tuning}
+    tuning_lines = {line for a in tuning for line in a.text.splitlines() if len(line) > 40}
+    shared = [line for a in heldout for line in a.text.splitlines() if line in tuning_lines]
+    assert not shared, shared  # no sentence reused from the set the engine was tuned on
+    tags = Counter(t for a in heldout for t in a.hard)
+    for needed in ("no_diacritics", "glued_words", "coordination", "byline", "sidebar", "merged_2025",
+                   "merged_department", "person_equals_place", "district_office", "current_scheme"):  # fmt: skip
+        assert tags[needed] >= 1, needed
+
+
+def test_heldout_gold_annotations_are_valid() -> None:
+    for article in load_eval_set(HELDOUT):
+        keys = gold_keys(article)  # raises on an unknown province name
+        assert keys["provinces"], article.id
+        assert all(sector in SECTORS for sector, _ in article.gold["departments"]), article.id
+        assert all(theme in article.text for theme in article.gold["themes"]), article.id
+        assert all(o["name"] in article.text for o in article.gold["officials"]), article.id
+
+
+def test_scripts_set_covers_the_languages_and_annotates_provinces_only() -> None:
+    articles = load_eval_set(SCRIPTS)
+    per_lang = Counter(a.lang for a in articles)
+    for lang in ("zh", "ja", "ko", "ru", "th", "ar"):
+        assert per_lang[lang] >= 2, lang
+    for lang in ("lo", "km", "hi", "el"):
+        assert per_lang[lang] >= 1, lang
+    for article in articles:
+        assert set(article.gold) == {"provinces"}, article.id
+        assert gold_keys(article)["provinces"], article.id
+
+
+@pytest.mark.parametrize("split", ["heldout", "scripts"])
+def test_split_scores_do_not_fall_below_their_floors(split_reports: dict[str, Report], split: str) -> None:
+    report = split_reports[split]
+    low = [
+        (lang, etype, round(report.scores[lang][etype].f1, 4), floor)
+        for lang, by_type in _split_floors(EVAL / split).items()
+        for etype, floor in by_type.items()
+        if report.scores[lang][etype].f1 < floor
+    ]
+    assert not low, f"{split}: F1 below its floor (language, type, F1, floor): {low}"
+
+
+def test_other_scripts_reach_the_issue_target_on_provinces(split_reports: dict[str, Report]) -> None:
+    scores = split_reports["scripts"].scores
+    assert all(set(by_type) == {"provinces"} for by_type in scores.values())  # other entities: via translation
+    for lang in SCRIPT_LANGS:
+        assert scores[lang]["provinces"].f1 >= 0.90, lang
+
+
+def test_eval_command_scores_a_split_separately() -> None:
+    held = CliRunner().invoke(app, ["eval", "--split", "heldout", "--format", "json"])
+    assert held.exit_code == 0, held.output
+    data = json.loads(held.output)
+    assert data["articles"] == len(load_eval_set(HELDOUT))
+    assert set(data["scores"]) == {"vi", "en", "es", "fr", "all"}
+    ru = CliRunner().invoke(app, ["eval", "--split", "scripts", "--lang", "ru", "--format", "json"])
+    assert ru.exit_code == 0, ru.output
+    assert json.loads(ru.output)["scores"]["ru"].keys() == {"provinces"}
+
+
+def test_eval_command_unknown_split_is_one_line_exit_2() -> None:
+    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "eval", "--split", "nope"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 2
+    assert "unknown split 'nope'" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def _article(text: str, lang: str, officials: list[dict]) -> EvalArticle:
+    gold = {"provinces": ["Long An"], "departments": [], "officials": officials, "themes": [], "organizations": [],
+            "topics": []}  # fmt: skip
+    return EvalArticle(id="t-1", lang=lang, published=date(2024, 5, 1), text=text, gold=gold)
+
+
+def test_official_titles_are_scored_as_the_post_written() -> None:
+    text = "Bí thư Tỉnh ủy Long An Nguyễn Văn Quyết và Phó Giám đốc Sở Y tế tỉnh Long An Trần Thị Hoa dự họp."
+    right = _article(text, "vi", [{"name": "Nguyễn Văn Quyết", "titles": ["Bí thư Tỉnh ủy"]},
+                                  {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"]}])  # fmt: skip
+    s = evaluate([right], extract_entities).scores["vi"]["official_titles"]
+    assert (s.tp, s.fp, s.fn) == (2, 0, 0)  # the body after the post ("Tỉnh ủy") is scored apart
+    wrong = _article(text, "vi", [{"name": "Nguyễn Văn Quyết", "titles": ["Chủ tịch"]},
+                                  {"name": "Trần Thị Hoa", "titles": ["Giám đốc"]}])  # fmt: skip
+    s = evaluate([wrong], extract_entities).scores["vi"]["official_titles"]
+    assert (s.tp, s.fp, s.fn) == (0, 2, 2)  # "Phó Giám đốc" is not "Giám đốc"
+
+
+def test_official_bodies_are_scored_only_where_annotated() -> None:
+    text = "Phó Giám đốc Sở Y tế tỉnh Long An Trần Thị Hoa và Chủ tịch UBND tỉnh Long An Lê Văn Tâm dự họp."
+    bare = _article(text, "vi", [{"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"]},
+                                 {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"]}])  # fmt: skip
+    assert "official_bodies" not in evaluate([bare], extract_entities).scores["vi"]
+    bodies = _article(text, "vi", [
+        {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"], "body": ["department", "health", "Long An"]},
+        {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"], "body": ["peoples_committee", "Long An"]},
+    ])  # fmt: skip
+    s = evaluate([bodies], extract_entities).scores["vi"]["official_bodies"]
+    assert (s.tp, s.fp, s.fn) == (2, 0, 0)
+    wrong = _article(text, "vi", [
+        {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"], "body": ["department", "finance", "Long An"]},
+        {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"], "body": ["peoples_council", "Long An"]},
+    ])  # fmt: skip
+    s = evaluate([wrong], extract_entities).scores["vi"]["official_bodies"]
+    assert (s.tp, s.fp, s.fn) == (0, 2, 2)

@@ -42,3 +42,15 @@ def test_profile_matches_by_host_pattern() -> None:
     profile = SiteProfile(name="p", domains=("*.vietnamplus.vn",), body="div")
     assert profile.matches("https://es.vietnamplus.vn/a-post1.vnp")
     assert not profile.matches("https://es.vietnamplus.example.vn/a")
+
+
+def test_a_family_profile_steps_aside_for_a_page_of_another_layout() -> None:
+    """`*.gov.vn` covers many portals: one whose markup has none of the profile's selectors goes on down
+    the cascade instead of yielding an empty or wrong text."""
+    body = " ".join(["Sở Nông nghiệp và Phát triển nông thôn tỉnh Bến Tre hướng dẫn nông dân trữ nước ngọt."] * 6)
+    html = (f'<html lang="vi"><head><title>Tin</title></head><body><div class="khac"><h1>Bến Tre trữ nước ngọt</h1>'
+            f"<p>{body}</p><p>{body}</p></div></body></html>")  # fmt: skip
+    page = extract_html(html, url="https://bentre.example.gov.vn/tin/tru-nuoc-ngot.html")
+    assert page.method in ("trafilatura", "fallback") and "trữ nước ngọt" in page.text
+    gov = next(p for p in PROFILES if p.name == "gov-vn-portal")
+    assert gov.matches("https://bentre.example.gov.vn/a") and not gov.matches("https://gov.vn.example.com/a")

@@ -135,3 +135,115 @@ def test_evaluation_items_are_well_formed(tmp_path: Path) -> None:
     bad.write_text('{"id": "x", "lang": "en", "text": "ok"}\n{"id": "y"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.jsonl:2: not an evaluation item"):
         load(bad)
+
+
+# -- speed without a change of answers ----------------------------------------------------------------------
+
+from extractors import language as language_module  # noqa: E402
+from schemas.models import LanguageSegment  # noqa: E402
+
+
+def _corpus_texts() -> list[str]:
+    texts = [item["text"] for item in load()]
+    for path in sorted(REPO.joinpath("samples").rglob("*.txt")):
+        whole = path.read_text(encoding="utf-8")
+        texts.append(whole)
+        texts += [p for _, p in paragraphs(whole)]
+    # all-capital runs, URLs, e-mail addresses, digits, a mostly non-Latin text with Latin letters in it
+    texts += ["UBND TINH LONG AN and the DEPARTMENT of HEALTH met on 3 May https://a.example.vn/x?y=1 ok",
+              "Liên hệ: so-yte@longan.example.gov.vn   hoặc   0272 3826 123",
+              "東京でABC会議が開かれ、Long An省の代表が参加した。", "Провинция Long An: 2024 год, UBND"]  # fmt: skip
+    return texts
+
+
+def test_fast_langdetect_gives_exactly_langdetects_answers() -> None:
+    from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+    DetectorFactory.seed = 0
+    for text in _corpus_texts():
+        try:
+            best = detect_langs(text)[0]
+            expected: tuple[str, float] | None = (best.lang.split("-")[0], float(best.prob))
+        except LangDetectException:
+            expected = None
+        assert language_module._langdetect(text) == expected, text[:80]
+
+
+def test_a_document_is_detected_once_when_its_paragraphs_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = language_module._DETECT["langdetect"]
+
+    def counting(text: str) -> tuple[str, float] | None:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setitem(language_module._DETECT, "langdetect", counting)
+    text = (REPO / "samples" / "es" / "ben-tre-agua-dulce-temporada-seca-2024.txt").read_text(encoding="utf-8")
+    judged = [judge_paragraph(p, s) for s, p in paragraphs(text)]
+    statistical = sum(1 for j in judged if j.method == "langdetect")
+    calls.clear()
+    info = detect_language(text)
+    assert statistical >= 4 and len(calls) < statistical / 2, (statistical, len(calls))
+    assert all(len(c) <= language_module.SAMPLE_CHARS for c in calls)
+    assert info.code == "es" and [s.code for s in info.segments] == ["es"]
+
+
+def test_a_paragraph_in_another_latin_language_is_still_found() -> None:
+    # No script tells these apart: the Spanish paragraph must be detected on its own, not given the page's English.
+    text = (
+        "The provincial People's Committee of Ben Tre held a meeting on the dry season water supply, and the "
+        "director of the department said that all of the reservoirs were full before the end of the year.\n"
+        "The committee asked the districts to report on the progress of the new pipelines by the end of March, "
+        "and to check the quality of the water that is delivered to the schools and the health stations.\n"
+        "El director del departamento dijo que las obras de la nueva planta de agua estarán listas para el mes "
+        "de abril y que los hogares de las comunas costeras recibirán tanques de agua para la temporada seca.\n"
+        "Officials from the department of health will visit the communes in the coastal districts next week to "
+        "check the water and to explain to the families how to store the water that they receive in the tanks.\n"
+    )
+    info = detect_language(text)
+    assert info.code == "en"
+    assert [s.code for s in info.segments] == ["en", "es", "en"]
+    assert [s.code for s in info.segments] == [s.code for s in _per_paragraph_segments(text)]
+
+
+def _per_paragraph_segments(text: str) -> list[LanguageSegment]:
+    judged = [judge_paragraph(p, s) for s, p in paragraphs(text)]
+    return language_module._segments(judged, "en")
+
+
+def test_function_words_decide_only_clear_cases() -> None:
+    fwl = language_module.function_word_language
+    assert fwl("The committee asked the districts to report on the progress of the work") == "en"
+    assert fwl("El comité pidió a los distritos que informen sobre el avance de las obras") == "es"
+    assert fwl("Le comité a demandé aux districts de rendre compte de l'avancement des travaux") == "fr"
+    assert fwl("Long An Tien Giang Ben Tre") is None  # no function words: detected on its own
+    assert fwl("de la en") is None  # shared words only: no clear winner
+
+
+def test_first_detections_from_many_threads_agree() -> None:
+    """A fresh process detecting from many threads at once gets the same answers as one thread: langdetect's
+    profiles are loaded once, under a lock, before any thread reads them."""
+    import subprocess
+    import sys
+
+    script = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from extractors.language import detect_language\n"
+        "es = 'El Departamento de Recursos Naturales y Medio Ambiente organizó la firma del pacto de emulación.'\n"
+        "en = 'The Department of Natural Resources and Environment held a conference on land management.'\n"
+        "with ThreadPoolExecutor(12) as pool:\n"
+        "    codes = list(pool.map(lambda t: detect_language(t).code, [es, en] * 6))\n"
+        "print(','.join(codes))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().split(",") == ["es", "en"] * 6
+
+
+def test_a_long_capitals_run_is_judged_at_once() -> None:
+    """The abbreviation pattern does not backtrack exponentially (the fuzz target found a hang here)."""
+    from extractors.language import _ABBREVIATION, _name_only
+
+    assert not _name_only("Sóc Trăng " + "Q" * 40 + "x")
+    assert not _ABBREVIATION.match("A" * 60 + "a")
+    assert all(_ABBREVIATION.match(w) for w in ("TP.HCM", "UBND", "HCMC", "TP.", "BR.VT"))

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 
+from extractors.translate import PROVIDERS
 from flows import report
-from flows.deployments import DEPLOYMENTS, build_deployments, schedule_for
+from flows.deployments import DEPLOYMENTS, DeploymentSpec, build_deployments, schedule_for
 from flows.ingest import batch_label, is_transient_db_error, short_uri
+from flows.limits import LimitedTranslator, limit_name, site_limit, translate_limit, translate_rate_limit
 from flows.ops import raw_from_paste
 from flows.params import (
+    PARAMS_MAX_BYTES,
     PASTE_MAX_CHARS,
     ExportParams,
     IngestSiteParams,
     IngestSourcesParams,
     ProcessTextParams,
     ReprocessParams,
+    RetranslateParams,
+    RetranslateProvider,
+    parameters_size,
 )
 from flows.runners import build_task_runner
 from flows.summary import RunSummary, SummaryBuilder
@@ -53,9 +59,90 @@ def test_parameters_refuse_what_the_form_forbids() -> None:
 
 
 def test_pasted_text_stays_under_prefects_parameter_cap() -> None:
-    # 100,000 characters of 4-byte UTF-8 plus JSON overhead is still under 512 KB.
-    params = ProcessTextParams(text="𝔸" * PASTE_MAX_CHARS)
-    assert len(json.dumps({"params": params.model_dump(mode="json")}, ensure_ascii=False).encode()) < 512 * 1024
+    from prefect._internal.schemas.validators import validate_parameter_size
+
+    # The longest text of Vietnamese letters (6 bytes each once Prefect escapes them), title and URL fit...
+    params = ProcessTextParams(text="ệ" * PASTE_MAX_CHARS, title="Đ" * 1000, url="https://a.example.vn/" + "ư" * 2000)
+    validate_parameter_size({"params": params.model_dump(mode="json")}, PARAMS_MAX_BYTES)  # Prefect's own count
+    assert parameters_size(params) <= PARAMS_MAX_BYTES
+    # ... and what would not fit is refused by the model, saying what to do instead.
+    with pytest.raises(ValidationError, match="Prefect refuses more than 524,288: pass paths or URLs"):
+        ProcessTextParams(text="😀" * PASTE_MAX_CHARS)
+    with pytest.raises(ValidationError, match="Prefect refuses more than"):
+        IngestSourcesParams(sources=["/data/" + "a" * 2000] * 300)
+
+
+def _params_model(spec: DeploymentSpec) -> type[BaseModel]:
+    import inspect
+    import typing
+
+    flow = spec.load_flow()
+    assert flow is not None, spec.name
+    signature = inspect.signature(flow.fn)
+    assert list(signature.parameters) == ["params"], f"{spec.name}: one typed parameter model, got {signature}"
+    model = typing.get_type_hints(flow.fn)["params"]
+    assert isinstance(model, type) and issubclass(model, BaseModel), (spec.name, model)
+    return model
+
+
+def _unbounded(schema: dict[str, Any], defs: dict[str, Any], path: str = "") -> list[str]:
+    """JSON-schema places where a string or array has no upper bound."""
+    if "$ref" in schema:
+        return _unbounded(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, path)
+    found: list[str] = []
+    for key in ("anyOf", "allOf", "oneOf"):
+        for sub in schema.get(key, []):
+            found += _unbounded(sub, defs, path)
+    kind = schema.get("type")
+    if kind == "string" and "maxLength" not in schema and "enum" not in schema and "format" not in schema:
+        found.append(path or "<root>")
+    if kind == "array":
+        if "maxItems" not in schema:
+            found.append(path)
+        found += _unbounded(schema.get("items", {}), defs, path + "[]")
+    for name, sub in (schema.get("properties") or {}).items():
+        found += _unbounded(sub, defs, f"{path}.{name}")
+    return found
+
+
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=lambda s: s.name)
+def test_every_deployment_takes_bounded_references(spec: DeploymentSpec) -> None:
+    model = _params_model(spec)
+    assert model.model_config.get("extra") == "forbid" and model.model_config.get("title"), model
+    schema = model.model_json_schema()
+    assert _unbounded(schema, schema.get("$defs", {})) == [], f"{spec.name}: unbounded parameters"
+    # Every field has a title and a description, so the UI's form explains itself.
+    for name, field in model.model_fields.items():
+        assert field.title and (field.description or field.annotation is not None), (spec.name, name)
+    # A body smuggled in as an extra field is refused.
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        model.model_validate({"body": "Sở Tài chính tỉnh Long An họp."})
+
+
+def test_retranslate_parameters() -> None:
+    assert RetranslateParams().model_dump() == {"limit": None, "translator": None, "target_language": None}
+    assert [p.value for p in RetranslateProvider] == ["auto", *PROVIDERS]
+    for bad in ({"limit": 0}, {"translator": "none"}, {"translator": "bing"}, {"target_language": "tlh"}):
+        with pytest.raises(ValidationError):
+            RetranslateParams.model_validate(bad)
+    schema = RetranslateParams.model_json_schema()
+    assert schema["title"] == "Retranslate pending records"
+    assert schema["properties"]["limit"]["anyOf"][0]["minimum"] == 1
+
+
+def test_limit_names_follow_one_scheme() -> None:
+    assert site_limit("LongAn.gov.vn.") == "newsflow:site:longan.gov.vn"
+    assert translate_limit("google") == "newsflow:translate:google"
+    assert translate_rate_limit("libre") == "newsflow:translate-rate:libre"
+    assert limit_name("site", "sotnmt.longan.gov.vn") == "newsflow:site:sotnmt.longan.gov.vn"
+    for bad in ("", "a/b", "a:b", "x y"):
+        with pytest.raises(ValueError, match="cannot be part of a concurrency limit name"):
+            limit_name("site", bad)
+    with pytest.raises(ValueError, match="unknown limit kind"):
+        limit_name("fetch", "x")  # type: ignore[arg-type]
+    engine = LimitedTranslator(type("E", (), {"providers": ("google", "libre"), "name": "auto"})())
+    assert engine.limits == ["newsflow:translate:google", "newsflow:translate:libre"]
+    assert engine.name == "auto"  # everything else goes to the wrapped translator
 
 
 def test_raw_from_paste() -> None:

@@ -7,6 +7,7 @@ same records as the thread pool; (d) invalid parameters are refused before a run
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -15,8 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from flows.params import PASTE_MAX_CHARS
 from newsflow.storage import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,15 +128,14 @@ def _tail(log: Path, n: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-n:]) if log.exists() else "(no log)"
 
 
-@pytest.fixture(scope="session")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    """`prefect server start` on a free port of 127.0.0.1, with its own PREFECT_HOME."""
-    home = tmp_path_factory.mktemp("prefect-home")
+@contextmanager
+def _prefect_server(home: Path, **extra: str) -> Iterator[PrefectServer]:
+    """`prefect server start` on a free port of 127.0.0.1, with its own PREFECT_HOME (and `extra` settings)."""
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false"})  # fmt: skip
+                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false", **extra})  # fmt: skip
     log = home / "server.log"
     proc = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     client = httpx.Client(base_url=api, timeout=30)
@@ -153,6 +156,13 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectSer
     finally:
         client.close()
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """The session's Prefect server (SQLite database in its PREFECT_HOME)."""
+    with _prefect_server(tmp_path_factory.mktemp("prefect-home")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -297,7 +307,7 @@ def served(
     log = data / "serve.log"
     proc = _start([str(BIN / "newsflow"), "serve"], prefect_api.env(data), log)
     try:
-        expected = {"ingest-sources", "ingest-site", "process-text", "reprocess", "export"}
+        expected = {"ingest-sources", "ingest-site", "process-text", "reprocess", "retranslate-pending", "export"}
         deadline = time.monotonic() + 120
         while not expected <= set(prefect_api.deployments()):
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -317,7 +327,12 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     assert model["title"] == "Ingest sources"
     assert "none" in model["properties"]["translator"]["anyOf"][0]["enum"]
     text_schema = deployments["process-text"]["parameter_openapi_schema"]["definitions"]["ProcessTextParams"]
-    assert text_schema["properties"]["text"]["maxLength"] == 100_000
+    assert text_schema["properties"]["text"]["maxLength"] == PASTE_MAX_CHARS
+    retranslate = deployments["retranslate-pending"]["parameter_openapi_schema"]
+    form = retranslate["definitions"]["RetranslateParams"]
+    assert form["title"] == "Retranslate pending records" and retranslate["properties"]["params"]["default"] == {
+        "limit": None, "translator": None, "target_language": None}  # fmt: skip
+    assert "none" not in retranslate["definitions"]["RetranslateProvider"]["enum"]
     # The site schedule: a cron in Vietnam time, inactive until a site and its pages are set.
     (schedule,) = deployments["ingest-site"]["schedules"]
     assert schedule["schedule"]["timezone"] == "Asia/Ho_Chi_Minh" and schedule["active"] is False
@@ -357,7 +372,10 @@ def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> N
         ("ingest-sources", {"params": {"sources": ["samples"], "translator": "klingon"}}),
         ("ingest-sources", {"params": {"sources": []}}),
         ("ingest-sources", {"params": {"sources": ["samples"], "target_language": "tlh"}}),
-        ("process-text", {"params": {"text": "x" * 100_001}}),
+        ("process-text", {"params": {"text": "x" * (PASTE_MAX_CHARS + 1)}}),
+        ("retranslate-pending", {"params": {"limit": 0}}),
+        ("retranslate-pending", {"params": {"translator": "none"}}),
+        ("retranslate-pending", {"params": {"text": "Sở Tài chính tỉnh Long An họp."}}),  # a body: no such field
         ("reprocess", {"params": {"limit": 0}}),
         ("export", {"params": {"format": "xml"}}),
         ("ingest-site", {"params": {"site": "longan.gov.vn"}}),  # no pages
@@ -366,6 +384,10 @@ def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> N
         response = server.run(deployments[name]["id"], parameters)
         assert response.status_code == 409, (name, parameters, response.status_code, response.text[:300])
         assert "Validation failed" in response.text or "validation" in response.text.lower()
+    # Article bodies where references belong, over Prefect's 512 KB cap: refused too, before a run exists.
+    bodies = {"params": {"sources": ["Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024. " * 35] * 300}}
+    response = server.run(deployments["ingest-sources"]["id"], bodies)
+    assert response.status_code == 422 and "must be less than 524,288 bytes" in response.text, response.text[:300]
     assert len(server.request("POST", "/flow_runs/filter", json={}).json()) == before
 
     # What a JSON schema cannot say is checked when the run starts, before any task runs.
@@ -375,3 +397,379 @@ def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> N
     run = server.wait(response.json()["id"])
     assert run["state"]["type"] == "FAILED" and "not on the site" in (run["state"]["message"] or ""), run["state"]
     assert server.task_runs(run["id"]) == []
+
+
+# --- concurrency limits, with a limit in place ---------------------------------------------------------------
+
+# Fictional one-paragraph articles (one provider request each), so the provider sees one request per article.
+LIMIT_TEXTS = (
+    "Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024 về thu ngân sách. Ông Trần Văn Khải chủ trì.",
+    "UBND tỉnh Bến Tre giao Sở Nông nghiệp rà soát đê bao trước mùa lũ. Bà Lê Thị Ngọc báo cáo.",
+    "Sở Giáo dục tỉnh Trà Vinh khai giảng lớp bồi dưỡng giáo viên tiếng Khmer. Ông Thạch Văn Sơn phát biểu.",
+    "Tỉnh Đồng Tháp ký kết hợp tác du lịch với tỉnh An Giang. Ông Phạm Minh Đức ký thay UBND tỉnh.",
+    "Sở Y tế tỉnh Vĩnh Long kiểm tra an toàn thực phẩm tại các chợ. Bà Nguyễn Thu Hà dẫn đầu đoàn.",
+    "Sở Xây dựng tỉnh Cà Mau nghiệm thu cầu dân sinh ở huyện Năm Căn. Ông Võ Hoàng Nam tham dự.",
+)
+
+
+class SlowProvider:
+    """A fake google endpoint that answers after `delay` s and counts the requests in flight at once."""
+
+    def __init__(self, delay: float = 0.4) -> None:
+        from tests.translate_servers import FakeProvider
+
+        self.fake = FakeProvider("google")
+        self.delay, self.in_flight, self.peak = delay, 0, 0
+        self._lock = threading.Lock()
+        handle = self.fake.handle
+
+        def slow(request: Any, method: str) -> None:
+            with self._lock:
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+            try:
+                time.sleep(self.delay)
+                handle(request, method)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+
+        self.fake.handle = slow  # type: ignore[method-assign]
+
+    def __enter__(self) -> SlowProvider:
+        self.fake.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fake.__exit__(*exc)
+
+
+def _seed_pending(texts: tuple[str, ...]) -> int:
+    """Store one record per text with its translation pending (as an ingest with no provider leaves it)."""
+    from datetime import UTC, datetime
+
+    from extractors.pipeline import process
+    from newsflow.settings import get_settings
+    from schemas.models import RawArticle, SourceInfo
+
+    store = Store(get_settings().resolved_database_url)
+    try:
+        for i, text in enumerate(texts):
+            source = SourceInfo(kind="file", uri=f"/in/limit-{i}.txt", fetched_at=datetime.now(UTC))
+            raw = RawArticle(source=source, content=text, media_type="text/plain")
+            record = process(raw, None, "en")
+            assert record.translation.status == "pending"
+            store.save(record, raw)
+    finally:
+        store.close()
+    return len(texts)
+
+
+class SlotWatch:
+    """Samples a global concurrency limit's active slots on the server while a run goes on."""
+
+    def __init__(self, server: PrefectServer, name: str) -> None:
+        self.client = httpx.Client(base_url=server.api, timeout=10)
+        self.name = name
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            response = self.client.get(f"/v2/concurrency_limits/{self.name}")
+            if response.status_code == 200:
+                self.samples.append(int(response.json()["active_slots"]))
+            time.sleep(0.05)
+
+    def __enter__(self) -> SlotWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.client.close()
+
+
+def test_translation_concurrency_limit_holds_across_parallel_batches(
+    prefect_api: PrefectServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from extractors.translate import reset_circuit_breakers
+    from flows.limits import translate_limit
+    from flows.params import RetranslateParams
+    from flows.retranslate import retranslate
+    from newsflow.settings import reset_settings
+
+    name = translate_limit("google")
+    assert name == "newsflow:translate:google"
+    n = len(LIMIT_TEXTS)
+
+    def run(phase: str, provider: SlowProvider) -> Any:
+        monkeypatch.setenv("NEWSFLOW_DATA_DIR", str(tmp_path / phase))  # a fresh store: no cached translations
+        monkeypatch.setenv("NEWSFLOW_TRANSLATION_ENDPOINTS", json.dumps({"google": provider.fake.url}))
+        reset_settings()
+        reset_circuit_breakers()
+        _seed_pending(LIMIT_TEXTS)
+        return retranslate(RetranslateParams(translator="google"))
+
+    for key, value in {"NEWSFLOW_BATCH_SIZE": "1", "NEWSFLOW_THREAD_WORKERS": str(n), "NEWSFLOW_TRANSLATION_RETRIES":
+                       "0", "NEWSFLOW_TRANSLATION_RATE_LIMITS": "{}"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
+        # No limit defined: the run completes, and its batches really do call the provider at the same time.
+        with SlowProvider() as free:
+            unlimited = run("unlimited", free)
+        assert unlimited.translation == {"done": n}, unlimited
+        assert free.peak >= 2, "the batches never overlapped: the limit below would prove nothing"
+
+        created = prefect_api.request("POST", "/v2/concurrency_limits/", json={"name": name, "limit": 1})
+        assert created.status_code == 201, created.text
+        try:
+            with SlowProvider() as limited, SlotWatch(prefect_api, name) as watch:
+                summary = run("limited", limited)
+            assert summary.translation == {"done": n}, summary
+            assert (summary.picked, summary.updated) == (n, n)
+            assert limited.peak == 1, f"{limited.peak} requests at once with a limit of 1"
+            assert len(limited.fake.translate_requests()) >= n
+            # The server saw newsflow take (and give back) the slots of this very limit.
+            assert max(watch.samples) == 1, watch.samples
+            after = prefect_api.request("GET", f"/v2/concurrency_limits/{name}").json()
+            assert after["active_slots"] == 0, after  # every slot given back (read after the run, not sampled)
+            runs = prefect_api.request("POST", "/flow_runs/filter", json={
+                "flows": {"name": {"any_": ["newsflow-retranslate"]}}, "sort": "START_TIME_DESC", "limit": 1,
+            }).json()  # fmt: skip
+            tasks = [t for t in prefect_api.task_runs(runs[0]["id"]) if t["name"].startswith("retranslate ")]
+            assert len(tasks) == n and all(t["state"]["type"] == "COMPLETED" for t in tasks)
+            # The batches ran at the same time (they waited for the slot, not for each other's task).
+            spans = sorted((t["start_time"], t["end_time"]) for t in tasks)
+            assert any(b[0] < a[1] for a, b in itertools.pairwise(spans)), spans
+            # The same artifacts as the ingest flows: summary, article table, link to the run's JSONL.
+            _check_artifacts(prefect_api, runs[0]["id"], flow="retranslate", n=n, status="updated")
+            assert f"| done | {n} |" in prefect_api.artifacts(runs[0]["id"])["newsflow-retranslate-summary"]["data"]
+        finally:
+            prefect_api.request("DELETE", f"/v2/concurrency_limits/{name}")
+
+
+# --- PostgreSQL as Prefect's own database (and newsflow's store) -----------------------------------------
+
+
+@pytest.fixture
+def prefect_pg_database(pg_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for Prefect's own tables, dropped afterwards (the asyncpg URL Prefect needs).
+
+    `pg_url` (newsflow's store in a schema of its own) skips, saying why, where PostgreSQL does not run.
+    """
+    import uuid
+
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+
+    name = f"nf_prefect_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(drivername="postgresql+asyncpg", database=name, query={})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_postgresql_as_prefects_database_and_newsflows_store(
+    prefect_pg_database: str, pg_url: str, inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from sqlalchemy.engine import make_url
+
+    from flows.ops import ingest_sources
+    from flows.params import IngestSourcesParams
+    from newsflow.settings import reset_settings
+
+    home = tmp_path / "prefect-pg-home"
+    home.mkdir()
+    monkeypatch.setenv("NEWSFLOW_DATABASE_URL", pg_url)
+    monkeypatch.setenv("NEWSFLOW_TRANSLATOR", "none")
+    reset_settings()
+    with _prefect_server(home, PREFECT_API_DATABASE_CONNECTION_URL=prefect_pg_database) as server, \
+            temporary_settings(updates={PREFECT_API_URL: server.api}):  # fmt: skip
+        summary = ingest_sources(IngestSourcesParams(sources=[str(inputs)]))
+        assert (summary.processed, summary.new, summary.failed) == (3, 3, [])
+        runs = server.request("POST", "/flow_runs/filter", json={"flows": {"name": {"any_": [
+            "newsflow-ingest-sources"]}}}).json()  # fmt: skip
+        assert len(runs) == 1 and runs[0]["state"]["type"] == "COMPLETED", runs
+        _check_artifacts(server, runs[0]["id"], flow="ingest-sources", n=3, status="new")
+    assert len(_records(pg_url)) == 3
+    # Prefect kept its own state in that PostgreSQL database, not in a SQLite file of its home.
+    prefect_db = sqlalchemy.create_engine(make_url(prefect_pg_database).set(drivername="postgresql+psycopg"))
+    try:
+        with prefect_db.connect() as conn:
+            states = conn.execute(sqlalchemy.text(
+                "SELECT f.name, r.state_type FROM flow_run r JOIN flow f ON f.id = r.flow_id")).all()  # fmt: skip
+            artifacts = conn.execute(sqlalchemy.text("SELECT count(*) FROM artifact")).scalar_one()
+    finally:
+        prefect_db.dispose()
+    assert [(name, str(state).split(".")[-1]) for name, state in states] == [("newsflow-ingest-sources", "COMPLETED")]
+    assert artifacts >= 3
+    assert not list(home.glob("*.db")), list(home.iterdir())
+
+
+# Fictional pages of a provincial portal served on 127.0.0.1 (one article each, a different department).
+SITE_PAGES = {
+    f"/tin-tuc/bai-{i}.html": (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"<p>{title} trong tuần này. Lãnh đạo {who} yêu cầu các phòng chuyên môn báo cáo kết quả trước ngày "
+        f"{10 + i} tháng 6 năm 2024 và phối hợp với UBND các huyện triển khai kế hoạch của tỉnh Long An.</p>"
+        "</article></body></html>"
+    )
+    for i, (title, who) in enumerate([
+        ("Sở Tư pháp tỉnh Long An tập huấn hòa giải cơ sở", "Sở Tư pháp"),
+        ("Sở Công Thương tỉnh Long An kiểm tra chợ đầu mối", "Sở Công Thương"),
+        ("Sở Nội vụ tỉnh Long An rà soát biên chế năm 2024", "Sở Nội vụ"),
+        ("Sở Giao thông vận tải tỉnh Long An sửa chữa cầu Tân An", "Sở Giao thông vận tải"),
+        ("Sở Lao động tỉnh Long An tổ chức phiên giao dịch việc làm", "Sở Lao động"),
+        ("Sở Khoa học tỉnh Long An nghiệm thu đề tài lúa chất lượng cao", "Sở Khoa học"),
+    ])
+}  # fmt: skip
+
+
+class SlowSite:
+    """The pages above on 127.0.0.1, each answered after `delay` s; counts the requests in flight at once."""
+
+    def __init__(self, delay: float = 0.5) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        site = self
+        self.delay, self.in_flight, self.peak, self.hits = delay, 0, 0, 0
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = SITE_PAGES.get(self.path)
+                with site._lock:
+                    site.in_flight += 1
+                    site.peak = max(site.peak, site.in_flight)
+                    site.hits += body is not None
+                try:
+                    time.sleep(site.delay if body else 0)
+                    payload = (body or "not found").encode("utf-8")
+                    self.send_response(200 if body else 404)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> SlowSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_site_concurrency_limit_holds_across_parallel_runs(
+    prefect_api: PrefectServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.limits import site_limit
+    from flows.ops import ingest_site
+    from flows.params import IngestSiteParams
+    from newsflow.settings import reset_settings
+
+    name = site_limit("127.0.0.1")
+    assert name == "newsflow:site:127.0.0.1"
+    paths = sorted(SITE_PAGES)
+    for key, value in {"NEWSFLOW_TRANSLATOR": "none", "NEWSFLOW_FETCH_ALLOW_ADDRESSES": '["127.0.0.1"]',
+                       "NEWSFLOW_FETCH_IGNORE_ROBOTS": '["127.0.0.1"]', "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
+                       "NEWSFLOW_FETCH_HOST_CONCURRENCY": "8", "NEWSFLOW_FETCH_RETRIES": "0"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+
+    def run_three(phase: str, site: SlowSite) -> list[Any]:
+        """Three scheduled-site runs at once (as three workers would), two pages each."""
+        monkeypatch.setenv("NEWSFLOW_DATA_DIR", str(tmp_path / phase))
+        reset_settings()
+        params = [IngestSiteParams(site="127.0.0.1", urls=[site.base + p for p in paths[i::3]]) for i in range(3)]
+        with ThreadPoolExecutor(3) as pool:  # each thread runs in a copy of this context (Prefect's settings)
+            futures = [pool.submit(contextvars.copy_context().run, ingest_site, p) for p in params]
+            return [f.result() for f in futures]
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
+        with SlowSite() as free:  # no limit defined: the runs complete, fetching from the site at the same time
+            unlimited = run_three("unlimited", free)
+        assert [(s.processed, s.failed) for s in unlimited] == [(2, [])] * 3, unlimited
+        assert free.peak >= 2, "the runs never fetched at the same time: the limit below would prove nothing"
+
+        created = prefect_api.request("POST", "/v2/concurrency_limits/", json={"name": name, "limit": 1})
+        assert created.status_code == 201, created.text
+        try:
+            with SlowSite() as limited, SlotWatch(prefect_api, name) as watch:
+                summaries = run_three("limited", limited)
+            assert [(s.processed, s.failed) for s in summaries] == [(2, [])] * 3, summaries
+            assert limited.hits == len(paths) and limited.peak == 1, f"{limited.peak} fetches at once, limit 1"
+            assert max(watch.samples) == 1, watch.samples
+            after = prefect_api.request("GET", f"/v2/concurrency_limits/{name}").json()
+            assert after["active_slots"] == 0, after  # every slot given back (read after the run, not sampled)
+        finally:
+            prefect_api.request("DELETE", f"/v2/concurrency_limits/{name}")
+
+
+def test_retranslate_on_dask_gives_the_same_records(
+    prefect_api: PrefectServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client, LocalCluster
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from extractors.translate import reset_circuit_breakers
+    from flows.params import RetranslateParams
+    from flows.retranslate import retranslate
+    from newsflow.settings import get_settings, reset_settings
+    from tests.translate_servers import FakeProvider
+
+    def run(name: str, provider: FakeProvider, **env: str) -> tuple[dict[str, dict[str, Any]], Any]:
+        monkeypatch.setenv("NEWSFLOW_DATA_DIR", str(tmp_path / name))
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        reset_circuit_breakers()
+        _seed_pending(LIMIT_TEXTS[:4])
+        summary = retranslate(RetranslateParams(translator="google"))
+        records = _records(get_settings().resolved_database_url)
+        for record in records.values():
+            record["translation"].pop("translated_at")
+        return records, summary
+
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "1")  # four batches, spread over the two workers
+    with FakeProvider("google") as provider, temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
+        monkeypatch.setenv("NEWSFLOW_TRANSLATION_ENDPOINTS", json.dumps({"google": provider.url}))
+        threads, thread_summary = run("threads", provider)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:  # fmt: skip
+            dask, dask_summary = run("dask", provider, NEWSFLOW_TASK_RUNNER="dask",
+                                     NEWSFLOW_DASK_ADDRESS=cluster.scheduler_address)  # fmt: skip
+            ran_there = client.run(lambda: "extractors.pipeline" in sys.modules)
+    assert thread_summary.translation == dask_summary.translation == {"done": 4}
+    assert len(threads) == 4 and dask == threads
+    assert any(ran_there.values()), ran_there  # the records were translated in the Dask workers

@@ -61,7 +61,8 @@ def test_jsonl_bad_line_is_reported_with_its_number_and_the_rest_goes_on(tmp_pat
     [
         ("empty.txt", b"", "empty input"),
         ("binary.txt", b"\x00\x01\x02PNG", "binary content"),
-        ("notes.pdf", b"%PDF-1.4", "unsupported file type '.pdf'"),
+        ("notes.pdf", b"%PDF-1.4", "corrupt PDF"),  # PDFs are read now (extractors/documents.py)
+        ("notes.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
         ("bad.json", b"{\"text\": ", "invalid JSON"),
     ],
 )

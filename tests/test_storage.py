@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -13,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import event, func, select, text, update
 
-from newsflow.storage import Article, RawInput, StorageError, Store, mask_url, raw_input_id
+from newsflow.storage import Article, RawInput, RawState, Run, StorageError, Store, mask_url, raw_input_id
 from schemas.models import (
     SCHEMA_VERSION,
     ArticleRecord,
@@ -308,6 +314,121 @@ def test_runs(store: Store, clock: Clock) -> None:
     with pytest.raises(ValueError, match="UUID"):
         store.start_run("run-1")
     assert store.get_run(str(uuid.uuid4())) is None
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(timeout=60)
+    return proc.pid
+
+
+def _put_run(store: Store, run_id: str, *, pid: int | None, host: str | None) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(Run.__table__.insert().values(id=run_id, started_at=T0, status="running", pid=pid, host=host))
+
+
+def test_runs_record_their_process(store: Store) -> None:
+    run_id = str(uuid.uuid4())
+    store.start_run(run_id)
+    run = store.get_run(run_id)
+    assert run is not None and (run.pid, run.host) == (os.getpid(), socket.gethostname())
+
+
+def test_a_killed_runs_row_becomes_interrupted(store: Store) -> None:
+    here = socket.gethostname()
+    dead, live, elsewhere, legacy, own = (str(uuid.uuid4()) for _ in range(5))
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        _put_run(store, dead, pid=_dead_pid(), host=here)
+        _put_run(store, live, pid=sleeper.pid, host=here)
+        _put_run(store, elsewhere, pid=_dead_pid(), host=here + "-other")  # cannot be checked from here
+        _put_run(store, legacy, pid=None, host=None)  # stored before runs kept their process
+        _put_run(store, own, pid=os.getpid(), host=here)
+        store.start_run(str(uuid.uuid4()))  # a new run looks for dead ones
+        status = {r: store.get_run(r).status for r in (dead, live, elsewhere, legacy, own)}  # type: ignore[union-attr]
+        assert status == {
+            dead: "interrupted",
+            live: "running",
+            elsewhere: "running",
+            legacy: "running",
+            own: "running",
+        }
+        # Once the live one is killed, the next start marks it too.
+        sleeper.kill()
+        sleeper.wait(timeout=60)
+        assert store.mark_interrupted_runs() == [live]
+        assert store.get_run(live).status == "interrupted"  # type: ignore[union-attr]
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=60)
+
+
+def test_a_killed_but_unreaped_process_counts_as_gone(store: Store) -> None:
+    """A zombie (killed, its parent has not waited yet) still answers kill(pid, 0)."""
+    zombie = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    run_id = str(uuid.uuid4())
+    try:
+        _put_run(store, run_id, pid=zombie.pid, host=socket.gethostname())
+        os.kill(zombie.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child did not become a zombie"
+            time.sleep(0.01)
+        assert store.mark_interrupted_runs() == [run_id]
+    finally:
+        zombie.wait(timeout=60)
+
+
+# --- raw inputs kept before processing -------------------------------------------------------------------
+
+
+def test_save_raw_is_idempotent_and_pending(store: Store, clock: Clock) -> None:
+    raw = make_raw()
+    raw_id = store.save_raw(raw)
+    assert raw_id == raw_input_id(raw)
+    assert store.raw_state(raw_id) == RawState(raw_id, "pending", None)
+    clock.advance()
+    assert store.save_raw(raw) == raw_id  # again: nothing changes
+    assert _raw_count(store) == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(select(RawInput.received_at)).scalar_one() == clock.start
+    assert store.get_raw(raw_id) == raw
+    assert store.save_raws([]) == []
+    other = make_raw("<html><p>Tin khác về tỉnh Cà Mau</p></html>", uri="https://camau.example.vn/b")
+    assert store.save_raws([raw, other, other]) == [raw_id, raw_input_id(other), raw_input_id(other)]
+    assert store.count_raw() == 2 and store.count_raw("pending") == 2
+    assert store.count() == 0  # no record yet
+
+
+def test_failed_raw_inputs_stay_for_reprocessing(store: Store, clock: Clock) -> None:
+    ok, bad, never = (
+        make_raw(f"<html><p>Bài {n} về tỉnh Hậu Giang</p></html>", uri=f"https://haugiang.example.vn/{n}")
+        for n in (1, 2, 3)
+    )
+    ids = store.save_raws([ok, bad, never])
+    clock.advance()
+    assert store.save(make_record("hg-1"), ok) == "new"
+    store.record_raw_failure(bad, "no article text found")
+    assert [store.raw_state(i).status for i in ids] == ["processed", "failed", "pending"]  # type: ignore[union-attr]
+    assert store.raw_state(ids[1]).error == "no article text found"  # type: ignore[union-attr]
+    # Everything is there to reprocess; the retry set is what made no record.
+    assert [i for i, _ in store.iter_raw()] == sorted(ids)  # received together: in id order
+    retry = dict(store.iter_raw(status=("failed", "pending"), batch=1))
+    assert retry == {ids[1]: bad, ids[2]: never}
+    # A retry that works marks it processed and clears the reason.
+    clock.advance()
+    store.save(make_record("hg-2"), bad)
+    assert store.raw_state(ids[1]) == RawState(ids[1], "processed", None)
+    # A failure of a raw input never saved before stores it.
+    lone = make_raw("<html></html>", uri="https://haugiang.example.vn/empty")
+    lone_id = store.record_raw_failure(lone, "empty page")
+    assert store.get_raw(lone_id) == lone and store.count_raw("failed") == 1
+    # save() of a raw input it has not seen stores it as processed.
+    fresh = make_raw("<html><p>Bài 9</p></html>", uri="https://haugiang.example.vn/9")
+    store.save(make_record("hg-9"), fresh)
+    assert store.raw_state(raw_input_id(fresh)).status == "processed"  # type: ignore[union-attr]
+    assert store.raw_state("0" * 64) is None
 
 
 # --- opening ----------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ def test_failing_translation_stores_every_record_then_retranslate_completes_them
     prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
     from flows.ingest import ingest
+    from flows.params import RetranslateParams
     from flows.retranslate import retranslate
 
     _point_google_at(monkeypatch, closed_port_url())
@@ -54,12 +55,12 @@ def test_failing_translation_stores_every_record_then_retranslate_completes_them
     before = {r.id: r for r in records}
 
     _point_google_at(monkeypatch, "http://127.0.0.1:9")  # still nothing: records stay pending
-    still = retranslate(limit=2, translator="google")
+    still = retranslate(RetranslateParams(limit=2, translator="google"))
     assert (still.picked, still.translation) == (2, {"pending": 2})
 
     with FakeProvider("google") as server:
         _point_google_at(monkeypatch, server.url)
-        done = retranslate(limit=None, translator="google")
+        done = retranslate(RetranslateParams(translator="google"))
         calls = len(server.requests)
     assert done.picked == n and done.translation == {"done": n} and done.updated == n
     assert calls >= n
@@ -97,6 +98,8 @@ def test_retranslate_command(prefect_server: None, tmp_path: Path, monkeypatch: 
     runner = CliRunner()
     bad = runner.invoke(app, ["retranslate", "--translator", "bing"])
     assert bad.exit_code != 0 and "--translator 'bing'" in str(bad.exception)
+    too_many = runner.invoke(app, ["retranslate", "--translator", "google", "--limit", "2000000"])
+    assert too_many.exit_code != 0 and "less than or equal to 1000000" in str(too_many.exception)
     with FakeProvider("google") as server:
         _point_google_at(monkeypatch, server.url)
         result = runner.invoke(app, ["retranslate", "--translator", "google"])

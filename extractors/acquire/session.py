@@ -5,13 +5,16 @@ A source URL is read by its prefix, or else by what it turns out to be:
 * `feed:URL` - an RSS/Atom feed; `sitemap:URL` - a sitemap or sitemap index; `listing:URL` - a listing
   page read with the matching site profile's `listing` selector;
 * a plain `http(s)://` URL - fetched once; an RSS/Atom/RDF root makes it a feed, `<urlset>`/`<sitemapindex>`
-  a sitemap, anything else is the article.
+  a sitemap, a PDF/DOCX (by Content-Type or magic bytes) a document kept as base64 bytes
+  (`extractors.documents`), anything else is the article.
 
 Nothing twice: URLs are canonicalised (`extractors.acquire.urls`) and each canonical URL is fetched at most
 once per run. Across runs the fetch log's `http_cache` gives conditional GETs (ETag/Last-Modified); a page
 a feed or sitemap names again is not requested at all when its body is already in the store and the index
 reports no newer date. A page whose main text equals (content hash) or nearly equals (SimHash) a page
-already seen under another URL is linked to it in `duplicate_links` and not delivered again.
+already seen under another URL is linked to it in `duplicate_links` and delivered as a `LinkedRaw`: the
+pipeline makes it a record with `duplicate_of` (the earlier record's id, URL, SimHash distance) and does not
+translate it again.
 
 Nothing lost: a 304 for a page whose earlier fetch never reached the store delivers the cached body.
 """
@@ -30,11 +33,13 @@ from typing import Any, Literal
 from extractors.acquire import dedupe
 from extractors.acquire.discover import DiscoveryError, Found, listing_links, parse_feed, parse_sitemap, sniff
 from extractors.acquire.encoding import DecodeError, decode_body
-from extractors.acquire.items import InputError, Item
+from extractors.acquire.items import InputError, Item, LinkedRaw
 from extractors.acquire.urls import canonicalize, host_of
+from extractors.documents import DOCUMENT_TYPES, DocumentError, Limits, fetched_document
+from extractors.documents import sniff as sniff_document
 from extractors.fetch import ARTICLE_TYPES, DISCOVERY_TYPES, Fetcher, FetchError, Response, gunzip_limited
 from newsflow.settings import Settings
-from schemas.models import RawArticle, SourceInfo
+from schemas.models import DuplicateOf, RawArticle, SourceInfo
 
 PREFIXES = ("feed:", "sitemap:", "listing:")
 SourceKind = Literal["url", "feed", "sitemap"]
@@ -178,6 +183,9 @@ class Acquirer:
             except FetchError as exc:
                 yield self._fail(url, forced or "sitemap", exc, None, started)
                 return
+        if forced is None and (resp.content_type in DOCUMENT_TYPES or sniff_document(body) is not None):
+            yield self._document(url, resp, body, started, given)
+            return
         kind = sniff(resp.content_type, body)
         if (forced == "feed" and kind != "feed") or (forced == "sitemap" and kind not in ("sitemap", "sitemapindex")):
             self._record(url, forced, "failed", resp=resp, reason=f"not a {forced}: the document is {kind}",
@@ -292,8 +300,7 @@ class Acquirer:
         if not self._first_time(canonical):
             return _nothing
         cached = self.log.cached(canonical) if self.log is not None else None
-        known = cached is not None and cached.media_type in ARTICLE_TYPES and (
-            self._stored(cached.body) or self.log.duplicate_of(canonical) is not None)
+        known = cached is not None and cached.media_type in ARTICLE_TYPES and self._stored(cached.body)
         if cached is not None and known:
             newer = entry.updated_at or entry.published_at
             if newer is None or newer <= cached.fetched_at:
@@ -320,7 +327,12 @@ class Acquirer:
                      started=started)  # fmt: skip
         if stored:
             return None
-        return self._raw(cached.body, cached.media_type, cached.final_url, via, kind, entry, given)
+        found = self.log.duplicate_link(cached.canonical_url) if self.log is not None else None
+        link = self._duplicate_of(found[0], found[2]) if found else None
+        return self._raw(cached.body, cached.media_type, cached.final_url, via, kind, entry, given, link)
+
+    def _duplicate_of(self, other: str, bits: int) -> DuplicateOf:
+        return duplicate_of(self.log, other, bits)
 
     def _accept(self, url: str, resp: Response, cached: Any, via: str | None, kind: SourceKind,
                 entry: Found | None, started: float, given: str) -> Item | None:  # fmt: skip
@@ -354,12 +366,26 @@ class Acquirer:
                 self._remember(canonical, resp, page_hash, media, text)
                 self._record(url, "article", outcome, via=via, resp=resp, reason=reason, content_hash=page_hash,
                              started=started)  # fmt: skip
-                return None
+                link = self._duplicate_of(other, bits)
+                return self._raw(text, media, resp.final_url, via, kind, entry, given, link)
             self.log.index_content(canonical, main_hash, fingerprint)
         self._remember(canonical, resp, page_hash, media, text)
         self._record(url, "article", "fetched", via=via, resp=resp, content_hash=page_hash, reason=decoded.note,
                      started=started)  # fmt: skip
         return self._raw(text, media, resp.final_url, via, kind, entry, given)
+
+    def _document(self, url: str, resp: Response, body: bytes, started: float, given: str) -> Item:
+        """A PDF/DOCX at a URL: checked and kept as base64 bytes like a received file (extractors/documents.py)."""
+        source = SourceInfo(kind="url", uri=given, fetched_at=datetime.now(UTC), site=host_of(resp.final_url) or None)
+        try:
+            raw = fetched_document(body, resp.content_type, source, canonicalize(resp.final_url),
+                                   Limits.from_settings(self.settings))  # fmt: skip
+        except DocumentError as exc:
+            reason = str(exc).removeprefix(f"{given}: ")
+            self._record(url, "article", "failed", resp=resp, reason=reason, started=started)
+            return InputError(given, reason)
+        self._record(url, "article", "fetched", resp=resp, started=started)
+        return raw
 
     def _remember(self, canonical: str, resp: Response, page_hash: str, media: str, text: str) -> None:
         if self.log is not None:
@@ -378,11 +404,32 @@ class Acquirer:
         return dedupe.content_hash(main), dedupe.simhash(main), len(dedupe.words(main)) >= dedupe.MIN_WORDS
 
     def _raw(self, text: str, media: str, final_url: str, via: str | None, kind: SourceKind, entry: Found | None,
-             given: str) -> RawArticle:  # fmt: skip
+             given: str, duplicate_of: DuplicateOf | None = None) -> RawArticle:  # fmt: skip
         source = SourceInfo(kind=kind, uri=via or given, fetched_at=datetime.now(UTC), site=host_of(final_url) or None)
-        return RawArticle(source=source, content=text, media_type=media,  # type: ignore[arg-type]
-                          url=canonicalize(final_url), title=entry.title if entry else None,
-                          published_at=entry.published_at if entry else None)  # fmt: skip
+        raw = RawArticle(source=source, content=text, media_type=media,  # type: ignore[arg-type]
+                         url=canonicalize(final_url), title=entry.title if entry else None,
+                         published_at=entry.published_at if entry else None)  # fmt: skip
+        return raw if duplicate_of is None else LinkedRaw.linked(raw, duplicate_of)
+
+
+def duplicate_of(log: Any, other: str, bits: int) -> DuplicateOf:
+    """The link to the earlier page's record: its id comes from the URL it was stored under (the final URL
+    of its fetch, from the fetch log), exactly as the pipeline derives it."""
+    from extractors.pipeline import record_id
+
+    earlier = log.cached(other) if log is not None else None
+    page = canonicalize(earlier.final_url) if earlier is not None else other
+    return DuplicateOf(id=record_id(page, ""), url=page, kind="exact" if bits == 0 else "near", distance=bits,
+                       similarity=round(1 - bits / 64, 4))  # fmt: skip
+
+
+def relink(raw: RawArticle, log: Any) -> RawArticle:
+    """`raw` as a `LinkedRaw` when the fetch log links its page to an earlier story (stored raw inputs do
+    not keep the link: reprocessing calls this so a copy's record keeps its `duplicate_of`)."""
+    if log is None or not raw.url or isinstance(raw, LinkedRaw):
+        return raw
+    found = log.duplicate_link(canonicalize(raw.url))
+    return raw if found is None else LinkedRaw.linked(raw, duplicate_of(log, found[0], found[2]))
 
 
 def _nothing() -> None:

@@ -18,13 +18,15 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from extractors.entities import lexicon as lx
+from extractors.entities.clusters import find_cluster_facts
 from extractors.entities.dates import find_dates
 from extractors.entities.gazetteer import MERGER_DATE, Gazetteer, ProvinceEntry, load_gazetteer
 from extractors.entities.people import find_officials
+from extractors.entities.scripts import find_script_provinces
 from extractors.entities.themes import find_themes
 from extractors.entities.topics import find_topics
 from extractors.text import fold
@@ -42,10 +44,26 @@ from schemas.models import (
 
 @Language.component("newsflow_fold")
 def fold_norms(doc: Doc) -> Doc:
-    """Set each token's NORM to its folded form (lowercase, no diacritics)."""
+    """Set each token's NORM to its folded form (lowercase, no diacritics), after splitting glued words."""
+    glued: list[Token] = []
     for token in doc:
-        token.norm_ = _norm(token.text)
+        text = token.text
+        token.norm_ = _norm(text)
+        if len(text) >= 5 and lx.glued_split(text) is not None:
+            glued.append(token)
+    if glued:
+        _deglue(doc, glued)
+        for token in doc:
+            token.norm_ = _norm(token.text)
     return doc
+
+
+def _deglue(doc: Doc, glued: list[Token]) -> None:
+    """Split words a machine translation glued together ('Departmentof Industryand Trade', issue 3)."""
+    with doc.retokenize() as retokenizer:
+        for token in glued:
+            cut = lx.glued_split(token.text) or 0
+            retokenizer.split(token, [token.text[:cut], token.text[cut:]], heads=[(token, 1), (token, 0)])
 
 
 @lru_cache(maxsize=200_000)
@@ -197,7 +215,8 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
                 raw_provinces.append((span, key, cands))
         elif kind == "dept":
             prev = doc[span.start - 1].norm_ if span.start > 0 else ""
-            if prev in _NOT_DEPARTMENT_BEFORE:
+            own = prev == "'s" and span.start > 1 and doc[span.start - 2].norm_ in {"city", "province"}
+            if prev in _NOT_DEPARTMENT_BEFORE and not own:  # "the city's Department of Finance" is the city's own
                 continue  # "the district's Department of ...": a district office
             if prev == "(" and found.bodies and found.bodies[-1][1] == "dept" and \
                     found.bodies[-1][0].end == span.start - 1:
@@ -223,6 +242,8 @@ def _provinces_after(doc: Doc, end: int, starts: dict[int, tuple[Span, ProvinceE
             j = i
             while j < len(doc) and (doc[j].norm_ in _LIST_JOIN or doc[j].norm_ in {"tinh", "province"}):
                 j += 1
+            if j > i:
+                j += _that_of_len(doc, j)  # "... of Long An and that of Ben Tre", "et celui de", "y el de"
             if j > i and j in starts:
                 i = j
                 continue
@@ -236,6 +257,21 @@ def _provinces_after(doc: Doc, end: int, starts: dict[int, tuple[Span, ProvinceE
             continue
         break
     return out
+
+
+@lru_cache(maxsize=1)
+def _that_of() -> tuple[tuple[str, ...], ...]:
+    rows = lx.lexicon()["coordination_that_of"]
+    phrases = {tuple(fold(c).split()) for lang, row in rows.items() if lang != "_about" for c in row}
+    return tuple(sorted(phrases, key=len, reverse=True))
+
+
+def _that_of_len(doc: Doc, i: int) -> int:
+    """Tokens of a 'that of' phrase repeating the body for the next province (0 when none starts at i)."""
+    for phrase in _that_of():
+        if i + len(phrase) <= len(doc) and all(doc[i + k].norm_ == w for k, w in enumerate(phrase)):
+            return len(phrase)
+    return 0
 
 
 def _province_before(doc: Doc, start: int, ends: dict[int, tuple[Span, ProvinceEntry]]) -> ProvinceEntry | None:
@@ -355,6 +391,7 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
                 scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
             )  # fmt: skip
         prov.mentions.append(_mention(span))
+    _add_script_provinces(provinces, text, reference_date(published, dates))
 
     starts = {span.start: (span, entry) for span, entry in found.provinces}
     ends = {span.end: (span, entry) for span, entry in found.provinces}
@@ -416,14 +453,39 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     orgs = sorted(organizations.values(), key=lambda o: o.mentions[0].start) + clusters
     depts = sorted(departments.values(), key=lambda d: d.mentions[0].start)
     officials = find_officials(text, lang, depts, orgs, [m for p in provinces.values() for m in p.mentions])
+    provs = sorted(provinces.values(), key=lambda p: p.mentions[0].start)
+    # Topics may weigh a cue word inside a department's or ministry's name ("... and Environment") less.
+    names = [(m.start, m.end) for d in depts for m in d.mentions]
+    names += [(m.start, m.end) for o in orgs if o.kind == "ministry" for m in o.mentions]
+    themes = find_themes(text, lang) + find_topics(text, lang, names)
+    facts = find_cluster_facts(text, lang, reference_date(published, dates), clusters, orgs, depts, provs, officials,
+                               themes, dates)  # fmt: skip
     return Entities(
-        provinces=sorted(provinces.values(), key=lambda p: p.mentions[0].start),
+        provinces=provs,
         departments=depts,
         officials=officials,
-        themes=find_themes(text, lang) + find_topics(text, lang),
+        themes=themes,
         organizations=orgs,
         dates=dates,
+        clusters=facts.clusters,
+        pacts=facts.pacts,
     )
+
+
+def _add_script_provinces(provinces: dict[str, Province], text: str, reference: date | None) -> None:
+    """Provinces named in Russian, Chinese, Japanese ... editions (issue 3), matched on characters."""
+    gaz = load_gazetteer()
+    for hit in find_script_provinces(text, reference):
+        entry = hit.entry
+        prov = provinces.get(entry.id)
+        if prov is None:
+            succ = gaz.successor(entry)
+            prov = provinces[entry.id] = Province(
+                id=entry.id, name=entry.name, name_ascii=entry.name_ascii, name_en=entry.name_en, code=entry.code,
+                scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
+            )  # fmt: skip
+        prov.mentions.append(Mention(text=hit.text, start=hit.start, end=hit.end))
+        prov.mentions.sort(key=lambda m: m.start)
 
 
 def _add_department(

@@ -19,6 +19,8 @@ _SYLLABLE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _SENTENCE_BREAK = re.compile(r"[.;!?:\n](?=\s|$)")
 _MAX_LEFT = 110
+# Between two titles of one person: the first title's body, then a list word ("..., ", " và ", " y ", " et ").
+_JOINED = re.compile(r"(?:,|\s(?:và|kiêm|and|y|et|e))\s*$")
 _NOT_PERSONS = {"ho chi minh"}  # the President, named in every emulation text: not a serving official
 
 
@@ -28,6 +30,11 @@ def _name_sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     surnames = data["surnames"]
     return (frozenset(fold(s) for s in surnames), frozenset(surnames),
             frozenset(data["not_given_names"]))  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _word_given_names() -> frozenset[str]:
+    return frozenset(lx.names().get("given_names_also_words", []))
 
 
 @lru_cache(maxsize=1)
@@ -57,12 +64,18 @@ def _title_pattern(lang: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:el|la|le|the)?(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
 
 
+def title_head(title: str, lang: str) -> str:
+    """The post a title names, without the body written after it ('Chánh Thanh tra tỉnh' -> 'Chánh Thanh tra')."""
+    m = _title_pattern(lang).match(fold(title).strip())
+    return title.strip()[m.start(1) : m.end(1)] if m and m.start(1) == 0 else title
+
+
 @lru_cache(maxsize=8)
 def _title_link(lang: str) -> re.Pattern[str]:
     links = lx.lexicon()["title_links"]
     words = sorted({fold(t) for t in links.get(lang, []) + links["vi"]}, key=len, reverse=True)
     alt = "|".join(re.escape(w) + ("" if w.endswith("'") else r"\s+") for w in words)
-    return re.compile(r"(?:,\s*|\s+[-–—]\s+|\s+(?:" + alt + r"))")
+    return re.compile(r"(?:,\s*(?:" + alt + r")?|\s+[-–—]\s+|\s+(?:" + alt + r"))")
 
 
 @lru_cache(maxsize=8)
@@ -95,7 +108,9 @@ def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int
                 nw = text[ns:ne]
                 if text[end:ns] != " " or not nw[0].isupper() or _inside(ns, ne, blocked):
                     break
-                if nw in stop or not _SYLLABLE.match(fold(nw)) or (len(nw) > 1 and nw.isupper()):
+                if not _SYLLABLE.match(fold(nw)) or (len(nw) > 1 and nw.isupper()):
+                    break
+                if nw in stop and not _ends_name(text, words, j, i):
                     break
                 end = ne
                 j += 1
@@ -108,6 +123,19 @@ def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int
                 continue
         i += 1
     return out
+
+
+def _ends_name(text: str, words: list[tuple[int, int]], j: int, i: int) -> bool:
+    """'Anh' in 'Mai Thị Lan Anh': a given name that is also a common word ends a name of 3+ syllables
+    when no capitalised word follows it (so 'Anh' never opens or runs on into a name of its own)."""
+    ns, ne = words[j]
+    if text[ns:ne] not in _word_given_names() or j - i < 2:
+        return False
+    if j + 1 < len(words):
+        after_s = words[j + 1][0]
+        if text[ne:after_s] == " " and text[after_s].isupper():
+            return False
+    return True
 
 
 def _inside(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
@@ -148,33 +176,49 @@ def find_officials(
             left_from = names[index - 1][1]  # a title before another person's name is that person's
         title_hits = list(titles.finditer(folded, left_from, start))
         title: str | None = None
+        more: list[str] = []  # further titles of the same person ("vicesecretaria del ... y presidenta del ...")
         body: OfficialBody | None = None
         if title_hits:
             hit = title_hits[-1]
             # The nearest title of the chain: "Phó Chủ tịch UBND tỉnh" -> the whole run of titles before the body.
             first = hit
-            for prev in reversed(title_hits[:-1]):
-                if text[prev.end() : first.start(1)].strip(" ,") in {"", "kiêm", "và", "and", "y", "et"}:
-                    first = prev
-                else:
+            rest = title_hits[:-1]
+            while rest:
+                between = text[rest[-1].end() : first.start(1)].strip(" ,")
+                if between not in {"", "kiêm", "và", "and", "y", "et"}:
                     break
+                first = rest.pop()
             title = text[first.start(1) : hit.end()]
+            # Earlier titles joined by a list word after their own body: "Bí thư Tỉnh ủy, Chủ tịch HĐND tỉnh X".
+            chain_start = first.start(1)
+            for prev in reversed(rest):
+                if not _JOINED.search(text[prev.end() : chain_start]):
+                    break
+                more.insert(0, text[prev.start(1) : prev.end()])
+                chain_start = prev.start(1)
             gap_start, gap_end = hit.end(), start
             body_text = _clean_body(text[gap_start:gap_end])
             if body_text:
                 linked = [bid for a, b, bid in bodies if a >= gap_start and b <= gap_end]
                 body = OfficialBody(name=body_text, id=linked[0] if linked else None)
         else:
-            link = _title_link(lang).match(folded, end)
-            if link:
-                right = titles.match(folded, link.end())
-                if right:
+            pos = end
+            for _ in range(3):  # "X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ..."
+                link = _title_link(lang).match(folded, pos)
+                right = titles.match(folded, link.end()) if link else None
+                if right is None:
+                    break
+                tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
+                if title is None:
                     title = text[right.start(1) : right.end()]
-                    tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
                     body_text = _clean_body(tail)
                     if body_text:
                         linked = [bid for a, b, bid in bodies if a >= right.end() and b <= right.end() + len(tail)]
                         body = OfficialBody(name=body_text, id=linked[0] if linked else None)
+                elif lang != "vi" or text[right.start(1)].isupper():
+                    # A Vietnamese post is capitalised; "làm trưởng đoàn" (led the visit) is a role, not a title.
+                    more.append(text[right.start(1) : right.end()])
+                pos = right.end() + len(tail)
             if title is None and not address.search(folded, max(0, start - 12), start):
                 continue
         oid = f"vn-person:{slug(name)}"
@@ -185,8 +229,10 @@ def find_officials(
             )
         elif name != ascii_name(name) and off.name == off.name_ascii:
             off.name = name  # keep the form with diacritics
-        if title and title not in off.titles:
-            off.titles.append(title)
+        ordered = [*more, title] if title_hits else [title, *more]  # as written, left to right
+        for each in ordered:
+            if each and each not in off.titles:
+                off.titles.append(each)
         if off.organization is None and body is not None:
             off.organization = body
         off.mentions.append(Mention(text=name, start=start, end=end))

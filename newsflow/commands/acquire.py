@@ -46,6 +46,13 @@ def fetches(
     database_url: Database = None,
 ) -> None:
     """List fetch attempts, latest first: what was fetched, what failed and why."""
+    if run_id is not None:
+        import uuid
+
+        try:  # acquisition run ids are UUIDs, stored in canonical (lower-case) form
+            run_id = str(uuid.UUID(run_id))
+        except ValueError:
+            raise UserError(f"--run {run_id!r}: not a run id (run ids are UUIDs, see `fetches --json`)") from None
     _configure(data_dir, database_url)
     from newsflow.fetchlog import FetchLog
     from newsflow.settings import get_settings
@@ -77,11 +84,17 @@ def reprocess(
                                                    "cache makes unchanged texts free).")] = None,
     write_json: Annotated[bool, typer.Option("--json/--no-json", help="Rewrite output/records/<id>.json of "
                                              "new and updated records.")] = True,
+    failed_only: Annotated[bool, typer.Option("--failed", help="Only raw inputs whose processing failed or never "
+                                              "finished (no record made from them yet).")] = False,
     data_dir: DataDir = None,
     database_url: Database = None,
 ) -> None:
-    """Run extraction again on every stored raw page (after an extractor fix): nothing is fetched."""
+    """Run extraction again on every stored raw page (after an extractor fix): nothing is fetched.
+
+    Raw inputs whose extraction failed are kept too, so they are retried here; one that fails again is
+    marked failed with the reason (`--failed` retries only those)."""
     _configure(data_dir, database_url)
+    from extractors.acquire.session import relink
     from extractors.pipeline import ArticleError, process
     from extractors.translate import Translator
     from newsflow.output import write_record
@@ -90,15 +103,24 @@ def reprocess(
 
     settings = get_settings()
     err = Console(stderr=True)
-    engine = Translator(settings, translator)
+    try:
+        engine = Translator(settings, translator)
+    except ValueError as exc:  # an unknown or unusable provider: one line, not a traceback
+        raise UserError(f"--translator {translator}: {exc}") from None
     counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
     store = Store(settings.resolved_database_url)
+    log = None
     try:
-        for raw_id, raw in store.iter_raw():
+        if settings.fetch_log:  # stored raw pages do not keep a syndicated copy's link: the fetch log has it
+            from newsflow.fetchlog import FetchLog
+
+            log = FetchLog(settings.resolved_database_url)
+        for raw_id, raw in store.iter_raw(status=("failed", "pending") if failed_only else None):
             try:
-                record = process(raw, engine, settings.translation_target)
+                record = process(relink(raw, log), engine, settings.translation_target)
             except ArticleError as exc:
                 err.print(f"error: raw {raw_id[:12]} ({raw.source.uri}): {exc}", markup=False, highlight=False)
+                store.record_raw_failure(raw, str(exc))
                 counts["failed"] += 1
                 continue
             status = store.save(record, raw)
@@ -107,6 +129,8 @@ def reprocess(
                 write_record(settings.resolved_output_dir, record)
     finally:
         store.close()
+        if log is not None:
+            log.close()
     sys.stdout.write(" ".join(f"{k}={v}" for k, v in counts.items()) + "\n")
     if counts["failed"]:
         raise typer.Exit(1)
@@ -117,8 +141,17 @@ def site_check(
     url: Annotated[str, typer.Option("--url", help="The URL the page was fetched from (chooses the profile).")],
 ) -> None:
     """Print what extraction gives for a page, in the form of tests/sites/<profile>/<name>.json."""
+    from urllib.parse import urlsplit
+
     from extractors.html import extract_html
 
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a bad IPv6 literal
+        valid = False
+    if not valid:
+        raise UserError(f"--url {url!r}: not an http(s) URL with a host (e.g. https://site.example.vn/a.html)")
     if not page.is_file():
         raise UserError(f"{page}: no such file")
     e = extract_html(page.read_text(encoding="utf-8"), url=url)

@@ -46,13 +46,18 @@ def eval_command(
     fmt: Annotated[EvalFormat, typer.Option("--format", help="table or json.")] = EvalFormat.table,
     show_errors: Annotated[bool, typer.Option("--errors", help="Also list each article's missed and spurious "
                                               "entities.")] = False,
+    split: Annotated[str, typer.Option("--split", help="tuning (the set the engine was tuned on), heldout (never "
+                                       "tuned on) or scripts (editions in other scripts, provinces only).")] = "tuning",
 ) -> None:
     """Score entity extraction against the annotated evaluation set: precision, recall, F1 per type and language."""
     from extractors.entities.baseline import BaselineUnavailable, load_baseline
     from extractors.entities.engine import extract_entities
-    from extractors.evaluation import ENTITY_TYPES, Extractor, errors, evaluate, load_eval_set
+    from extractors.evaluation import ENTITY_TYPES, Extractor, errors, evaluate, load_eval_set, split_dir
 
-    directory = _eval_set(eval_set)
+    try:
+        directory = split_dir(_eval_set(eval_set), split)
+    except ValueError as exc:
+        raise UserError(f"--split: {exc}") from None
     try:
         articles = load_eval_set(directory, lang)
     except (FileNotFoundError, ValueError, KeyError) as exc:

@@ -47,9 +47,16 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"--translator {name}: {exc}") from None
         Store(settings.resolved_database_url).close()  # a wrong URL is a one-line error, before Prefect starts
         _prefect_environment(verbose)
+        from pydantic import ValidationError
+
+        from flows.params import RetranslateParams, RetranslateProvider
         from flows.retranslate import retranslate as flow
 
-        summary = flow(limit=limit, translator=name)
+        try:
+            params = RetranslateParams(limit=limit, translator=RetranslateProvider(name))
+        except ValidationError as exc:  # the deployment's bounds hold for the command too
+            raise UserError(f"--limit {limit}: {exc.errors()[0]['msg']}") from None
+        summary = flow(params)
         statuses = ", ".join(f"{k} {v}" for k, v in summary.translation.items()) or "-"
         Console().print(
             f"retranslate: {summary.picked} pending record(s) picked; now {statuses}; "

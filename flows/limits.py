@@ -1,0 +1,95 @@
+"""The Prefect global concurrency limits newsflow takes, and the one scheme their names follow.
+
+Names are `newsflow:<kind>:<key>`, lower case:
+
+- `newsflow:site:<host>` (concurrency): a slot is held while a page of `<host>` is fetched, so
+  `--limit 2` means at most two fetches from that site at once, across every run, worker and machine
+  of one Prefect server;
+- `newsflow:translate:<provider>` (concurrency): a slot is held while an article is translated with
+  `<provider>` (google, mymemory, libre, deepl, microsoft, apertium);
+- `newsflow:translate-rate:<provider>` (rate, a limit with slot decay): one slot is taken before every
+  request to `<provider>` when NEWSFLOW_TRANSLATION_PREFECT_LIMITS=true, so
+  `--limit 5 --slot-decay-per-second 1` means about one request a second.
+
+Every limit is optional: one that does not exist is not enforced (Prefect's non-strict mode, which logs
+a warning), so runs need no setup. Create them with `prefect gcl create <name> --limit N`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from schemas.models import Translation
+
+PREFIX = "newsflow"
+LimitKind = Literal["site", "translate", "translate-rate"]
+KINDS: tuple[LimitKind, ...] = ("site", "translate", "translate-rate")
+
+
+def limit_name(kind: LimitKind, key: str) -> str:
+    """`newsflow:<kind>:<key>`; refuses a key Prefect cannot hold in a name or that would be ambiguous."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown limit kind {kind!r}; use one of {', '.join(KINDS)}")
+    key = key.strip().lower().rstrip(".")
+    if not key or any(c in key for c in "/%&<>: \t\n"):
+        raise ValueError(f"{key!r} cannot be part of a concurrency limit name")
+    return f"{PREFIX}:{kind}:{key}"
+
+
+def site_limit(host: str) -> str:
+    """Name of the concurrency limit that bounds fetches from one site (host)."""
+    return limit_name("site", host)
+
+
+def translate_limit(provider: str) -> str:
+    """Name of the concurrency limit that bounds translations by one provider."""
+    return limit_name("translate", provider)
+
+
+def translate_rate_limit(provider: str) -> str:
+    """Name of the rate limit (slot decay) that spaces requests to one provider."""
+    return limit_name("translate-rate", provider)
+
+
+@contextmanager
+def site_slot(host: str | None) -> Iterator[None]:
+    """Hold a slot of `host`'s site limit (no-op for a path, or when the limit does not exist)."""
+    if host is None:
+        yield
+        return
+    from prefect.concurrency.sync import concurrency
+
+    with concurrency(site_limit(host), occupy=1, strict=False):
+        yield
+
+
+def prefect_rate_limit(provider: str) -> None:
+    """Take one slot of `provider`'s rate limit (blocks until one is free; no-op if it does not exist)."""
+    from prefect.concurrency.sync import rate_limit
+
+    rate_limit(translate_rate_limit(provider), strict=False)
+
+
+class LimitedTranslator:
+    """A translator whose calls hold a slot of each of its providers' concurrency limits (if they exist).
+
+    Everything else (and any argument of `translate`) goes to the wrapped translator unchanged.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        providers = tuple(getattr(engine, "providers", ()) or ())
+        self.limits = [translate_limit(p) for p in providers]
+
+    def translate(self, *args: Any, **kwargs: Any) -> Translation:
+        if not self.limits:
+            return self.engine.translate(*args, **kwargs)
+        from prefect.concurrency.sync import concurrency
+
+        with concurrency(self.limits, occupy=1, strict=False):
+            return self.engine.translate(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)

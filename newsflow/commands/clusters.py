@@ -1,0 +1,159 @@
+"""`newsflow clusters`: the emulation-cluster registry built from the stored records.
+
+`newsflow clusters` lists every cluster; `newsflow clusters show 8 --ministry MONRE` prints one timeline
+(members, head and deputy per year, pacts), each fact with the records that support it and any conflict.
+`--json` prints the registry as JSON; `--output FILE` writes it to a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from extractors.registry import ClusterTimeline, Registry, build_registry, owner_matches
+from newsflow.errors import UserError
+
+clusters_app = typer.Typer(
+    help="Emulation clusters merged over the stored records: list, show one, export as JSON.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+MinistryOpt = Annotated[
+    str | None,
+    typer.Option("--ministry", "-m", help="Only clusters of this ministry or province: id, sector key or name "
+                 "('MONRE', 'Bộ TN&MT', 'natural_resources_environment', 'Long An')."),
+]  # fmt: skip
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the registry) instead of a table.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON to this file.")]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the SQLite database is (NEWSFLOW_DATA_DIR).")
+]
+DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL of the store.")]
+
+
+def _registry(data_dir: Path | None, database_url: str | None, ministry: str | None) -> Registry:
+    from newsflow.cli import _configure
+    from newsflow.settings import get_settings
+    from newsflow.storage import Store
+
+    _configure(data_dir, database_url)
+    store = Store(get_settings().resolved_database_url)
+    try:
+        registry = build_registry(store.iter_records())
+    finally:
+        store.close()
+    if ministry is not None:
+        registry.clusters = [c for c in registry.clusters if owner_matches(c.belongs_to, ministry)]
+    return registry
+
+
+def _emit(registry: Registry, as_json: bool, output: Path | None) -> bool:
+    """Write JSON when asked; True when done (no table wanted)."""
+    from newsflow.output import atomic_write_text
+
+    cited = {rid for c in registry.clusters for rid in c.records}
+    registry.records = {k: v for k, v in registry.records.items() if k in cited}
+    text = registry.model_dump_json(indent=2) + "\n"
+    if output is not None:
+        if output.is_dir():
+            raise UserError(f"--output {output}: is a directory")
+        if not output.parent.is_dir():
+            raise UserError(f"--output {output}: directory {output.parent} does not exist")
+        atomic_write_text(output, text)
+    if as_json:
+        typer.echo(text, nl=False)
+    return as_json or output is not None
+
+
+def _owner(c: ClusterTimeline) -> str:
+    return c.belongs_to.name if c.belongs_to is not None else "-"
+
+
+@clusters_app.callback()
+def clusters(
+    ctx: typer.Context,
+    ministry: MinistryOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """List the emulation clusters found in the stored records (heads per year, pacts, conflicts)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    registry = _registry(data_dir, database_url, ministry)
+    if _emit(registry, as_json, output):
+        return
+    table = Table(title="emulation clusters")
+    for column in ("no.", "kind", "belongs to", "members", "heads", "pacts", "records", "conflicts", "id"):
+        table.add_column(column, overflow="fold")
+    for c in registry.clusters:
+        heads = ", ".join(
+            f"{r.year} {'/'.join(h.province.name if h.province else h.department for h in r.holders)}"
+            for r in c.roles if r.role == "head"
+        )  # fmt: skip
+        pacts = ", ".join(f"{p.year} {p.kind}" for p in c.pacts)
+        table.add_row(str(c.number), c.kind, _owner(c), str(len(c.members)), heads or "-", pacts or "-",
+                      str(len(c.records)), str(len(c.conflicts)), c.id)  # fmt: skip
+    Console().print(table)
+    if not registry.clusters:
+        Console(stderr=True).print("no clusters in the store" + (f" for --ministry {ministry}" if ministry else ""))
+
+
+@clusters_app.command("show")
+def show(
+    number: Annotated[int, typer.Argument(help="The cluster's number (8 for 'Cụm thi đua số VIII').")],
+    ministry: MinistryOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """One cluster's timeline: members, head and deputy per year, pacts, each with its supporting records."""
+    registry = _registry(data_dir, database_url, ministry)
+    everything = registry.clusters
+    registry.clusters = [c for c in everything if c.number == number]
+    if not registry.clusters:
+        scope = f" of {ministry}" if ministry else ""
+        raise UserError(f"cluster {number}{scope}: not in the store (clusters there: "
+                        f"{', '.join(str(c.number) for c in everything) or 'none'})")  # fmt: skip
+    if _emit(registry, as_json, output):
+        return
+    console = Console()
+    for c in registry.clusters:
+        console.print(f"[bold]{c.names[0]}[/bold] ({c.kind} {c.number}, {_owner(c)})  {c.id}")
+        console.print(f"  names: {' | '.join(c.names)}")
+        console.print(f"  records: {', '.join(c.records)}")
+        table = Table(title="members", title_justify="left")
+        for column in ("province", "department", "records"):
+            table.add_column(column, overflow="fold")
+        for m in c.members:
+            table.add_row(m.province.name if m.province else "-", m.department, ", ".join(m.records))
+        console.print(table)
+        roles = Table(title="head and deputy by year", title_justify="left")
+        for column in ("year", "role", "holder", "basis", "records", "conflict"):
+            roles.add_column(column, overflow="fold")
+        for r in c.roles:
+            for h in r.holders:
+                roles.add_row(str(r.year), r.role, h.province.name if h.province else h.department, ", ".join(h.basis),
+                              ", ".join(h.records), "CONFLICT" if r.conflict else "")  # fmt: skip
+        console.print(roles)
+        pacts = Table(title="pacts", title_justify="left")
+        for column in ("year", "kind", "date", "place", "theme", "contents", "records"):
+            pacts.add_column(column, overflow="fold")
+        for p in c.pacts:
+            pacts.add_row(str(p.year or "-"), p.kind, " / ".join(f.value for f in p.dates) or "-",
+                          " / ".join(f.value for f in p.places) or "-", " | ".join(f.value for f in p.themes) or "-",
+                          str(len(p.contents)), ", ".join(p.records))  # fmt: skip
+        console.print(pacts)
+        for line in c.conflicts:
+            console.print(f"  [red]conflict:[/red] {line}", markup=True, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(clusters_app, name="clusters")
