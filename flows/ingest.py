@@ -254,19 +254,21 @@ def store_batch(
     stored and the rest of the batch goes on.
     """
     store = _store(database_url)
-    saved: list[tuple[RawArticle, str, SaveStatus, Future[Path]]] = []
-    # Each JSON file is written (and fsynced) once its record is committed, by a few threads, while the
-    # next records are saved: the disk waits of the commits and of the files overlap instead of adding up.
+    ok = [(record, raw) for raw, record, _ in results if record is not None]
+    # One transaction for the batch: a commit (and its fsync) per article cost more than the extraction.
     # SQLite has one writer at a time: batches stored in parallel threads would wait in its busy handler,
     # which polls with sleeps; a lock in this process hands the database over at once.
-    one_writer = _writer_turn(store.dialect)
-    with ThreadPoolExecutor(max_workers=JSON_WRITERS, thread_name_prefix="newsflow-json") as writers, one_writer:
+    with _writer_turn(store.dialect):
         for raw, record, error in results:
             if record is None:
                 store.record_raw_failure(raw, error or "unknown error")  # `reprocess --failed` retries it
-                continue
-            status = store.save(record, raw)
-            saved.append((raw, record.id, status, writers.submit(write_record, Path(out_dir), record)))
+        statuses = store.save_many(ok)
+    # The JSON files once their records are committed, by a few threads so their fsyncs overlap.
+    with ThreadPoolExecutor(max_workers=JSON_WRITERS, thread_name_prefix="newsflow-json") as writers:
+        futures = [writers.submit(write_record, Path(out_dir), record) for record, _ in ok]
+    saved: list[tuple[RawArticle, str, SaveStatus, Future[Path]]] = [
+        (raw, record.id, status, future) for (record, raw), status, future in zip(ok, statuses, futures, strict=True)
+    ]
     outcomes: list[tuple[str, SaveStatus, Failure | None]] = []
     for raw, record_id, status, written in saved:
         problem = None

@@ -17,7 +17,7 @@ import sqlite3
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -447,9 +447,29 @@ class Store:
         "unchanged" (nothing written for the article) when the stored record equals `record` apart from
         pipeline.processed_at and source.fetched_at; "updated" otherwise, keeping first_seen_at.
         """
+        with self._errors(f"cannot save article {record.id} in"), self._write() as conn:
+            return self._save_in(conn, record, raw, self._now())
+
+    def save_many(self, pairs: Sequence[tuple[ArticleRecord, RawArticle]]) -> list[SaveStatus]:
+        """`save` for a batch in one transaction (one commit, not one per article); statuses in input order.
+
+        Articles are written in id order, so two runs saving overlapping batches take row locks in the
+        same order and cannot deadlock each other on PostgreSQL.
+        """
+        if not pairs:
+            return []
+        order = sorted(range(len(pairs)), key=lambda i: pairs[i][0].id)
+        statuses: list[SaveStatus] = ["new"] * len(pairs)
+        now = self._now()
+        with self._errors(f"cannot save {len(pairs)} article(s) in"), self._write() as conn:
+            for i in order:
+                record, raw = pairs[i]
+                statuses[i] = self._save_in(conn, record, raw, now)
+        return statuses
+
+    def _save_in(self, conn: Connection, record: ArticleRecord, raw: RawArticle, now: datetime) -> SaveStatus:
         raw_id = raw_input_id(raw)
         record_json = record.model_dump_json()
-        now = self._now()
         columns = {
             "content_hash": record.content_hash,
             "schema_version": record.schema_version,
@@ -460,42 +480,41 @@ class Store:
             "record": record_json,
             "raw_id": raw_id,
         }
-        with self._errors(f"cannot save article {record.id} in"), self._write() as conn:
-            conn.execute(
-                self._insert(RawInput)
-                .values(
-                    id=raw_id,
-                    media_type=raw.media_type,
-                    source_uri=raw.source.uri,
-                    source_kind=raw.source.kind,
-                    received_at=now,
-                    content=raw.content,
-                    meta=raw.model_dump_json(exclude={"content"}),
-                    status="processed",
-                    error=None,
-                )
-                .on_conflict_do_update(
-                    index_elements=["id"],
-                    set_={"status": "processed", "error": None},
-                    where=RawInput.status != "processed",  # no write when it already is
-                )
+        conn.execute(
+            self._insert(RawInput)
+            .values(
+                id=raw_id,
+                media_type=raw.media_type,
+                source_uri=raw.source.uri,
+                source_kind=raw.source.kind,
+                received_at=now,
+                content=raw.content,
+                meta=raw.model_dump_json(exclude={"content"}),
+                status="processed",
+                error=None,
             )
-            # RETURNING (not rowcount, which psycopg reports as -1 here) tells whether the row is ours.
-            inserted = conn.execute(
-                self._insert(Article)
-                .values(id=record.id, first_seen_at=now, updated_at=now, **columns)
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(Article.id)
-            ).first()
-            if inserted is not None:
-                return "new"
-            # The row exists (maybe committed a moment ago by another process); lock it so two
-            # updaters of the same id take turns (SQLite needs no lock: BEGIN IMMEDIATE serialises).
-            stored = conn.execute(select(Article.record).where(Article.id == record.id).with_for_update()).scalar_one()
-            if _comparable(json.loads(stored)) == _comparable(json.loads(record_json)):
-                return "unchanged"
-            conn.execute(update(Article).where(Article.id == record.id).values(updated_at=now, **columns))
-            return "updated"
+            .on_conflict_do_update(
+                index_elements=["id"],
+                set_={"status": "processed", "error": None},
+                where=RawInput.status != "processed",  # no write when it already is
+            )
+        )
+        # RETURNING (not rowcount, which psycopg reports as -1 here) tells whether the row is ours.
+        inserted = conn.execute(
+            self._insert(Article)
+            .values(id=record.id, first_seen_at=now, updated_at=now, **columns)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(Article.id)
+        ).first()
+        if inserted is not None:
+            return "new"
+        # The row exists (maybe committed a moment ago by another process); lock it so two
+        # updaters of the same id take turns (SQLite needs no lock: BEGIN IMMEDIATE serialises).
+        stored = conn.execute(select(Article.record).where(Article.id == record.id).with_for_update()).scalar_one()
+        if _comparable(json.loads(stored)) == _comparable(json.loads(record_json)):
+            return "unchanged"
+        conn.execute(update(Article).where(Article.id == record.id).values(updated_at=now, **columns))
+        return "updated"
 
     def get(self, article_id: str) -> ArticleRecord | None:
         """The stored record with this id, or None."""

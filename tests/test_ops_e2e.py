@@ -347,8 +347,12 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     run = server.wait(ingest.json()["id"])
     assert run["state"]["type"] == "COMPLETED", run["state"]
     # Task names say which articles; batching keeps them few.
-    names = {t["name"] for t in server.task_runs(run["id"])}
     first = "#0 cluster-viii-pact-signing-2024.html (+2)"
+    deadline = time.monotonic() + 60  # task runs reach the server as events, a moment after the run ends
+    while not {f"process {first}", f"store {first}"} <= (names := {t["name"] for t in server.task_runs(run["id"])}):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert {f"process {first}", f"store {first}"} <= names, names
     _check_artifacts(server, run["id"], flow="ingest-sources", n=3, status="new")
 
@@ -541,8 +545,15 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
             runs = prefect_api.request("POST", "/flow_runs/filter", json={
                 "flows": {"name": {"any_": ["newsflow-retranslate"]}}, "sort": "START_TIME_DESC", "limit": 1,
             }).json()  # fmt: skip
-            tasks = [t for t in prefect_api.task_runs(runs[0]["id"]) if t["name"].startswith("retranslate ")]
-            assert len(tasks) == n and all(t["state"]["type"] == "COMPLETED" for t in tasks)
+            # Task runs reach the server as events, stored a moment after the flow returns: wait for them.
+            deadline = time.monotonic() + 60
+            while True:
+                tasks = [t for t in prefect_api.task_runs(runs[0]["id"]) if t["name"].startswith("retranslate ")]
+                done = len(tasks) == n and all(t["state"]["type"] == "COMPLETED" for t in tasks)
+                if done or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            assert done, [(t["name"], t["state"]["type"]) for t in tasks]
             # The batches ran at the same time (they waited for the slot, not for each other's task).
             spans = sorted((t["start_time"], t["end_time"]) for t in tasks)
             assert any(b[0] < a[1] for a, b in itertools.pairwise(spans)), spans

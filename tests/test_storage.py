@@ -592,3 +592,28 @@ def test_concurrent_saves_processes(db_url: str) -> None:
         p.join(timeout=30)
         assert p.exitcode == 0
     _check_concurrent_outcome(db_url, outcomes, workers)
+
+
+def test_save_many_reports_each_article_in_input_order(store: Store, clock: Clock) -> None:
+    """A batch in one transaction gives the same statuses `save` would, in the order given."""
+    pairs = [(make_record(f"b-{n}"), make_raw(f"<p>{n}</p>", uri=f"https://x.example.vn/{n}")) for n in (3, 1, 2)]
+    assert store.save_many(pairs) == ["new", "new", "new"]
+    assert store.count() == 3 and store.count_raw() == 3
+    clock.advance()
+    changed = make_record("b-1", title="Tiêu đề mới")
+    again = [pairs[0], (changed, pairs[1][1]), pairs[2]]
+    assert store.save_many(again) == ["unchanged", "updated", "unchanged"]
+    stored = store.get("b-1")
+    assert stored is not None and stored.title == "Tiêu đề mới"
+    assert store.save_many([]) == []
+
+
+def test_save_many_keeps_nothing_of_a_failed_batch(store: Store) -> None:
+    """One bad article rolls back its whole batch: nothing half-stored, and a retry stores it all."""
+    good = (make_record("c-1"), make_raw("<p>c1</p>", uri="https://x.example.vn/c1"))
+    bad_record = make_record("c-2")
+    object.__setattr__(bad_record, "title", object())  # not serialisable: fails inside the transaction
+    with pytest.raises(Exception):  # noqa: B017 - the serialiser's own error type
+        store.save_many([good, (bad_record, make_raw("<p>c2</p>", uri="https://x.example.vn/c2"))])
+    assert store.count() == 0
+    assert store.save_many([good]) == ["new"]
