@@ -496,6 +496,18 @@ class SlotWatch:
         self.client.close()
 
 
+def _flush_events() -> None:
+    """Stop this process's Prefect events workers once their queues are sent.
+
+    Prefect keeps one events worker per client type for the whole process, bound to the API it first
+    talked to; after a test's server (or the ephemeral one) stops, its events would go nowhere. A
+    stopped worker is replaced on the next event, bound to the current API URL.
+    """
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all(timeout=30)
+
+
 def test_translation_concurrency_limit_holds_across_parallel_batches(
     prefect_api: PrefectServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -517,7 +529,10 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
         reset_settings()
         reset_circuit_breakers()
         _seed_pending(LIMIT_TEXTS)
-        return retranslate(RetranslateParams(translator="google"))
+        _flush_events()  # an events worker left by an earlier test may still point at a stopped server
+        result = retranslate(RetranslateParams(translator="google"))
+        _flush_events()  # task runs reach the server as events: send them before the server is asked
+        return result
 
     for key, value in {"NEWSFLOW_BATCH_SIZE": "1", "NEWSFLOW_THREAD_WORKERS": str(n), "NEWSFLOW_TRANSLATION_RETRIES":
                        "0", "NEWSFLOW_TRANSLATION_RATE_LIMITS": "{}"}.items():  # fmt: skip
