@@ -211,7 +211,8 @@ def measure_process(corpus: Path, translator: str | None) -> dict[str, Any]:
 
 
 def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
-    """The flow's work without Prefect: read, process, store, write each record and the run's JSONL."""
+    """The flow's work without Prefect, batch by batch as the flow does it: keep the raw inputs, process,
+    store the batch in one transaction, write each record and the run's JSONL."""
     from extractors.pipeline import ArticleError, process
     from newsflow.output import RunWriter, write_record
     from newsflow.settings import get_settings
@@ -226,16 +227,28 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     run_id = str(uuid.uuid4())
     count, start = 0, time.perf_counter()
     store.start_run(run_id)
-    with RunWriter(out_dir, run_id) as writer:
-        for raw in _raws(corpus):
+    def store_batch(batch: list[Any]) -> int:
+        store.save_raws(batch)
+        done = []
+        for raw in batch:
             try:
-                record = process(raw, engine)
-            except ArticleError:
-                continue
-            store.save(record, raw)
+                done.append((process(raw, engine), raw))
+            except ArticleError as exc:
+                store.record_raw_failure(raw, str(exc))
+        store.save_many(done)
+        for record, _ in done:
             write_record(out_dir, record)
             writer.add(record)
-            count += 1
+        return len(done)
+
+    with RunWriter(out_dir, run_id) as writer:
+        batch: list[Any] = []
+        for raw in _raws(corpus):
+            batch.append(raw)
+            if len(batch) == settings.batch_size:
+                count += store_batch(batch)
+                batch = []
+        count += store_batch(batch)
     store.finish_run(run_id, "completed", {"processed": count}, str(writer.path))
     return {"articles": count, "seconds": time.perf_counter() - start}
 
