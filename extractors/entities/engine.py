@@ -383,14 +383,7 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
 
     provinces: dict[str, Province] = {}
     for span, entry in found.provinces:
-        prov = provinces.get(entry.id)
-        if prov is None:
-            succ = gaz.successor(entry)
-            prov = provinces[entry.id] = Province(
-                id=entry.id, name=entry.name, name_ascii=entry.name_ascii, name_en=entry.name_en, code=entry.code,
-                scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
-            )  # fmt: skip
-        prov.mentions.append(_mention(span))
+        _province(provinces, entry, gaz).mentions.append(_mention(span))
     _add_script_provinces(provinces, text, reference_date(published, dates))
 
     starts = {span.start: (span, entry) for span, entry in found.provinces}
@@ -476,16 +469,21 @@ def _add_script_provinces(provinces: dict[str, Province], text: str, reference: 
     """Provinces named in Russian, Chinese, Japanese ... editions (issue 3), matched on characters."""
     gaz = load_gazetteer()
     for hit in find_script_provinces(text, reference):
-        entry = hit.entry
-        prov = provinces.get(entry.id)
-        if prov is None:
-            succ = gaz.successor(entry)
-            prov = provinces[entry.id] = Province(
-                id=entry.id, name=entry.name, name_ascii=entry.name_ascii, name_en=entry.name_en, code=entry.code,
-                scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
-            )  # fmt: skip
+        prov = _province(provinces, hit.entry, gaz)
         prov.mentions.append(Mention(text=hit.text, start=hit.start, end=hit.end))
         prov.mentions.sort(key=lambda m: m.start)
+
+
+def _province(provinces: dict[str, Province], entry: ProvinceEntry, gaz: Gazetteer) -> Province:
+    """The article's Province for `entry`, made (with its successor and no mentions yet) on first sight."""
+    prov = provinces.get(entry.id)
+    if prov is None:
+        succ = gaz.successor(entry)
+        prov = provinces[entry.id] = Province(
+            id=entry.id, name=entry.name, name_ascii=entry.name_ascii, name_en=entry.name_en, code=entry.code,
+            scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
+        )  # fmt: skip
+    return prov
 
 
 def _add_department(
