@@ -15,6 +15,7 @@ SQLAlchemy 2 on SQLite or PostgreSQL; the tables are created on open.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from newsflow.storage import UTCDateTime, create_engine_for, key_type
@@ -157,7 +159,7 @@ class FetchLog:
             raise ValueError(f"unsupported database {self.dialect!r} (sqlite and postgresql only)")
         self.engine: Engine = create_engine_for(parsed, self.dialect)  # the Store's engine set-up
         self._lock = threading.Lock()  # SQLite: one writer at a time from this process
-        FetchBase.metadata.create_all(self.engine)
+        _create_tables(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -288,3 +290,21 @@ class FetchLog:
             yield row[0], row[1], row[2], row[3]
 
 
+_SCHEMA_LOCK = threading.Lock()
+
+
+def _create_tables(engine: Engine, attempts: int = 8) -> None:
+    """Create the fetch-log tables if missing.
+
+    Runs that start together on a new SQLite file all create the tables at once: one lock in this process
+    orders its threads, and "database is locked" from another process is retried with a short backoff.
+    """
+    for attempt in range(attempts):
+        try:
+            with _SCHEMA_LOCK:
+                FetchBase.metadata.create_all(engine)
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
