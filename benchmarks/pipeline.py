@@ -16,6 +16,8 @@ Measurements (`--only`):
 * `process`: `extractors.pipeline.process`, all stages, no storage;
 * `plain`: what the flow does, in a plain loop: read, process, store (SQLite), write the JSON files;
 * `flow`: the Prefect ingest flow (local mode, started before the clock starts) on the same corpus;
+* `flow_dask`: the same flow with `NEWSFLOW_TASK_RUNNER=dask` (a temporary LocalCluster of two worker processes,
+  started by the run and counted in its time), translation off;
 * `alternative`: what a user would otherwise assemble: trafilatura + langdetect + spaCy `en_core_web_sm`.
 
 `process`, `plain` and `flow` run once per `--translators` value (`off`, `apertium`); the others once.
@@ -45,7 +47,7 @@ SAMPLES = REPO / "samples"
 SIZES = (100, 1_000, 10_000)
 STAGES = ("main_text", "language", "entities")
 TRANSLATED = ("process", "plain", "flow")  # measured once per translator
-KINDS = (*STAGES, *TRANSLATED, "alternative")
+KINDS = (*STAGES, *TRANSLATED, "flow_dask", "alternative")
 LABELS = {
     "main_text": "main text",
     "language": "language detection",
@@ -53,6 +55,7 @@ LABELS = {
     "process": "process (all stages, no storage)",
     "plain": "plain loop: read, process, store, write",
     "flow": "Prefect flow: read, process, store, write",
+    "flow_dask": "Prefect flow on Dask (2 local worker processes)",
     "alternative": "alternative: trafilatura + langdetect + spaCy sm",
 }
 _URL_TAG = re.compile(r'(?:rel="canonical"\s+href|property="og:url"\s+content|og:url"\s+content)="([^"]+)"')
@@ -253,8 +256,9 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     return {"articles": count, "seconds": time.perf_counter() - start}
 
 
-def measure_flow(corpus: Path, translator: str | None) -> dict[str, Any]:
+def measure_flow(corpus: Path, translator: str | None, runner: str = "thread") -> dict[str, Any]:
     """The ingest flow end to end (Prefect local mode, SQLite, JSON files); Prefect is started first."""
+    os.environ["NEWSFLOW_TASK_RUNNER"] = runner  # read when the run starts (settings are built lazily)
     from flows.ingest import ingest
 
     ingest(sources=[str(SAMPLES / "reference")], translator="none")  # starts Prefect's local server
@@ -299,6 +303,7 @@ def _child(kind: str, corpus: Path, translator: str | None) -> dict[str, Any]:
         "process": lambda: measure_process(corpus, translator),
         "plain": lambda: measure_plain(corpus, translator),
         "flow": lambda: measure_flow(corpus, translator),
+        "flow_dask": lambda: measure_flow(corpus, None, "dask"),
         "alternative": lambda: measure_alternative(corpus),
     }
     result = measures[kind]() if kind in measures else measure_stage(corpus, kind)

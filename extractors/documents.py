@@ -8,13 +8,14 @@ text layer, `ocr` for a page without one), and a title (document metadata, else 
 Every problem is a `DocumentError` whose message names the file and the reason: too large, too many
 pages, encrypted, corrupt, not what its name says, OCR missing or too slow. The limits are settings
 (`NEWSFLOW_DOCUMENT_*`, read when a document is read). OCR text is cached per page under
-`data_dir/ocr-cache` (when the data dir exists), keyed by the PDF's SHA-256, page, language and resolution,
-so reprocessing a scanned document does not run Tesseract again.
+`data_dir/ocr-cache` (when the data dir exists), keyed by the PDF's SHA-256, page, language, resolution and
+Tesseract version, so reprocessing a scanned document does not run Tesseract again (until Tesseract changes).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import os
@@ -286,11 +287,35 @@ def tesseract_missing() -> str | None:
     return None
 
 
+@functools.cache
+def tesseract_version() -> str | None:
+    """The installed Tesseract's version as `tesseract --version` prints it ("5.3.0"), read once per process;
+    None when it does not run or says no version."""
+    try:
+        done = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    # Tesseract 4+ prints "tesseract 5.3.0" on stdout; 3.x printed it on stderr.
+    match = re.search(r"^tesseract\s+v?(\S+)", done.stdout + "\n" + done.stderr, re.IGNORECASE | re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def ocr_cache_name(digest: str, number: int, tesseract: str) -> str:
+    """The cache file name of page `number` of the PDF with SHA-256 `digest`, read by Tesseract `tesseract`.
+
+    The version is in the key because another Tesseract (or its bundled model) reads the same page differently.
+    """
+    version = re.sub(r"[^0-9A-Za-z.]+", "_", tesseract)  # a file-name-safe form of e.g. "5.0.0-alpha-20201127"
+    return f"{digest}-p{number}-{OCR_LANGUAGES}-{OCR_DPI}dpi-tesseract{version}-v{OCR_CACHE_VERSION}.txt"
+
+
 def _ocr_cached(data: bytes, digest: str, name: str, number: int, timeout: float, cache: Path | None) -> str:
-    """OCR text of one page from the cache (same PDF bytes, page, language, resolution), else from Tesseract."""
-    if cache is None:
+    """OCR text of one page from the cache (same PDF bytes, page, language, resolution, Tesseract version),
+    else from Tesseract."""
+    tesseract = tesseract_version() if cache is not None else None
+    if cache is None or tesseract is None:  # unknown version: a cached text could be another Tesseract's
         return _ocr_page(data, name, number, timeout)
-    path = cache / digest[:2] / f"{digest}-p{number}-{OCR_LANGUAGES}-{OCR_DPI}dpi-v{OCR_CACHE_VERSION}.txt"
+    path = cache / digest[:2] / ocr_cache_name(digest, number, tesseract)
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):  # no entry yet, or an unreadable one: OCR again and (re)write it

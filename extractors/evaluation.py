@@ -15,7 +15,8 @@ right *linked* entities were found, not where:
 Precision, recall and F1 are micro-averaged over the articles of a language (and over all of them).
 
 Splits (`split_dir`): `tuning` (tests/eval/*.json, the set the engine was tuned on), `heldout` (tests/eval/heldout,
-written and annotated before the engine ran on it, never tuned on) and `scripts` (tests/eval/scripts, editions in
+written and annotated before the engine ran on it, never tuned on), `blind` (tests/eval/blind, written without
+access to the engine or its rule data, scored once the engine was done) and `scripts` (tests/eval/scripts, editions in
 other scripts, annotated and scored for provinces only). Each split pins its own floors in its floors.json.
 """
 
@@ -51,8 +52,9 @@ FULL_LANGS = LANG_ORDER
 # Editions in other scripts are annotated for provinces only (issue 3): other entities come through translation.
 SCRIPT_LANGS = ("ru", "zh", "ja", "ko", "th", "lo", "km", "ar", "hi", "el")
 # `tuning`: the set the engine was tuned on (tests/eval/*.json); `heldout`: articles written and annotated before
-# the engine ever ran on them, never used for tuning; `scripts`: editions in other scripts, provinces only.
-SPLITS = ("tuning", "heldout", "scripts")
+# the engine ever ran on them, never used for tuning; `blind`: a second such set, written by someone who never saw
+# the engine or its rules; `scripts`: editions in other scripts, provinces only.
+SPLITS = ("tuning", "heldout", "blind", "scripts")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 Extractor = Callable[[str, str, date | None], Entities]

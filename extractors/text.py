@@ -9,12 +9,24 @@ from functools import lru_cache
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
-@lru_cache(maxsize=200_000)
+_CACHED_FOLD_LENGTH = 64  # words and names repeat across articles; whole texts never do
+
+
 def fold(text: str) -> str:
     """Lowercase and strip diacritics ('Tiền Giang' -> 'tien giang', 'Đồng' -> 'dong').
 
     Keeps the length of a single token unchanged for the scripts we fold, so offsets stay valid.
     """
+    # Only short strings are cached: caching whole articles kept every text of a run in memory (issue 7).
+    return _fold_short(text) if len(text) <= _CACHED_FOLD_LENGTH else _fold(text)
+
+
+@lru_cache(maxsize=200_000)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     out = []
     for ch in text:
         if ch in "đĐ":

@@ -229,7 +229,9 @@ def process_batch(batch: list[RawArticle], index: int, translator: str, target: 
     settings = get_settings()
     # Keep the inputs first: one whose extraction fails, or that a killed run never reaches, stays stored
     # for `newsflow reprocess` (idempotent, so a retried or cached batch adds nothing).
-    _store(settings.resolved_database_url).save_raws(batch)
+    store = _store(settings.resolved_database_url)
+    with _writer_turn(store.dialect):  # SQLite: wait for the writer lock here, not in its sleep-polling busy handler
+        store.save_raws(batch)
     engine = LimitedTranslator(Translator(settings, translator))
     out: list[Result] = []
     for raw in batch:

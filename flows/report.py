@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flows.summary import MAX_ARTICLE_ROWS as MAX_TABLE_ROWS
 from flows.summary import RunSummary
-
-MAX_TABLE_ROWS = 500
 
 
 def artifact_key(flow: str, part: str) -> str:
@@ -103,7 +102,7 @@ def publish(summary: RunSummary, base_url: str | None, output_dir: Path) -> None
         key=artifact_key(summary.flow, "summary"),
         description=f"newsflow {summary.flow}: counts, entities, translation, top provinces and officials",
     )
-    more = len(summary.articles) - MAX_TABLE_ROWS
+    more = max(summary.article_rows, len(summary.articles)) - MAX_TABLE_ROWS
     create_table_artifact(
         table=articles_table(summary),
         key=artifact_key(summary.flow, "articles"),

@@ -11,6 +11,7 @@ from schemas.models import ArticleRecord
 
 ENTITY_TYPES = ("provinces", "departments", "officials", "themes", "organizations", "dates")
 TOP_N = 10
+MAX_ARTICLE_ROWS = 500  # rows kept for the run's article table; every article is in the run's JSONL
 
 Outcome = Literal["new", "updated", "unchanged", "failed"]
 
@@ -54,7 +55,8 @@ class RunSummary(BaseModel):
     translation: dict[str, int] = Field(default_factory=dict)
     top_provinces: list[NameCount] = Field(default_factory=list)
     top_officials: list[NameCount] = Field(default_factory=list)
-    articles: list[ArticleOutcome] = Field(default_factory=list)
+    articles: list[ArticleOutcome] = Field(default_factory=list)  # the first MAX_ARTICLE_ROWS, and every failure
+    article_rows: int = 0  # rows there would be without the cap
     database: str | None = None
     records_dir: str | None = None
     run_file: str | None = None
@@ -73,6 +75,7 @@ class SummaryBuilder:
 
     def fail(self, source: str, reason: str) -> None:
         self.summary.failed.append(Failure(source=source, reason=reason))
+        self.summary.article_rows += 1
         self.summary.articles.append(ArticleOutcome(source=source, status="failed", reason=reason))
 
     def processed(self, record: ArticleRecord) -> None:
@@ -83,6 +86,10 @@ class SummaryBuilder:
         # Articles that name a province/official, so one long article does not dominate the top list.
         self._provinces.update({p.name for p in record.entities.provinces})
         self._officials.update({o.name for o in record.entities.officials})
+        self.summary.article_rows += 1
+        # Capped, so a run of 100,000 articles does not hold 100,000 rows (issue 7: memory flat with the run).
+        if len(self.summary.articles) >= MAX_ARTICLE_ROWS:
+            return
         row = ArticleOutcome(
             source=record.source.uri,
             status="unchanged",
@@ -99,8 +106,9 @@ class SummaryBuilder:
     def stored(self, record_id: str, status: Outcome) -> None:
         if status in ("new", "updated", "unchanged"):
             setattr(self.summary, status, getattr(self.summary, status) + 1)
-        if record_id in self._rows:
-            self._rows[record_id].status = status
+        row = self._rows.pop(record_id, None)  # each record is stored once per run
+        if row is not None:
+            row.status = status
 
     def finish(self) -> RunSummary:
         s = self.summary

@@ -405,20 +405,12 @@ class Store:
         table; one made before migrations existed is upgraded in place, rows kept)."""
         from newsflow import migrations
 
-        with self._errors("cannot open database"):
-            if revision == "head":
-                # Fast path for every open after the first: one read, no lock.
-                with self.engine.connect() as conn:
-                    if migrations.current(conn) == migrations.head():
-                        return
-            with self._write() as conn:
-                if self.dialect == "postgresql":
-                    # Serialises migrations across processes opening the same database at once.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
-                try:
-                    migrations.upgrade(conn, revision)
-                except migrations.MigrationError as exc:
-                    raise StorageError(f"cannot upgrade database {self.url}: {exc}") from exc
+        if revision == "head":
+            # Fast path for every open after the first: one read, no lock.
+            with self._errors("cannot open database"), self.engine.connect() as conn:
+                if migrations.current(conn) == migrations.head():
+                    return
+        self._migrate("upgrade", revision)
 
     def schema_revision(self) -> str | None:
         """The migration revision the database is at (None: empty or made before migrations)."""
@@ -429,15 +421,23 @@ class Store:
 
     def downgrade_schema(self, revision: str) -> None:
         """Downgrade the schema to `revision` ('base' drops the store's tables and their rows)."""
+        self._migrate("downgrade", revision)
+
+    def _migrate(self, action: Literal["upgrade", "downgrade"], revision: str) -> None:
+        """Run the Alembic `action` to `revision` in one write transaction, under the schema lock."""
         from newsflow import migrations
 
-        with self._errors("cannot downgrade database"), self._write() as conn:
+        step = migrations.upgrade if action == "upgrade" else migrations.downgrade
+        # Driver errors keep the wording each public method had ("open" for upgrades).
+        doing = "cannot open database" if action == "upgrade" else "cannot downgrade database"
+        with self._errors(doing), self._write() as conn:
             if self.dialect == "postgresql":
+                # Serialises migrations across processes opening the same database at once.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
             try:
-                migrations.downgrade(conn, revision)
+                step(conn, revision)
             except migrations.MigrationError as exc:
-                raise StorageError(f"cannot downgrade database {self.url}: {exc}") from exc
+                raise StorageError(f"cannot {action} database {self.url}: {exc}") from exc
 
     # --- articles ---
 

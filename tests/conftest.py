@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated settings per test, and PostgreSQL when it runs here."""
+"""Shared fixtures: isolated settings per test, PostgreSQL when it runs here, and (from
+tests/acquire_fixtures.py) the acquisition tests' local site and fetch log."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from newsflow.settings import reset_settings
+
+# The acquisition tests' `site` and `log` fixtures (one definition, not a copy per module).
+pytest_plugins = ["tests.acquire_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("NEWSFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

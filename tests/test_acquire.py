@@ -4,7 +4,6 @@ failures named with their reason, the SSRF guard, nothing fetched twice, near-du
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from extractors.sources import InputError, iter_sources
 from newsflow.fetchlog import FetchLog
 from newsflow.settings import Settings
 from schemas.models import RawArticle
-from tests.acquire_site import Site, bomb, serve
+from tests.acquire_site import Site, bomb
 
 LOCAL = ["127.0.0.1/32"]
 
@@ -29,18 +28,6 @@ def _settings(**overrides: object) -> Settings:
                                  "max_redirects": 2}  # fmt: skip
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> Iterator[FetchLog]:
-    with FetchLog(f"sqlite:///{tmp_path / 'fetch.db'}") as opened:
-        yield opened
 
 
 class FakeStore:

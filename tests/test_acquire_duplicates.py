@@ -17,18 +17,12 @@ from newsflow.fetchlog import FetchLog
 from newsflow.settings import Settings
 from newsflow.storage import Store, raw_input_id
 from schemas.models import RawArticle
-from tests.acquire_site import Site, serve
+from tests.acquire_site import Site
 
 
 def _settings() -> Settings:
     return Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0, fetch_retries=0,
                     http_timeout=2.0)  # fmt: skip
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve() as running:
-        yield running
 
 
 @pytest.fixture
@@ -39,6 +33,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[FetchLog]:
+    """Overrides tests/acquire_fixtures.py's `log`: this one shares the Store's database file, as a run does."""
     with FetchLog(f"sqlite:///{tmp_path / 'newsflow.db'}") as opened:
         yield opened
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
-from collections.abc import Iterator
 from email.utils import formatdate
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +17,7 @@ from extractors.sources import InputError
 from newsflow.fetchlog import FetchLog
 from newsflow.settings import Settings
 from schemas.models import RawArticle
-from tests.acquire_site import A3, Site, compress, serve
+from tests.acquire_site import A3, Site, compress
 
 CODINGS = ("gzip", "deflate", "br", "zstd")
 
@@ -30,18 +28,6 @@ def _settings(**overrides: object) -> Settings:
                                  "fetch_ignore_robots": ["*"]}  # fmt: skip
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve() as running:
-        yield running
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> Iterator[FetchLog]:
-    with FetchLog(f"sqlite:///{tmp_path / 'fetch.db'}") as opened:
-        yield opened
 
 
 def _acquire(url: str, settings: Settings, log: FetchLog, waits: list[float]) -> RawArticle | InputError:

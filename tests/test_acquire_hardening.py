@@ -132,12 +132,6 @@ def test_an_unpinned_host_is_checked_at_connect_time(sites: tuple[Site, Site], d
 # --- br and zstd ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve() as running:
-        yield running
-
-
 @pytest.mark.parametrize("path", ["/brotli", "/zstd"])
 def test_br_and_zstd_bodies_are_decoded(site: Site, path: str) -> None:
     with Fetcher(_settings(), robots=RobotsCache()) as fetcher:

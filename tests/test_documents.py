@@ -7,6 +7,7 @@ directory; nothing binary is committed.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -24,14 +25,17 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from extractors import documents
 from extractors.documents import (
     DOCX_TYPE,
     PDF_TYPE,
     Document,
     DocumentError,
+    ocr_cache_name,
     read_document,
     sniff,
     tesseract_missing,
+    tesseract_version,
     with_pages,
 )
 from extractors.sources import InputError, iter_sources
@@ -238,6 +242,7 @@ def test_second_read_of_a_scan_reuses_the_ocr_cache(
     assert len(recognitions) == 2  # one per page: the counter sees Tesseract when it runs
     entries = sorted((isolated_settings / "ocr-cache").rglob("*.txt"))
     assert [e.name.split("-")[1] for e in entries] == ["p1", "p2"]
+    assert all(f"-tesseract{tesseract_version()}-" in e.name for e in entries)
     calls.clear()
     second = _read(docs["scan"])
     assert calls == []  # neither pdftoppm nor tesseract (not even its language check)
@@ -245,6 +250,36 @@ def test_second_read_of_a_scan_reuses_the_ocr_cache(
     monkeypatch.setenv("NEWSFLOW_DOCUMENT_OCR_CACHE", "false")
     reset_settings()
     assert _read(docs["scan"]).text == first.text and any(c[0] == "tesseract" for c in calls)  # cache off: OCR
+
+
+def test_ocr_cache_key_holds_the_tesseract_version(need_ocr: None) -> None:
+    """A Tesseract upgrade must not reuse the old version's text: the version is part of the key."""
+    digest = hashlib.sha256(b"a scanned pact").hexdigest()
+    keys = {ocr_cache_name(digest, 1, version) for version in ("5.3.0", "5.4.1", "5.0.0-alpha-20201127", "5.0.0")}
+    assert len(keys) == 4
+    printed = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, timeout=30)
+    installed = printed.stdout.split()[1]  # its first line: "tesseract 5.3.0"
+    assert tesseract_version() == installed
+    assert f"-tesseract{installed}-" in ocr_cache_name(digest, 1, installed)
+
+
+def test_ocr_cache_of_another_tesseract_version_is_not_reused(
+    docs: dict[str, Path], need_ocr: None, monkeypatch: pytest.MonkeyPatch, isolated_settings: Path
+) -> None:
+    """Text cached under an older Tesseract is ignored; the page is read again and cached under this one."""
+    data = docs["scan"].read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    folder = isolated_settings / "ocr-cache" / digest[:2]
+    folder.mkdir(parents=True)
+    for number in (1, 2):
+        (folder / ocr_cache_name(digest, number, "4.1.1")).write_text("Stale text from Tesseract 4", encoding="utf-8")
+    # Stands for Tesseract (whose real run the cache test above covers): what it reads, per page.
+    monkeypatch.setattr(documents, "_ocr_page", lambda _data, _name, number, _timeout: f"Trang {number} mới đọc.")
+    document = _read(docs["scan"])
+    assert "Stale" not in document.text and "Trang 1 mới đọc." in document.text
+    current = tesseract_version()
+    assert current is not None and current != "4.1.1"
+    assert (folder / ocr_cache_name(digest, 2, current)).read_text(encoding="utf-8") == "Trang 2 mới đọc."
 
 
 def test_ocr_timeout_is_an_error_naming_file_and_page(docs: dict[str, Path], need_ocr: None) -> None:

@@ -296,3 +296,35 @@ def test_vietnamese_topic_cues_are_whole_syllables_with_their_diacritics() -> No
     assert "minerals" in _topic_keys(mining, "vi")
     # Without diacritics the folded cue still matches, as a whole syllable.
     assert "minerals" in _topic_keys("Tinh Long An kiem tra cac mo cat; hai mo khai thac trai phep bi dinh chi.", "vi")
+
+
+# Issue 3: general rules from the misses of the blind set's second run ----------------------------------------
+
+
+def test_one_word_body_names_match_only_in_capitals() -> None:
+    text = "Most of the capital went to Bac Giang province. The MOST and two DONREs signed the plan."
+    orgs = {o.id: [text[m.start : m.end] for m in o.mentions] for o in extract_entities(text, "en").organizations}
+    assert orgs.get("vn-ministry:science_technology") == ["MOST"]  # the ministry, not the word "Most"
+
+
+def test_a_river_named_like_a_province_is_not_the_province() -> None:
+    vi = "Tỉnh Lâm Đồng siết chặt khai thác cát trên sông Đồng Nai."
+    assert [p.name for p in extract_entities(vi, "vi", date(2024, 5, 1)).provinces] == ["Lâm Đồng"]
+    en = "Sand mining on the Dong Nai River worries Lam Dong province; Dong Nai province signed too."
+    assert [p.name for p in extract_entities(en, "en", date(2024, 5, 1)).provinces] == ["Lâm Đồng", "Đồng Nai"]
+
+
+def test_rare_family_names_and_marked_only_ones() -> None:
+    text = ("Chủ tịch HĐND tỉnh Ninh Thuận Đổng Văn Tài và Phó Chủ tịch UBND tỉnh Liễu Thị Hồng Nhung dự họp. "
+            "Tinh Dong Thap va Dong Nai Van Tai hop tac.")  # fmt: skip
+    ents = extract_entities(text, "vi", date(2024, 5, 1))
+    assert {o.name for o in ents.officials} == {"Đổng Văn Tài", "Liễu Thị Hồng Nhung"}
+    # Unaccented, "Dong" stays the place word: no person "Dong Nai Van Tai".
+    assert {"Đồng Tháp", "Đồng Nai"} <= {p.name for p in ents.provinces}
+
+
+def test_former_and_new_posts_after_the_name() -> None:
+    text = ("Ms Ho Thi Kieu Trang, formerly Deputy Director of the Department of Home Affairs of Quang Nam, "
+            "became Director of the enlarged Department.")  # fmt: skip
+    (official,) = extract_entities(text, "en", date(2025, 3, 12)).officials
+    assert official.name == "Ho Thi Kieu Trang" and official.titles == ["Deputy Director", "Director"]

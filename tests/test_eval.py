@@ -128,7 +128,7 @@ def test_eval_command_prints_scores_per_language_and_type() -> None:
     data = json.loads(result.output)
     assert data["system"] == "newsflow" and data["articles"] >= 15
     assert set(data["scores"]) == {"fr", "all"}
-    assert set(data["scores"]["fr"]) == set(ENTITY_TYPES) - {"official_bodies"}  # scored only where annotated
+    assert set(data["scores"]["fr"]) == set(ENTITY_TYPES)  # official_bodies too: the fr gold carries bodies
     assert data["scores"]["fr"]["provinces"]["f1"] >= FLOORS["fr"]["provinces"]
     table = CliRunner().invoke(app, ["eval", "--lang", "vi"])
     assert table.exit_code == 0 and "provinces" in table.output and "F1" in table.output
@@ -144,6 +144,7 @@ def test_eval_command_bad_set_is_one_line_exit_2(tmp_path: Path) -> None:
 # --- The held-out split and the editions in other scripts (issue 3) ---------------------------------------------
 
 HELDOUT = EVAL / "heldout"
+BLIND = EVAL / "blind"
 SCRIPTS = EVAL / "scripts"
 
 
@@ -154,7 +155,9 @@ def _split_floors(directory: Path) -> dict[str, dict[str, float]]:
 
 @pytest.fixture(scope="module")
 def split_reports() -> dict[str, Report]:
-    return {split: evaluate(load_eval_set(EVAL / split), extract_entities) for split in ("heldout", "scripts")}
+    return {
+        split: evaluate(load_eval_set(EVAL / split), extract_entities) for split in ("heldout", "blind", "scripts")
+    }
 
 
 def test_heldout_set_is_new_text_covering_the_hard_cases() -> None:
@@ -172,8 +175,22 @@ def test_heldout_set_is_new_text_covering_the_hard_cases() -> None:
         assert tags[needed] >= 1, needed
 
 
-def test_heldout_gold_annotations_are_valid() -> None:
-    for article in load_eval_set(HELDOUT):
+def test_blind_set_is_new_text_with_every_topic_and_bodies() -> None:
+    blind = load_eval_set(BLIND)
+    per_lang = Counter(a.lang for a in blind)
+    assert set(per_lang) == {"vi", "en", "es", "fr"} and min(per_lang.values()) >= 9, per_lang
+    earlier = load_eval_set(EVAL) + load_eval_set(HELDOUT)
+    assert not {a.id for a in blind} & {a.id for a in earlier}
+    earlier_lines = {line for a in earlier for line in a.text.splitlines() if len(line) > 40}
+    assert not [line for a in blind for line in a.text.splitlines() if line in earlier_lines]
+    topics = Counter(t for a in blind for t in a.gold["topics"])
+    assert set(topics) == set(lx.load("topics")["topics"]) and min(topics.values()) >= 2, topics
+    assert all("body" in o for a in blind for o in a.gold["officials"])  # official_bodies is scored everywhere
+
+
+@pytest.mark.parametrize("directory", [HELDOUT, BLIND], ids=["heldout", "blind"])
+def test_heldout_gold_annotations_are_valid(directory: Path) -> None:
+    for article in load_eval_set(directory):
         keys = gold_keys(article)  # raises on an unknown province name
         assert keys["provinces"], article.id
         assert all(sector in SECTORS for sector, _ in article.gold["departments"]), article.id
@@ -193,7 +210,7 @@ def test_scripts_set_covers_the_languages_and_annotates_provinces_only() -> None
         assert gold_keys(article)["provinces"], article.id
 
 
-@pytest.mark.parametrize("split", ["heldout", "scripts"])
+@pytest.mark.parametrize("split", ["heldout", "blind", "scripts"])
 def test_split_scores_do_not_fall_below_their_floors(split_reports: dict[str, Report], split: str) -> None:
     report = split_reports[split]
     low = [

@@ -185,6 +185,26 @@ def test_summary_and_artifacts_content(tmp_path: Path) -> None:
     assert report.output_link(str(out / "r.jsonl"), None, out) == (out / "r.jsonl").resolve().as_uri()
 
 
+def test_summary_keeps_a_bounded_article_table_however_long_the_run(tmp_path: Path) -> None:
+    """Issue 7 (memory flat with the run): rows past the cap are counted, not kept; failures are all kept."""
+    from flows.summary import MAX_ARTICLE_ROWS
+
+    record = _record()
+    builder = SummaryBuilder(RunSummary(run_id="r2"))
+    total = MAX_ARTICLE_ROWS + 40
+    for i in range(total):
+        copy = record.model_copy(update={"id": f"id-{i}"})  # type: ignore[attr-defined]
+        builder.processed(copy)
+        builder.stored(copy.id, "new" if i % 2 else "unchanged")
+    builder.fail("late.json", "field 'text' must be a string")
+    summary = builder.finish()
+    assert summary.processed == total and summary.new == total // 2 and summary.article_rows == total + 1
+    assert len(summary.articles) == MAX_ARTICLE_ROWS + 1  # the cap, plus the failure after it
+    assert summary.articles[-1].status == "failed" and summary.articles[1].status == "new"
+    assert not builder._rows  # stored rows are released, not tracked for the rest of the run
+    assert len(report.articles_table(summary)) == MAX_ARTICLE_ROWS
+
+
 def test_task_names_say_which_article() -> None:
     assert short_uri("https://longan.gov.vn/tin-tuc/a.html") == "longan.gov.vn/a.html"
     assert short_uri("/data/in/ref.es.txt") == "ref.es.txt"

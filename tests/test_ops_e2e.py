@@ -642,22 +642,30 @@ SITE_PAGES = {
 
 
 class SlowSite:
-    """The pages above on 127.0.0.1, each answered after `delay` s; counts the requests in flight at once."""
+    """The pages above on 127.0.0.1, each answered after `delay` s; counts the requests in flight at once.
 
-    def __init__(self, delay: float = 0.5) -> None:
+    With `meet` > 1, a page is answered only once `meet` requests have been in flight together (or after 20 s):
+    runs that really go at once then overlap on a loaded machine too, however their start-up is staggered.
+    """
+
+    def __init__(self, delay: float = 0.5, meet: int = 1) -> None:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         site = self
         self.delay, self.in_flight, self.peak, self.hits = delay, 0, 0, 0
         self._lock = threading.Lock()
+        met = threading.Condition(self._lock)
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 body = SITE_PAGES.get(self.path)
-                with site._lock:
+                with met:
                     site.in_flight += 1
                     site.peak = max(site.peak, site.in_flight)
                     site.hits += body is not None
+                    met.notify_all()
+                    if body is not None:
+                        met.wait_for(lambda: site.peak >= meet, timeout=20)
                 try:
                     time.sleep(site.delay if body else 0)
                     payload = (body or "not found").encode("utf-8")
@@ -718,7 +726,7 @@ def test_site_concurrency_limit_holds_across_parallel_runs(
             return [f.result() for f in futures]
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
-        with SlowSite() as free:  # no limit defined: the runs complete, fetching from the site at the same time
+        with SlowSite(meet=2) as free:  # no limit defined: the runs complete, fetching from the site at the same time
             unlimited = run_three("unlimited", free)
         assert [(s.processed, s.failed) for s in unlimited] == [(2, [])] * 3, unlimited
         assert free.peak >= 2, "the runs never fetched at the same time: the limit below would prove nothing"

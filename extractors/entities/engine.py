@@ -84,7 +84,8 @@ _LIST_JOIN = {",", "and", "y", "et", "va", "&", "e"}
 _DISTRICT_BEFORE = {"huyen", "quan", "xa", "phuong", "tran", "district", "distrito", "commune", "ward", "town",
                     "comuna", "ciudad", "city", "ville", "tp", "tp.", "pho", "thi"}  # fmt: skip
 _CITY_AFTER = {"city", "town", "district", "ward"}
-_NOT_PLACE_AFTER = {"university", "universite", "airport"}
+_NOT_PLACE_AFTER = {"university", "universite", "airport", "river"}
+_WATERWAY_BEFORE = {"song", "rio", "fleuve", "riviere"}  # "sông Đồng Nai", "río Dong Nai": the river
 _NOT_PLACE_BEFORE = {("dai", "hoc"), ("universidad", "de"), ("universite", "de"), ("university", "of")}
 _LOCAL_AFTER = {"huyen", "xa", "phuong", "quan", "thi", "district", "commune", "ward", "distrito", "comuna",
                 "del distrito", "du district", "town"}  # fmt: skip
@@ -175,6 +176,8 @@ def _accept_province(doc: Doc, span: Span, entry: ProvinceEntry, form: str, name
         return False  # "huyện X", "thành phố Bến Tre": not the province
     if nxt is not None and nxt.norm_ in _CITY_AFTER and not entry.is_city:
         return False  # "Ben Tre City"
+    if prev_norm in _WATERWAY_BEFORE:
+        return False
     if nxt is not None and nxt.norm_ in _NOT_PLACE_AFTER:
         return False  # "Can Tho University"
     if span.start >= 2 and (doc[span.start - 2].norm_, prev_norm) in _NOT_PLACE_BEFORE:
@@ -197,6 +200,25 @@ def _article_scheme(matched: list[list[ProvinceEntry]], reference: date | None) 
     return "legacy_63" if legacy_only else "current_34"
 
 
+@lru_cache(maxsize=1)
+def _acronyms() -> frozenset[str]:
+    """Folded one-word body names written in capitals (MOST, DONRE, MONRE): case-folded matching alone would take
+    the word "Most" for the Ministry of Science and Technology."""
+    forms: list[str] = []
+    for row in lx.departments().values():
+        forms += lx.forms_for(row, "vi")
+        if row.get("ministry"):
+            forms += lx.forms_for(row["ministry"], "vi")
+    for row in lx.lexicon()["organizations"].values():
+        forms += lx.forms_for(row, "vi")
+    return frozenset(fold(f) for f in forms if " " not in f and sum(ch.isalpha() for ch in f) >= 2 and f.isupper())
+
+
+def _written_as_acronym(token: Token) -> bool:
+    text = token.text[:-1] if token.text.endswith("s") else token.text  # "DONREs"
+    return text.isupper()
+
+
 def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | None) -> _Found:
     strings = doc.vocab.strings
     spans: list[Span] = []
@@ -213,6 +235,8 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
             cands = gaz.by_form[key]
             if _accept_province(doc, span, cands[0], key, name_parts):
                 raw_provinces.append((span, key, cands))
+        elif len(span) == 1 and span[0].norm_ in _acronyms() and not _written_as_acronym(span[0]):
+            continue  # "Most of the capital went to ...": a word, not MOST
         elif kind == "dept":
             prev = doc[span.start - 1].norm_ if span.start > 0 else ""
             own = prev == "'s" and span.start > 1 and doc[span.start - 2].norm_ in {"city", "province"}
@@ -445,7 +469,8 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     clusters = _clusters(text, lang)
     orgs = sorted(organizations.values(), key=lambda o: o.mentions[0].start) + clusters
     depts = sorted(departments.values(), key=lambda d: d.mentions[0].start)
-    officials = find_officials(text, lang, depts, orgs, [m for p in provinces.values() for m in p.mentions])
+    officials = find_officials(text, lang, depts, orgs, [m for p in provinces.values() for m in p.mentions],
+                               main.ref().id if main else None)  # fmt: skip
     provs = sorted(provinces.values(), key=lambda p: p.mentions[0].start)
     # Topics may weigh a cue word inside a department's or ministry's name ("... and Environment") less.
     names = [(m.start, m.end) for d in depts for m in d.mentions]

@@ -8,6 +8,7 @@ address stands next to the name, so bylines, photo credits and citizens are left
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from extractors.entities import lexicon as lx
@@ -28,7 +29,8 @@ _NOT_PERSONS = {"ho chi minh"}  # the President, named in every emulation text: 
 def _name_sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     data = lx.names()
     surnames = data["surnames"]
-    return (frozenset(fold(s) for s in surnames), frozenset(surnames),
+    marked_only = data.get("surnames_marked_only", [])  # never from their unaccented, place-like form
+    return (frozenset(fold(s) for s in surnames), frozenset(surnames) | frozenset(marked_only),
             frozenset(data["not_given_names"]))  # fmt: skip
 
 
@@ -148,18 +150,216 @@ def _clean_body(gap: str) -> str:
     return body.strip(" ,-–—:()")
 
 
+@lru_cache(maxsize=1)
+def _title_kinds() -> dict[str, str]:
+    """Folded title -> the kind of body it heads: 'department', 'ministry' or a department sector."""
+    rows = lx.lexicon()["title_bodies"]
+    return {fold(t): kind for kind, row in rows.items() if kind != "_about" for forms in row.values() for t in forms}
+
+
+@lru_cache(maxsize=1)
+def _reference_words() -> dict[str, str]:
+    """Folded words naming a body by its kind alone ('Sở', 'Department') -> that kind."""
+    rows = lx.lexicon()["body_references"]
+    return {fold(w): kind for kind, row in rows.items() if kind != "_about" for forms in row.values() for w in forms}
+
+
+@lru_cache(maxsize=1)
+def _appointment_pattern() -> re.Pattern[str]:
+    rows = lx.lexicon()["appointment_cues"]
+    cues = sorted({fold(c) for lang, row in rows.items() if lang != "_about" for c in row}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(c) for c in cues) + r")(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def _sector_names() -> tuple[tuple[str, str, str], ...]:
+    """(kind, sector, folded name) of every department's and ministry's name in every language."""
+    out: list[tuple[str, str, str]] = []
+    for sector, row in lx.departments().items():
+        out += [("department", sector, fold(f)) for lang in lx.LANGUAGES for f in row.get(lang, [])]
+        ministry = row.get("ministry") or {}
+        out += [("ministry", sector, fold(f)) for lang in lx.LANGUAGES for f in ministry.get(lang, [])]
+    return tuple(out)
+
+
+def _sector_named(written: str, kind: str) -> str | None:
+    """The sector a body's name ends with ('de Recursos Naturales y Medio Ambiente' -> that ministry's sector)."""
+    tail = fold(written).strip()
+    if len(tail) < 5 or tail in _reference_words():  # "tỉnh", "department": not a sector's name
+        return None
+    for each_kind, sector, name in _sector_names():
+        if each_kind == kind and (name == tail or name.endswith(" " + tail)):
+            return sector
+    return None
+
+
+def _referenced_kind(written: str) -> str | None:
+    """'Department said that ...', 'Sở', 'Departamento': the kind of a body named by its kind alone."""
+    words = written.split()
+    if not words:
+        return None
+    kind = _reference_words().get(fold(words[0]))
+    # "Sở Khoa học" names a department of its own; only a word in lower case may follow the bare kind.
+    return kind if kind and (len(words) == 1 or not words[1][:1].isupper()) else None
+
+
+@dataclass
+class _Bodies:
+    """The departments and organisations an article names, which its officials are linked to."""
+
+    departments: list[Department]
+    organizations: list[Organization]
+    main_province: str | None
+
+    def spans(self) -> list[tuple[int, int, str]]:
+        out = [(m.start, m.end, d.id) for d in self.departments for m in d.mentions]
+        return out + [(m.start, m.end, o.id) for o in self.organizations for m in o.mentions]
+
+    def candidates(self, kind: str) -> list[tuple[int, str, str]]:
+        if kind == "ministry":
+            return [(m.start, o.id, m.text) for o in self.organizations if o.kind == "ministry" for m in o.mentions]
+        return [(m.start, d.id, m.text) for d in self.departments if kind in {"department", d.sector}
+                for m in d.mentions]  # fmt: skip
+
+    def nearest(self, kind: str, pos: int) -> OfficialBody | None:
+        """The body of a kind named last before `pos`, else the first one the article names."""
+        cands = self.candidates(kind)
+        before = [c for c in cands if c[0] < pos]
+        if before:
+            best = before[0]
+            for c in before[1:]:
+                if c[0] > best[0]:  # on a tie ("the Departments of Transport of X and Y") the first listed
+                    best = c
+        elif cands:
+            best = min(cands, key=lambda c: c[0])
+        elif kind not in {"department", "ministry"} and self.main_province:
+            # A head named by title alone ("Chánh Thanh tra") serves the province the article is about.
+            row = lx.departments()[kind]
+            return OfficialBody(name=row["name_en"], id=f"vn-department:{kind}:{self.main_province}")
+        else:
+            return None
+        return OfficialBody(name=best[2], id=best[1])
+
+
+def _resolve_body(head: str, body: OfficialBody | None, pos: int, bodies: _Bodies) -> OfficialBody | None:
+    """The body of a title that names none, or names it by its kind alone ('Son directeur', 'Phó Giám đốc Sở')."""
+    kind = _title_kinds().get(fold(head))
+    if body is not None and body.name:
+        sector = _sector_named(body.name, "ministry" if kind == "ministry" else "department")
+        if sector is not None and kind == "ministry":
+            return OfficialBody(name=body.name, id=f"vn-ministry:{sector}")
+        if sector is not None:
+            return bodies.nearest(sector, pos)
+        referenced = _referenced_kind(body.name)
+        found = bodies.nearest(referenced, pos) if referenced else None
+        return OfficialBody(name=body.name.split()[0], id=found.id) if found else None
+    return bodies.nearest(kind, pos) if kind else None
+
+
+def _linked_body(text: str, written: str, after: int, linked: list[tuple[int, int, str]]) -> OfficialBody:
+    """The body written after a title; named by the body's own mention when it begins inside the title."""
+    if not linked:
+        return OfficialBody(name=written, id=None)
+    # A body written whole after the title comes first: "Trưởng ban Dân tộc HĐND tỉnh" heads the Council's board.
+    a, b, bid = min(linked, key=lambda span: span[0] < after)
+    return OfficialBody(name=text[a:b] if a < after else written, id=bid)
+
+
+_OF_AFTER_NAME = re.compile(r"\s*,?\s*(?:of the|of|del|de la|de los|du|des|de|của)\s+", re.I)
+
+
+def _body_after_name(text: str, end: int, spans: list[tuple[int, int, str]]) -> OfficialBody | None:
+    """A body named right after the name, joined by 'of' ('Director Tran Van A of the Department of ...')."""
+    m = _OF_AFTER_NAME.match(text, end)
+    if m is None:
+        return None
+    for a, b, bid in spans:
+        if a == m.end():
+            return OfficialBody(name=text[a:b], id=bid)
+    return None
+
+
+@dataclass
+class _Read:
+    """What the text around one name says: its title, further titles, the body, and the title word it hangs on."""
+
+    title: str | None = None
+    more: list[str] = field(default_factory=list)
+    body: OfficialBody | None = None
+    head: str = ""
+    left: bool = False
+
+
+def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tuple[int, int, str]]) -> _Read:
+    """A title (or a chain of titles) before the name, and the body written between it and the name."""
+    hit = hits[-1]
+    # The nearest title of the chain: "Phó Chủ tịch UBND tỉnh" -> the whole run of titles before the body.
+    first = hit
+    rest = hits[:-1]
+    while rest:
+        between = text[rest[-1].end() : first.start(1)].strip(" ,")
+        if between not in {"", "kiêm", "và", "and", "y", "et"}:
+            break
+        first = rest.pop()
+    read = _Read(title=text[first.start(1) : hit.end()], head=text[hit.start(1) : hit.end()], left=True)
+    # Earlier titles joined by a list word after their own body: "Bí thư Tỉnh ủy, Chủ tịch HĐND tỉnh X".
+    chain_start = first.start(1)
+    for prev in reversed(rest):
+        if not _JOINED.search(text[prev.end() : chain_start]):
+            break
+        read.more.insert(0, text[prev.start(1) : prev.end()])
+        chain_start = prev.start(1)
+    body_text = _clean_body(text[hit.end() : start])
+    if body_text:
+        # A body's name may begin inside the title: "Trưởng [ban Dân tộc]", "[Minister of Home Affairs]".
+        linked = [(a, b, bid) for a, b, bid in spans if a >= hit.start(1) and hit.end() < b <= start]
+        read.body = _linked_body(text, body_text, hit.end(), linked)
+    return read
+
+
+def _read_right(text: str, folded: str, lang: str, end: int, spans: list[tuple[int, int, str]]) -> _Read:
+    """Titles after the name: 'X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ...'."""
+    titles = _title_pattern(lang)
+    read = _Read()
+    pos = end
+    for _ in range(3):
+        link = _title_link(lang).match(folded, pos)
+        right = titles.match(folded, link.end()) if link else None
+        if right is None:
+            break
+        tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
+        if read.title is None:
+            read.title = read.head = text[right.start(1) : right.end()]
+            body_text = _clean_body(tail)
+            if body_text:
+                tail_end = right.end() + len(tail)
+                linked = [(a, b, bid) for a, b, bid in spans if a >= right.start(1) and right.end() < b <= tail_end]
+                read.body = _linked_body(text, body_text, right.end(), linked)
+        elif lang != "vi" or text[right.start(1)].isupper():
+            # A Vietnamese post is capitalised; "làm trưởng đoàn" (led the visit) is a role, not a title.
+            read.more.append(text[right.start(1) : right.end()])
+        pos = right.end() + len(tail)
+    return read
+
+
 def find_officials(
     text: str,
     lang: str,
     departments: list[Department],
     organizations: list[Organization],
     province_mentions: list[Mention],
+    main_province: str | None = None,
 ) -> list[Official]:
-    """People with a title, linked to the department or body named between the title and the name."""
+    """People with a title, linked to the body they serve.
+
+    The body is the department or organisation named between the title and the name (or after a title
+    written after the name); a title naming none, or naming it by its kind alone ("Son directeur", "Director of
+    the Department"), is linked to the body of that kind named last before, else the article's first.
+    """
     folded = fold(text)
-    bodies: list[tuple[int, int, str]] = [(m.start, m.end, d.id) for d in departments for m in d.mentions]
-    bodies += [(m.start, m.end, o.id) for o in organizations for m in o.mentions]
-    blocked = [(a, b) for a, b, _ in bodies] + [(m.start, m.end) for m in province_mentions]
+    bodies = _Bodies(departments, organizations, main_province)
+    spans = bodies.spans()
+    blocked = [(a, b) for a, b, _ in spans] + [(m.start, m.end) for m in province_mentions]
     titles = _title_pattern(lang)
     address = _address_pattern(lang)
     found: dict[str, Official] = {}
@@ -175,52 +375,22 @@ def find_officials(
         if index and names[index - 1][1] > left_from:
             left_from = names[index - 1][1]  # a title before another person's name is that person's
         title_hits = list(titles.finditer(folded, left_from, start))
-        title: str | None = None
-        more: list[str] = []  # further titles of the same person ("vicesecretaria del ... y presidenta del ...")
-        body: OfficialBody | None = None
+        read = _Read()
         if title_hits:
-            hit = title_hits[-1]
-            # The nearest title of the chain: "Phó Chủ tịch UBND tỉnh" -> the whole run of titles before the body.
-            first = hit
-            rest = title_hits[:-1]
-            while rest:
-                between = text[rest[-1].end() : first.start(1)].strip(" ,")
-                if between not in {"", "kiêm", "và", "and", "y", "et"}:
-                    break
-                first = rest.pop()
-            title = text[first.start(1) : hit.end()]
-            # Earlier titles joined by a list word after their own body: "Bí thư Tỉnh ủy, Chủ tịch HĐND tỉnh X".
-            chain_start = first.start(1)
-            for prev in reversed(rest):
-                if not _JOINED.search(text[prev.end() : chain_start]):
-                    break
-                more.insert(0, text[prev.start(1) : prev.end()])
-                chain_start = prev.start(1)
-            gap_start, gap_end = hit.end(), start
-            body_text = _clean_body(text[gap_start:gap_end])
-            if body_text:
-                linked = [bid for a, b, bid in bodies if a >= gap_start and b <= gap_end]
-                body = OfficialBody(name=body_text, id=linked[0] if linked else None)
+            read = _read_left(text, title_hits, start, spans)
+            if _appointment_pattern().search(folded, title_hits[-1].end(), start):
+                # "The People's Committee appointed X as ...": the post after the name is X's, the title before not.
+                after = _read_right(text, folded, lang, end, spans)
+                read = after if after.title is not None else read
         else:
-            pos = end
-            for _ in range(3):  # "X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ..."
-                link = _title_link(lang).match(folded, pos)
-                right = titles.match(folded, link.end()) if link else None
-                if right is None:
-                    break
-                tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
-                if title is None:
-                    title = text[right.start(1) : right.end()]
-                    body_text = _clean_body(tail)
-                    if body_text:
-                        linked = [bid for a, b, bid in bodies if a >= right.end() and b <= right.end() + len(tail)]
-                        body = OfficialBody(name=body_text, id=linked[0] if linked else None)
-                elif lang != "vi" or text[right.start(1)].isupper():
-                    # A Vietnamese post is capitalised; "làm trưởng đoàn" (led the visit) is a role, not a title.
-                    more.append(text[right.start(1) : right.end()])
-                pos = right.end() + len(tail)
-            if title is None and not address.search(folded, max(0, start - 12), start):
+            read = _read_right(text, folded, lang, end, spans)
+            if read.title is None and not address.search(folded, max(0, start - 12), start):
                 continue
+        body = read.body
+        if read.left and body is None:
+            body = _body_after_name(text, end, spans)  # "Director Tran Van A of the Department of Health"
+        if read.title is not None and (body is None or body.id is None):
+            body = _resolve_body(read.head, body, start, bodies) or body
         oid = f"vn-person:{slug(name)}"
         off = found.get(oid)
         if off is None:
@@ -229,11 +399,11 @@ def find_officials(
             )
         elif name != ascii_name(name) and off.name == off.name_ascii:
             off.name = name  # keep the form with diacritics
-        ordered = [*more, title] if title_hits else [title, *more]  # as written, left to right
+        ordered = [*read.more, read.title] if read.left else [read.title, *read.more]  # as written, left to right
         for each in ordered:
             if each and each not in off.titles:
                 off.titles.append(each)
-        if off.organization is None and body is not None:
+        if body is not None and (off.organization is None or (off.organization.id is None and body.id is not None)):
             off.organization = body
         off.mentions.append(Mention(text=name, start=start, end=end))
     return list(found.values())

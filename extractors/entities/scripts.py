@@ -6,14 +6,16 @@ particles to names. So the table's forms are folded (`fold`: lowercase, no accen
 and kana kept whole) and scanned longest-first over the folded text; each language's boundary rule then decides
 whether a hit is a word of its own (Cyrillic/Greek/Arabic/Devanagari need a word edge, an Arabic clitic may
 precede; Korean needs a left edge and, for bare names, a particle after; katakana must not continue on either
-side). A hit next to a city marker ("город Бенче", "太原市") is the town, not the province. Offsets are the
-original text's.
+side). A hit next to a city marker ("город Бенче", "太原市") is the town, not the province. A short form that
+also starts common words (Thai เว้, Huế, in เว้น 'except') is an "edge form": it counts only before a non-letter
+or a listed continuation. Offsets are the original text's.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +34,8 @@ _OTHER_SCRIPTS = re.compile(
 _KATAKANA = re.compile("[\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA_HANGUL = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-_CHAR_MAP = str.maketrans({"ة": "ه", "ى": "ي", "ς": "σ", "＝": "=", "・": "=", "·": "="})
+# Arabic writes /g/ and Vietnamese 'ng' in names with ج or غ alike (بينه دونج, بينه دونغ); dashes vary.
+_CHAR_MAP = str.maketrans({"ة": "ه", "ى": "ي", "ج": "غ", "ς": "σ", "＝": "=", "・": "=", "·": "=", "–": "-", "‐": "-"})
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class _Rule:
     clitics: frozenset[str]
     markers: tuple[str, ...]  # province/city words a form may end in ('성', '시'); forms without one are bare
     continuations: tuple[str, ...]  # what may follow a bare Korean name: particles and markers
+    edge_forms: frozenset[str] = frozenset()  # forms that must end at a non-letter or an edge_after word
+    edge_after: tuple[str, ...] = ()
+    edge_never: tuple[str, ...] = ()  # never after an edge form, even where an edge_after word starts so
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ def _rule(raw: dict[str, Any]) -> _Rule:
         clitics=frozenset(_norm(m) for m in raw.get("clitics", [])),
         markers=markers,
         continuations=(*(_norm(m) for m in raw.get("particles", [])), *city_after, *markers),
+        edge_forms=frozenset(_norm(m) for m in raw.get("edge_forms", [])),
+        edge_after=tuple(_norm(m) for m in raw.get("edge_after", [])),
+        edge_never=tuple(_norm(m) for m in raw.get("edge_never", [])),
     )
 
 
@@ -173,9 +182,20 @@ def _word_before(norm: str, start: int) -> str:
     return m.group(1) if m else ""
 
 
+def _ends_at_edge(norm: str, end: int, rule: _Rule) -> bool:
+    """An edge form's hit stands alone: 'เว้ และ', 'เว้และ', 'เว้.' but not 'เว้น' ('except') or 'เว้ย'."""
+    if norm.startswith(rule.edge_never, end):
+        return False
+    nxt = norm[end] if end < len(norm) else " "
+    # Thai vowel and tone signs are marks, not letters, but they continue the syllable all the same.
+    return not (nxt.isalnum() or unicodedata.category(nxt).startswith("M")) or norm.startswith(rule.edge_after, end)
+
+
 def _accept(norm: str, start: int, end: int, form: _Form, rule: _Rule, is_city: bool) -> bool:
     prev = norm[start - 1] if start > 0 else " "
     nxt = norm[end] if end < len(norm) else " "
+    if norm[start:end] in rule.edge_forms and not _ends_at_edge(norm, end, rule):
+        return False
     if rule.boundary == "word":
         if _is_letter(nxt):
             return False

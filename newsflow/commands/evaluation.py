@@ -47,7 +47,8 @@ def eval_command(
     show_errors: Annotated[bool, typer.Option("--errors", help="Also list each article's missed and spurious "
                                               "entities.")] = False,
     split: Annotated[str, typer.Option("--split", help="tuning (the set the engine was tuned on), heldout (never "
-                                       "tuned on) or scripts (editions in other scripts, provinces only).")] = "tuning",
+                                       "tuned on), blind (written without seeing the engine) or scripts (editions in "
+                                       "other scripts, provinces only).")] = "tuning",
 ) -> None:
     """Score entity extraction against the annotated evaluation set: precision, recall, F1 per type and language."""
     from extractors.entities.baseline import BaselineUnavailable, load_baseline
