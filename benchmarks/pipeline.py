@@ -215,43 +215,47 @@ def measure_process(corpus: Path, translator: str | None) -> dict[str, Any]:
 
 def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     """The flow's work without Prefect, batch by batch as the flow does it: keep the raw inputs, process,
-    store the batch in one transaction, write each record and the run's JSONL."""
+    then the flow's own storing function (`store_batch.fn`: one transaction, the JSON files), and the run's
+    JSONL. One thread, no overlap: what a plain script would do."""
     from extractors.pipeline import ArticleError, process
-    from newsflow.output import RunWriter, write_record
+    from flows.ingest import _store, store_batch
+    from newsflow.output import RunWriter
     from newsflow.settings import get_settings
-    from newsflow.storage import Store
 
     settings = get_settings()
     engine = _engine(translator)
     for raw in _raws(SAMPLES / "reference"):
         process(raw, engine)
-    store = Store(settings.resolved_database_url)
+    database_url = settings.resolved_database_url
+    store = _store(database_url)
     out_dir = settings.resolved_output_dir
     run_id = str(uuid.uuid4())
     count, start = 0, time.perf_counter()
     store.start_run(run_id)
-    def store_batch(batch: list[Any]) -> int:
+
+    def run_batch(batch: list[Any], index: int) -> int:
         store.save_raws(batch)
-        done = []
+        results: list[Any] = []
         for raw in batch:
             try:
-                done.append((process(raw, engine), raw))
+                results.append((raw, process(raw, engine), None))
             except ArticleError as exc:
-                store.record_raw_failure(raw, str(exc))
-        store.save_many(done)
-        for record, _ in done:
-            write_record(out_dir, record)
+                results.append((raw, None, str(exc)))
+        store_batch.fn(results, index, database_url, str(out_dir), f"#{index}")
+        done = [record for _, record, _ in results if record is not None]
+        for record in done:
             writer.add(record)
         return len(done)
 
     with RunWriter(out_dir, run_id) as writer:
         batch: list[Any] = []
+        index = 0
         for raw in _raws(corpus):
             batch.append(raw)
             if len(batch) == settings.batch_size:
-                count += store_batch(batch)
-                batch = []
-        count += store_batch(batch)
+                count += run_batch(batch, index)
+                batch, index = [], index + 1
+        count += run_batch(batch, index)
     store.finish_run(run_id, "completed", {"processed": count}, str(writer.path))
     return {"articles": count, "seconds": time.perf_counter() - start}
 

@@ -1,8 +1,9 @@
 """The ingest flow: receive -> extract -> detect language -> translate -> entities -> validate -> store.
 
 The flow only orchestrates; every stage is a plain function in `extractors/` (tested directly). Articles
-travel in batches so a thousand articles are forty task runs, not a thousand (a task run costs 12-16 ms
-of orchestration here). Only the storing task retries, and only on transient database errors.
+travel in batches (NEWSFLOW_BATCH_SIZE, 50) so a thousand articles are forty task runs (twenty batches, each
+processed and stored), not two thousand (a task run costs 12-16 ms of orchestration
+here). Only the storing task retries, and only on transient database errors.
 Sources are read lazily and at most a few batches are in flight: each batch's records are stored, written
 and counted, then released, so memory stays flat however large the corpus.
 
@@ -326,7 +327,7 @@ def run_pipeline(
             persist_result=True,
         )
     storer = store_batch.with_options(cache_policy=NO_CACHE)
-    ahead = IN_FLIGHT * max(1, settings.thread_workers or 2)
+    ahead = IN_FLIGHT * settings.thread_workers
     count = 0
     in_flight: deque[tuple[Any, Any]] = deque()
     # Not strict: a full disk loses the run's JSONL (reported below), not the stored records.

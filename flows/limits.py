@@ -72,6 +72,29 @@ def prefect_rate_limit(provider: str) -> None:
     rate_limit(translate_rate_limit(provider), strict=False)
 
 
+def existing_limits(names: list[str]) -> list[str]:
+    """The names among `names` that the Prefect server holds as global concurrency limits.
+
+    If the server cannot say (unreachable, an error), every name is kept: Prefect's non-strict mode
+    then decides per call, as it would without this lookup.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    found: list[str] = []
+    try:
+        with get_client(sync_client=True) as client:
+            for name in names:
+                try:
+                    client.read_global_concurrency_limit_by_name(name)
+                except ObjectNotFound:
+                    continue
+                found.append(name)
+    except Exception:  # a lookup that fails must not cost the article its translation
+        return list(names)
+    return found
+
+
 class LimitedTranslator:
     """A translator whose calls hold a slot of each of its providers' concurrency limits (if they exist).
 
@@ -82,13 +105,19 @@ class LimitedTranslator:
         self.engine = engine
         providers = tuple(getattr(engine, "providers", ()) or ())
         self.limits = [translate_limit(p) for p in providers]
+        self._held: list[str] | None = None  # the limits that exist, looked up at the first translation
 
     def translate(self, *args: Any, **kwargs: Any) -> Translation:
-        if not self.limits:
+        if self._held is None:
+            # Once per translator (one batch), not per article: asking for a slot of a limit that does not
+            # exist cost a server round trip per article, as long as the translation itself (measured with
+            # Apertium). A limit created while a run goes on holds from its next batch.
+            self._held = existing_limits(self.limits) if self.limits else []
+        if not self._held:
             return self.engine.translate(*args, **kwargs)
         from prefect.concurrency.sync import concurrency
 
-        with concurrency(self.limits, occupy=1, strict=False):
+        with concurrency(self._held, occupy=1, strict=False):
             return self.engine.translate(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,38 @@ def test_limit_names_follow_one_scheme() -> None:
     engine = LimitedTranslator(type("E", (), {"providers": ("google", "libre"), "name": "auto"})())
     assert engine.limits == ["newsflow:translate:google", "newsflow:translate:libre"]
     assert engine.name == "auto"  # everything else goes to the wrapped translator
+
+
+def test_limited_translator_asks_which_limits_exist_once_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import prefect.concurrency.sync
+
+    import flows.limits
+
+    asked: list[list[str]] = []
+    held: list[object] = []
+
+    def lookup(names: list[str]) -> list[str]:
+        asked.append(list(names))
+        return [n for n in names if n.endswith(":libre")]
+
+    @contextlib.contextmanager
+    def slot(names: object, **kwargs: object) -> Iterator[None]:
+        held.append(names)
+        yield
+
+    monkeypatch.setattr(flows.limits, "existing_limits", lookup)
+    monkeypatch.setattr(prefect.concurrency.sync, "concurrency", slot)
+    inner = type("E", (), {"providers": ("google", "libre"), "translate": lambda self, text: f"<{text}>"})()
+    engine = LimitedTranslator(inner)
+    assert [engine.translate(t) for t in ("a", "b", "c")] == ["<a>", "<b>", "<c>"]
+    assert asked == [["newsflow:translate:google", "newsflow:translate:libre"]]  # once, not per article
+    assert held == [["newsflow:translate:libre"]] * 3  # a slot of the limit that exists, for every call
+    asked.clear()
+    held.clear()
+    monkeypatch.setattr(flows.limits, "existing_limits", lambda names: asked.append(names) or [])
+    bare = LimitedTranslator(inner)
+    assert bare.translate("d") == "<d>" and bare.translate("e") == "<e>"
+    assert len(asked) == 1 and held == []  # no limit: no slot asked for at all
 
 
 def test_raw_from_paste() -> None:

@@ -501,7 +501,7 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from extractors.translate import reset_circuit_breakers
-    from flows.limits import translate_limit
+    from flows.limits import existing_limits, translate_limit
     from flows.params import RetranslateParams
     from flows.retranslate import retranslate
     from newsflow.settings import reset_settings
@@ -528,8 +528,11 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
         assert unlimited.translation == {"done": n}, unlimited
         assert free.peak >= 2, "the batches never overlapped: the limit below would prove nothing"
 
+        other = translate_limit("libre")
+        assert existing_limits([name, other]) == []  # what each batch asks the server once, not per article
         created = prefect_api.request("POST", "/v2/concurrency_limits/", json={"name": name, "limit": 1})
         assert created.status_code == 201, created.text
+        assert existing_limits([name, other]) == [name]
         try:
             with SlowProvider() as limited, SlotWatch(prefect_api, name) as watch:
                 summary = run("limited", limited)
