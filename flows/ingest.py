@@ -2,8 +2,8 @@
 
 The flow only orchestrates; every stage is a plain function in `extractors/` (tested directly). Articles
 travel in batches (NEWSFLOW_BATCH_SIZE, 50) so a thousand articles are forty task runs (twenty batches, each
-processed and stored), not two thousand (a task run costs 12-16 ms of orchestration
-here). Only the storing task retries, and only on transient database errors.
+processed and stored), not two thousand (a task run costs 12-16 ms of orchestration here). Only the
+storing task retries, and only on transient database errors.
 Sources are read lazily and at most a few batches are in flight: each batch's records are stored, written
 and counted, then released, so memory stays flat however large the corpus.
 
