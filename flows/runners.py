@@ -13,7 +13,9 @@ run starts and hands every submission to the runner it built:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+from urllib.parse import urlsplit
 
 from prefect.futures import PrefectFuture, PrefectFutureList
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -37,12 +39,41 @@ def build_task_runner(settings: Settings) -> TaskRunner[Any]:
     return ThreadPoolTaskRunner(max_workers=settings.thread_workers)
 
 
+def local_server_url() -> str | None:
+    """The API URL of the ephemeral Prefect server this flow run talks to, or None.
+
+    None when PREFECT_API_URL names a server (workers receive it with the run's settings) or outside a
+    flow run.
+    """
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+    client = getattr(FlowRunContext.get(), "client", None)
+    url = getattr(client, "api_url", None)
+    return str(url) if url else None
+
+
+def _is_local_dask(runner: TaskRunner[Any] | None) -> bool:
+    """A Dask runner whose workers run on this machine (a LocalCluster, or a scheduler on loopback)."""
+    if runner is None or type(runner).__name__ != "DaskTaskRunner":
+        return False
+    address = getattr(runner, "address", None)
+    if not address:
+        return True
+    host = urlsplit(str(address)).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 class NewsflowTaskRunner(TaskRunner[PrefectFuture[Any]]):
     """Delegates to the runner `build_task_runner(get_settings())` returns, built when the run starts."""
 
     def __init__(self) -> None:
         super().__init__()
         self._inner: TaskRunner[Any] | None = None
+        self._worker_api_url: str | None = None
+        self._api_checked = False
 
     @property
     def name(self) -> str:
@@ -64,12 +95,31 @@ class NewsflowTaskRunner(TaskRunner[PrefectFuture[Any]]):
         wait_for: Iterable[PrefectFuture[Any]] | None = None,
         dependencies: dict[str, set[Any]] | None = None,
     ) -> PrefectFuture[Any]:
-        return self.inner.submit(task, parameters, wait_for=wait_for, dependencies=dependencies)
+        with self._api_for_workers():
+            return self.inner.submit(task, parameters, wait_for=wait_for, dependencies=dependencies)
 
     def map(
         self, task: Any, parameters: dict[str, Any], wait_for: Iterable[PrefectFuture[Any]] | None = None
     ) -> PrefectFutureList[Any]:
-        return self.inner.map(task, parameters, wait_for=wait_for)
+        with self._api_for_workers():
+            return self.inner.map(task, parameters, wait_for=wait_for)
+
+    def _api_for_workers(self) -> AbstractContextManager[object]:
+        """Settings under which a task is submitted to a local Dask cluster: the flow's own API URL.
+
+        A flow run without PREFECT_API_URL talks to Prefect's ephemeral server in its process. Dask
+        workers receive the submitting context's settings, which name no server, so each worker started
+        an ephemeral server of its own (measured: 11 s of CPU per worker) and reported its task runs
+        there. Naming the flow's server in the submitted settings sends them where the flow run is.
+        """
+        if not self._api_checked:
+            self._worker_api_url = local_server_url() if _is_local_dask(self._inner) else None
+            self._api_checked = True
+        if not self._worker_api_url:
+            return nullcontext()
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        return temporary_settings(updates={PREFECT_API_URL: self._worker_api_url})
 
     def cancel_all(self) -> None:
         cancel = getattr(self._inner, "cancel_all", None)
@@ -86,6 +136,7 @@ class NewsflowTaskRunner(TaskRunner[PrefectFuture[Any]]):
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         inner, self._inner = self._inner, None
+        self._worker_api_url, self._api_checked = None, False
         try:
             if inner is not None:
                 inner.__exit__(exc_type, exc_value, traceback)

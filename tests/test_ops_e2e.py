@@ -785,3 +785,41 @@ def test_retranslate_on_dask_gives_the_same_records(
     assert thread_summary.translation == dask_summary.translation == {"done": 4}
     assert len(threads) == 4 and dask == threads
     assert any(ran_there.values()), ran_there  # the records were translated in the Dask workers
+
+
+def test_dask_workers_report_to_the_flows_own_local_server(tmp_path: Path) -> None:
+    """Without PREFECT_API_URL (`newsflow run`), tasks on a LocalCluster use the flow's ephemeral server.
+
+    They used to start an ephemeral server in every worker (11 s of CPU each, measured) and record their
+    task runs there, where nobody looks.
+    """
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import json, os\n"
+        "from prefect import flow, task\n"
+        "from flows.runners import NewsflowTaskRunner, local_server_url\n"
+        "@task\n"
+        "def where() -> dict:\n"
+        "    from prefect.settings import PREFECT_API_URL\n"
+        "    return {'pid': os.getpid(), 'api': PREFECT_API_URL.value()}\n"
+        "@flow(task_runner=NewsflowTaskRunner())\n"
+        "def probe() -> dict:\n"
+        "    return {'pid': os.getpid(), 'api': local_server_url(), 'task': where.submit().result()}\n"
+        "if __name__ == '__main__':  # Dask's worker processes import this module again\n"
+        "    print('PROBE ' + json.dumps(probe()))\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false", NEWSFLOW_TASK_RUNNER="dask", NEWSFLOW_DASK_WORKERS="1",
+        PYTHONPATH=str(REPO),
+    )  # fmt: skip
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    seen = json.loads(lines[-1][len("PROBE ") :])
+    assert seen["task"]["pid"] != seen["pid"]  # the task ran in a Dask worker process
+    assert seen["api"] and seen["api"].startswith("http://127.0.0.1:")  # the flow's own ephemeral server
+    assert seen["task"]["api"] == seen["api"]  # and the worker was told to report there
