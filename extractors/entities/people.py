@@ -150,18 +150,21 @@ def _clean_body(gap: str) -> str:
     return body.strip(" ,-–—:()")
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _by_kind(table: str) -> dict[str, str]:
+    """A lexicon table of kind -> language -> forms, as folded form -> kind."""
+    rows = lx.lexicon()[table]
+    return {fold(f): kind for kind, row in rows.items() if kind != "_about" for forms in row.values() for f in forms}
+
+
 def _title_kinds() -> dict[str, str]:
     """Folded title -> the kind of body it heads: 'department', 'ministry' or a department sector."""
-    rows = lx.lexicon()["title_bodies"]
-    return {fold(t): kind for kind, row in rows.items() if kind != "_about" for forms in row.values() for t in forms}
+    return _by_kind("title_bodies")
 
 
-@lru_cache(maxsize=1)
 def _reference_words() -> dict[str, str]:
     """Folded words naming a body by its kind alone ('Sở', 'Department') -> that kind."""
-    rows = lx.lexicon()["body_references"]
-    return {fold(w): kind for kind, row in rows.items() if kind != "_about" for forms in row.values() for w in forms}
+    return _by_kind("body_references")
 
 
 @lru_cache(maxsize=1)
@@ -226,10 +229,8 @@ class _Bodies:
         cands = self.candidates(kind)
         before = [c for c in cands if c[0] < pos]
         if before:
-            best = before[0]
-            for c in before[1:]:
-                if c[0] > best[0]:  # on a tie ("the Departments of Transport of X and Y") the first listed
-                    best = c
+            # max() keeps the first of a tie ("the Departments of Transport of X and Y"): the first listed.
+            best = max(before, key=lambda c: c[0])
         elif cands:
             best = min(cands, key=lambda c: c[0])
         elif kind not in {"department", "ministry"} and self.main_province:
@@ -256,8 +257,15 @@ def _resolve_body(head: str, body: OfficialBody | None, pos: int, bodies: _Bodie
     return bodies.nearest(kind, pos) if kind else None
 
 
-def _linked_body(text: str, written: str, after: int, linked: list[tuple[int, int, str]]) -> OfficialBody:
-    """The body written after a title; named by the body's own mention when it begins inside the title."""
+def _linked_body(
+    text: str, written: str, title: re.Match[str], end: int, spans: list[tuple[int, int, str]]
+) -> OfficialBody:
+    """The body written after a title, up to `end`; named by the body's own mention when it begins inside the title.
+
+    A body's name may begin inside the title: "Trưởng [ban Dân tộc]", "[Minister of Home Affairs]".
+    """
+    after = title.end()
+    linked = [(a, b, bid) for a, b, bid in spans if a >= title.start(1) and after < b <= end]
     if not linked:
         return OfficialBody(name=written, id=None)
     # A body written whole after the title comes first: "Trưởng ban Dân tộc HĐND tỉnh" heads the Council's board.
@@ -311,9 +319,7 @@ def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tup
         chain_start = prev.start(1)
     body_text = _clean_body(text[hit.end() : start])
     if body_text:
-        # A body's name may begin inside the title: "Trưởng [ban Dân tộc]", "[Minister of Home Affairs]".
-        linked = [(a, b, bid) for a, b, bid in spans if a >= hit.start(1) and hit.end() < b <= start]
-        read.body = _linked_body(text, body_text, hit.end(), linked)
+        read.body = _linked_body(text, body_text, hit, start, spans)
     return read
 
 
@@ -332,9 +338,7 @@ def _read_right(text: str, folded: str, lang: str, end: int, spans: list[tuple[i
             read.title = read.head = text[right.start(1) : right.end()]
             body_text = _clean_body(tail)
             if body_text:
-                tail_end = right.end() + len(tail)
-                linked = [(a, b, bid) for a, b, bid in spans if a >= right.start(1) and right.end() < b <= tail_end]
-                read.body = _linked_body(text, body_text, right.end(), linked)
+                read.body = _linked_body(text, body_text, right, right.end() + len(tail), spans)
         elif lang != "vi" or text[right.start(1)].isupper():
             # A Vietnamese post is capitalised; "làm trưởng đoàn" (led the visit) is a role, not a title.
             read.more.append(text[right.start(1) : right.end()])
