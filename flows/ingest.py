@@ -2,8 +2,8 @@
 
 The flow only orchestrates; every stage is a plain function in `extractors/` (tested directly). Articles
 travel in batches (NEWSFLOW_BATCH_SIZE, 50) so a thousand articles are forty task runs (twenty batches, each
-processed and stored), not two thousand (a task run costs 12-16 ms of orchestration here). Only the
-storing task retries, and only on transient database errors.
+processed and stored), not two thousand (a task run costs 12-16 ms of orchestration here). Only the tasks
+that write to the database retry, and only on transient database errors.
 Sources are read lazily and at most a few batches are in flight: each batch's records are stored, written
 and counted, then released, so memory stays flat however large the corpus.
 
@@ -224,7 +224,10 @@ def receive(sources: list[str]) -> tuple[list[RawArticle], list[Failure]]:
     return read_sources(sources, get_settings())
 
 
-@task(name="process-batch", task_run_name="process {label}")
+# Retried like storing: keeping the batch's raw inputs first writes to the database, which may drop the
+# connection (a retry then redoes the batch; nothing of it was processed yet).
+@task(name="process-batch", task_run_name="process {label}", retries=3, retry_delay_seconds=[1, 4, 10],
+      retry_condition_fn=_transient_db_error)  # fmt: skip
 def process_batch(batch: list[RawArticle], index: int, translator: str, target: str, label: str) -> list[Result]:
     """Run the pipeline on one batch; an article that fails is reported, the rest go on."""
     settings = get_settings()

@@ -13,6 +13,7 @@ import pytest
 from newsflow.settings import get_settings, reset_settings
 from newsflow.storage import Store
 from schemas.generate import SCHEMA_FILE
+from schemas.models import RawArticle
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
@@ -93,3 +94,32 @@ def test_changed_article_is_updated(prefect_server: None, tmp_path: Path) -> Non
     src.write_text(json.dumps(article, ensure_ascii=False), encoding="utf-8")
     summary = ingest(sources=[str(src)], translator="none")
     assert (summary.new, summary.updated) == (0, 1)
+
+
+def test_a_dropped_connection_while_keeping_raw_inputs_is_retried(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The processing task writes the batch's raw inputs first; a transient error there retries the batch."""
+    from sqlalchemy.exc import OperationalError
+
+    from flows.ingest import ingest
+    from newsflow.storage import StorageError
+
+    real = Store.save_raws
+    calls: list[int] = []
+
+    def drops_once(self: Store, raws: list[RawArticle]) -> list[str]:
+        calls.append(len(raws))
+        if len(calls) == 1:
+            error = StorageError("cannot save raw inputs: terminating connection due to administrator command")
+            error.__cause__ = OperationalError("INSERT", {}, Exception("terminating connection"))
+            raise error
+        return real(self, raws)
+
+    monkeypatch.setattr(Store, "save_raws", drops_once)
+    summary = ingest(sources=[str(_samples(tmp_path))], translator="none")
+    assert len(calls) >= 2 and calls[0] == calls[1]  # the same batch, again
+    assert summary.failed == [] and summary.processed >= 17 and summary.new == summary.processed
+    store = Store(get_settings().resolved_database_url)
+    assert store.count() == summary.processed and len(list(store.iter_raw())) == summary.processed
+    store.close()
