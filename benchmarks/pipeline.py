@@ -261,13 +261,16 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
 
 
 def measure_flow(corpus: Path, translator: str | None, runner: str = "thread") -> dict[str, Any]:
-    """The ingest flow end to end (Prefect local mode, SQLite, JSON files); Prefect is started first."""
+    """The ingest flow end to end (Prefect local mode, SQLite, JSON files), run as `newsflow run` runs it;
+    Prefect is started first."""
     os.environ["NEWSFLOW_TASK_RUNNER"] = runner  # read when the run starts (settings are built lazily)
     from flows.ingest import ingest
+    from flows.runners import local_run_settings
 
-    ingest(sources=[str(SAMPLES / "reference")], translator="none")  # starts Prefect's local server
-    start = time.perf_counter()
-    summary = ingest(sources=[str(corpus)], translator=cast(Any, translator or "none"))
+    with local_run_settings():
+        ingest(sources=[str(SAMPLES / "reference")], translator="none")  # starts Prefect's local server
+        start = time.perf_counter()
+        summary = ingest(sources=[str(corpus)], translator=cast(Any, translator or "none"))
     return {"articles": summary.processed, "seconds": time.perf_counter() - start, "failed": len(summary.failed)}
 
 

@@ -106,6 +106,7 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     from flows.ingest import ingest
+    from flows.runners import local_run_settings
     from newsflow import progress
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -131,7 +132,8 @@ def run(
 
         unsubscribe = progress.subscribe(on_event)
         try:
-            summary = ingest(sources=paths, translator=translator.value if translator else None)
+            with local_run_settings():
+                summary = ingest(sources=paths, translator=translator.value if translator else None)
         finally:
             unsubscribe()
     _print_summary(summary)

@@ -32,7 +32,7 @@ from flows.params import (
     RetranslateProvider,
     parameters_size,
 )
-from flows.runners import build_task_runner
+from flows.runners import build_task_runner, local_run_settings
 from flows.summary import RunSummary, SummaryBuilder
 from newsflow.settings import Settings
 from newsflow.storage import StorageError
@@ -265,6 +265,23 @@ def test_task_runner_from_settings() -> None:
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
     local = build_task_runner(Settings(task_runner="dask", dask_workers=3))
     assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 3
+
+
+def test_local_runs_send_no_heartbeats_but_runs_on_a_server_do() -> None:
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    def heartbeat() -> int | None:
+        # What Prefect's flow engine reads when a run starts its heartbeat thread.
+        return get_current_settings().flows.heartbeat_frequency
+
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        default = heartbeat()
+        assert default is not None  # Prefect sends them by default: the setting below is what turns them off
+        with local_run_settings():
+            assert heartbeat() is None
+        assert heartbeat() == default
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), local_run_settings():
+        assert heartbeat() == default
 
 
 def test_prefect_yaml_declares_the_served_deployments() -> None:
