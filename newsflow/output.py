@@ -2,23 +2,27 @@
 
 Every file is written to a temporary name in the same directory (same file system, so the rename is
 atomic), flushed and fsynced, then renamed over the final name; the directory is fsynced so the rename
-itself survives a crash.
+itself survives a crash (once per batch for `write_records`).
+
+Records are serialised by pydantic's own JSON serialiser (`model_dump_json`): the same text as
+`json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)`, at about a quarter of the cost.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from schemas.models import ArticleRecord
 
-__all__ = ["RunWriter", "atomic_write_text", "record_json_line", "write_record"]
+__all__ = ["RunWriter", "atomic_write_text", "record_json_line", "write_record", "write_records"]
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -48,11 +52,12 @@ def _discard(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, *, sync_dir: bool = True) -> None:
     """Replace `path` with `text` (UTF-8) atomically: readers see the old file or the new one.
 
     On error the temporary file is removed, `path` is left as it was, and the error is re-raised
-    naming `path`.
+    naming `path`. `sync_dir=False` leaves fsyncing the directory (which makes the rename durable)
+    to the caller, who writes several files and fsyncs it once.
     """
     path = Path(path)
     # A unique, hidden name; O_EXCL so we never write into someone else's file, and mode 0o666
@@ -66,7 +71,8 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if sync_dir:
+            _fsync_dir(path.parent)
     except BaseException as exc:
         _discard(tmp)
         _name_path(exc, path)
@@ -80,19 +86,68 @@ def _safe_name(record_id: str) -> str:
     return record_id
 
 
+def _record_path(out_dir: Path, record: ArticleRecord) -> Path:
+    return Path(out_dir) / "records" / f"{_safe_name(record.id)}.json"
+
+
+def _pretty(record: ArticleRecord) -> str:
+    return record.model_dump_json(indent=2) + "\n"
+
+
 def write_record(out_dir: Path, record: ArticleRecord) -> Path:
     """Write `record` to `out_dir/records/<id>.json` (pretty, UTF-8) atomically; return the path."""
-    directory = Path(out_dir) / "records"
-    path = directory / f"{_safe_name(record.id)}.json"
-    text = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    directory.mkdir(parents=True, exist_ok=True)
+    path = _record_path(out_dir, record)
+    text = _pretty(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
     return path
 
 
+def write_records(
+    out_dir: Path, records: Sequence[ArticleRecord], *, workers: int = 1
+) -> list[Path | OSError]:
+    """`write_record` for a batch: each file replaced atomically, the directory fsynced once at the end.
+
+    Returns, in input order, the path written or the OSError (disk full...) that kept that one file from
+    being written; the other files are written all the same. With `workers` > 1 the files are written by
+    that many threads, so their fsyncs overlap. Every rename is durable when this returns.
+    """
+    directory = Path(out_dir) / "records"
+    # Ids are checked and texts serialised before any file is touched: a record that cannot be written
+    # as JSON is a bug, not a full disk, and raises here.
+    jobs = [(_record_path(out_dir, record), _pretty(record)) for record in records]
+    if not jobs:
+        return []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return [exc] * len(jobs)
+
+    def write(job: tuple[Path, str]) -> Path | OSError:
+        try:
+            atomic_write_text(job[0], job[1], sync_dir=False)
+        except OSError as exc:
+            return exc
+        return job[0]
+
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="newsflow-json") as pool:
+            results = list(pool.map(write, jobs))
+    else:
+        results = [write(job) for job in jobs]
+    if any(isinstance(result, Path) for result in results):
+        # One fsync for the batch: per file it was a third of the writing's system calls, and each system
+        # call hands the GIL to the thread processing the next batch and back.
+        try:
+            _fsync_dir(directory)
+        except OSError as exc:  # the renames may not survive a crash: say so for every file
+            return [exc] * len(jobs)
+    return results
+
+
 def record_json_line(record: ArticleRecord) -> str:
     """`record` as one JSON Lines line (with its newline)."""
-    line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
+    line = record.model_dump_json()
     # Raw U+2028/U+2029 are valid JSON but line breaks to str.splitlines() and many JSONL readers;
     # they can only occur inside strings, where the escaped form means the same.
     return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"

@@ -55,8 +55,9 @@ class Settings(BaseSettings):
         description="Provider name -> base URL override (a mirror or proxy that speaks the provider's API).",
     )
 
-    # 50: per-task orchestration (12-16 ms a task run) stays under 15% of the run (issue 7 benchmark).
-    batch_size: int = Field(default=50, ge=1, description="Articles per Prefect task.")
+    # 100: fewer task runs, whose orchestration costs CPU in the flow's process and in Prefect's server (issue 7
+    # benchmark, 10,000 articles on 2 cores: flow 7-9% over the plain loop at 50, 4-7% at 100).
+    batch_size: int = Field(default=100, ge=1, description="Articles per Prefect task.")
     prefect_startup_timeout: int = Field(
         default=120, ge=1, description="Seconds the ephemeral Prefect server may take to start."
     )
@@ -65,10 +66,12 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "dask"] = Field(
         default="thread", description="Where tasks run: a thread pool in the flow's process, or Dask."
     )
-    # 2: one thread processes a batch while the other stores the one before. Processing is CPU-bound Python, so
-    # more threads only contend for the GIL (measured: Prefect's default pool made a run 19% slower); raise it for
-    # online translation, where threads wait on the network.
-    thread_workers: int = Field(default=2, ge=1, description="Threads of the thread pool runner.")
+    # 1: batches are processed one at a time whatever the pool (each batch's storing waits for it), so a second
+    # thread only stores one batch while the next is processed. Both are CPU-bound Python sharing the GIL, and
+    # every system call of the storing thread handed the GIL over and back: 2 threads were 6% slower than 1
+    # (issue 7 benchmark, 10,000 articles, 2 cores), Prefect's default pool 19%. Raise it for online translation
+    # or a remote database, where threads wait on the network.
+    thread_workers: int = Field(default=1, ge=1, description="Threads of the thread pool runner.")
     dask_address: str | None = Field(
         default=None, description="Scheduler of a running Dask cluster (tcp://host:8786); unset: a temporary one."
     )

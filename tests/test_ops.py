@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -306,3 +308,23 @@ def test_served_schedules_are_overridable(monkeypatch: pytest.MonkeyPatch) -> No
     (schedule,) = site.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("15 7 * * 1-5", "UTC", True)
     assert site.parameters == {"params": {"site": "longan.gov.vn", "urls": ["https://longan.gov.vn/a"]}}
+
+
+def test_the_heap_is_settled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first batch the long-lived objects are frozen (after a collection), and only once."""
+    from flows import ingest
+
+    monkeypatch.setattr(ingest, "_SETTLED", threading.Event())
+    collected: list[int] = []
+    real_collect = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *args: collected.append(1) or real_collect(*args))
+    gc.unfreeze()
+    try:
+        ingest._settle_heap()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0 and collected == [1]
+        ingest._settle_heap()
+        assert collected == [1] and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from pydantic_core import PydanticSerializationError
 
-from newsflow.output import RunWriter, atomic_write_text, write_record
+from newsflow import output
+from newsflow.output import RunWriter, atomic_write_text, record_json_line, write_record, write_records
 from schemas.models import ArticleRecord, Entities, LanguageInfo, PipelineInfo, SourceInfo, Translation
 
 ICT = timezone(timedelta(hours=7))
@@ -86,6 +87,58 @@ def test_write_record_refuses_ids_that_are_not_file_names(tmp_path: Path, bad_id
     with pytest.raises(ValueError, match="file name"):
         write_record(tmp_path, make_record(bad_id))
     assert not (tmp_path / "escape.json").exists()
+
+
+def test_write_record_text_is_what_json_dumps_writes(tmp_path: Path) -> None:
+    """Downstream readers diff these files: pydantic's serialiser must keep the text json.dumps gave."""
+    record = make_record(text="Dòng một\u2028dòng hai \"trích\" \\ \x1f", authors=[], published_at=None)
+    expected = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    assert write_record(tmp_path, record).read_text(encoding="utf-8") == expected
+    line = record_json_line(record)
+    assert json.loads(line) == record.model_dump(mode="json")
+    assert "\u2028" not in line and line.endswith("}\n") and line.count("\n") == 1
+
+
+def test_write_records_writes_a_batch_and_fsyncs_the_directory_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    real = output._fsync_dir
+    monkeypatch.setattr(output, "_fsync_dir", lambda d: (synced.append(Path(d)), real(d)))
+    records = [make_record(f"r-{i}", title=f"title {i}") for i in range(5)]
+    for workers in (1, 3):
+        synced.clear()
+        paths = write_records(tmp_path, records, workers=workers)
+        assert paths == [tmp_path / "records" / f"r-{i}.json" for i in range(5)]
+        for record, path in zip(records, paths, strict=True):
+            assert isinstance(path, Path)
+            assert path.read_text(encoding="utf-8") == json.dumps(
+                record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"  # fmt: skip
+        assert synced == [tmp_path / "records"]  # once per batch, not once per file
+        assert _names(tmp_path / "records") == [f"r-{i}.json" for i in range(5)]
+    assert write_records(tmp_path, []) == []
+
+
+def test_write_records_reports_the_file_that_failed_and_writes_the_others(tmp_path: Path) -> None:
+    (tmp_path / "records" / "r-1.json").mkdir(parents=True)  # a directory where r-1's file should go
+    results = write_records(tmp_path, [make_record(f"r-{i}") for i in range(3)], workers=2)
+    assert isinstance(results[0], Path) and isinstance(results[2], Path)
+    assert isinstance(results[1], OSError) and "r-1.json" in str(results[1])
+    assert _names(tmp_path / "records") == ["r-0.json", "r-1.json", "r-2.json"]  # no temporary file left
+    assert (tmp_path / "records" / "r-1.json").is_dir()
+
+
+def test_write_records_when_the_directory_cannot_be_made_fails_every_file(tmp_path: Path) -> None:
+    (tmp_path / "records").write_text("not a directory")
+    results = write_records(tmp_path, [make_record("a"), make_record("b")])
+    assert len(results) == 2 and all(isinstance(r, OSError) for r in results)
+    assert (tmp_path / "records").read_text() == "not a directory"
+
+
+def test_write_records_refuses_a_bad_id_before_writing_anything(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="file name"):
+        write_records(tmp_path, [make_record("fine"), make_record("../escape")])
+    assert not (tmp_path / "records").exists()
 
 
 # --- atomic_write_text ------------------------------------------------------------------------------
