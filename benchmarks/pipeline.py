@@ -214,11 +214,11 @@ def measure_process(corpus: Path, translator: str | None) -> dict[str, Any]:
 
 
 def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
-    """The flow's work without Prefect, batch by batch as the flow does it: the flow's own task functions
-    (`process_batch.fn`: keep the raw inputs, process; `store_batch.fn`: one transaction, the JSON files),
-    then the run's JSONL. One thread, no overlap: what a plain script would do."""
-    from extractors.pipeline import process
-    from flows.ingest import _store, process_batch, store_batch
+    """The flow's work without Prefect, batch by batch as the flow does it: keep the raw inputs, process,
+    then the flow's own storing function (`store_batch.fn`: one transaction, the JSON files), and the run's
+    JSONL. One thread, no overlap: what a plain script would do."""
+    from extractors.pipeline import ArticleError, process
+    from flows.ingest import _settle_heap, _store, store_batch
     from newsflow.output import RunWriter
     from newsflow.settings import get_settings
 
@@ -226,7 +226,7 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     engine = _engine(translator)
     for raw in _raws(SAMPLES / "reference"):
         process(raw, engine)
-    name = translator or "none"
+    _settle_heap()  # as the flow's first batch does (in the flow, that is the warm-up run's batch)
     target = settings.translation_target
     database_url = settings.resolved_database_url
     store = _store(database_url)
@@ -236,7 +236,13 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     store.start_run(run_id)
 
     def run_batch(batch: list[Any], index: int) -> int:
-        results = process_batch.fn(batch, index, name, target, f"#{index}")
+        store.save_raws(batch)
+        results: list[Any] = []
+        for raw in batch:
+            try:
+                results.append((raw, process(raw, engine, target), None))
+            except ArticleError as exc:
+                results.append((raw, None, str(exc)))
         store_batch.fn(results, index, database_url, str(out_dir), f"#{index}")
         done = [record for _, record, _ in results if record is not None]
         for record in done:
