@@ -86,8 +86,12 @@ def _safe_name(record_id: str) -> str:
     return record_id
 
 
+def _records_dir(out_dir: Path) -> Path:
+    return Path(out_dir) / "records"
+
+
 def _record_path(out_dir: Path, record: ArticleRecord) -> Path:
-    return Path(out_dir) / "records" / f"{_safe_name(record.id)}.json"
+    return _records_dir(out_dir) / f"{_safe_name(record.id)}.json"
 
 
 def _pretty(record: ArticleRecord) -> str:
@@ -112,7 +116,7 @@ def write_records(
     being written; the other files are written all the same. With `workers` > 1 the files are written by
     that many threads, so their fsyncs overlap. Every rename is durable when this returns.
     """
-    directory = Path(out_dir) / "records"
+    directory = _records_dir(out_dir)
     # Ids are checked and texts serialised before any file is touched: a record that cannot be written
     # as JSON is a bug, not a full disk, and raises here.
     jobs = [(_record_path(out_dir, record), _pretty(record)) for record in records]

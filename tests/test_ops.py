@@ -327,4 +327,3 @@ def test_the_heap_is_settled_once_per_process(monkeypatch: pytest.MonkeyPatch) -
         assert collected == [1] and gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
-
