@@ -2,7 +2,8 @@
 
 (a) `newsflow serve` + runs triggered through the REST API the UI uses; (b) a process work pool, a worker
 and `prefect deploy` from prefect.yaml; (c) the ingest flow on a Dask LocalCluster of 2 workers gives the
-same records as the thread pool; (d) invalid parameters are refused before a run starts.
+same records as the thread pool; (d) invalid parameters are refused before a run starts; (e) schedules fire:
+the server's scheduler creates runs that `newsflow serve` and a work pool's worker complete.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -39,6 +41,7 @@ INPUTS = (
     "samples/vi/cum-thi-dua-viii-ky-giao-uoc-2024.txt",
     "samples/en/cluster-viii-pact-signing-2024.html",
 )
+SCHEDULED_INPUT = "samples/en/tien-giang-saltwater-intrusion-meeting-2024.txt"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -133,8 +136,10 @@ def _prefect_server(home: Path, **extra: str) -> Iterator[PrefectServer]:
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    # The scheduler visits every deployment each 5 s instead of 60, so a schedule's first run is made promptly.
     env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false", **extra})  # fmt: skip
+                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false",
+                "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5", **extra})  # fmt: skip
     log = home / "server.log"
     proc = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     client = httpx.Client(base_url=api, timeout=30)
@@ -193,6 +198,57 @@ def _linked_file(artifact: dict[str, Any]) -> Path:
     match = re.search(r"\((file://[^)]+)\)", artifact["data"])
     assert match, artifact["data"]
     return Path(unquote(match.group(1).removeprefix("file://")))
+
+
+def _log_size(server: PrefectServer) -> int:
+    log = server.home / "server.log"
+    return log.stat().st_size if log.exists() else 0
+
+
+def _server_errors(server: PrefectServer, since: int) -> list[str]:
+    """ERROR lines and tracebacks the server logged after byte `since` (its services log there, scheduler included)."""
+    with (server.home / "server.log").open("rb") as log:
+        log.seek(since)
+        lines = log.read().decode("utf-8", "replace").splitlines()
+    return [line for line in lines if "ERROR" in line or "Traceback" in line or "Exception" in line]
+
+
+def _runs_of(server: PrefectServer, deployment_id: str) -> list[dict[str, Any]]:
+    body = {"flow_runs": {"deployment_id": {"any_": [deployment_id]}}}
+    response = server.request("POST", "/flow_runs/filter", json=body)
+    response.raise_for_status()
+    return list(response.json())
+
+
+def _scheduled_run_completes(
+    server: PrefectServer, deployment_id: str, parameters: dict[str, Any], log: Path, timeout: float = 240
+) -> dict[str, Any]:
+    """Give a deployment a 10 s interval schedule; wait until a run the server's scheduler made has completed.
+
+    Nothing triggers the run but the schedule: the server's scheduler must create it (`auto_scheduled`) and the
+    runner or worker must pick it up. The schedule is removed afterwards.
+    """
+    before = {r["id"] for r in _runs_of(server, deployment_id)}
+    schedule = {"active": True, "schedule": {"interval": 10}, "parameters": parameters}
+    created = server.request("POST", f"/deployments/{deployment_id}/schedules", json=[schedule])
+    assert created.status_code == 201, created.text
+    schedule_id = created.json()[0]["id"]
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = [r for r in _runs_of(server, deployment_id) if r["id"] not in before and r["auto_scheduled"]]
+            done = [r for r in runs if r["state"]["type"] == "COMPLETED"]
+            if done:
+                return done[0]
+            failed = [r["state"] for r in runs if r["state"]["type"] in FINAL - {"COMPLETED"}]
+            assert not failed, (failed, _tail(log))
+            if time.monotonic() > deadline:
+                states = [r["state"]["type"] for r in runs]
+                raise AssertionError(f"no scheduled run completed in {timeout} s (runs the scheduler made: {states});"
+                                     f"\nserver log:\n{_tail(server.home / 'server.log')}\nlog:\n{_tail(log)}")
+            time.sleep(1)
+    finally:
+        server.request("DELETE", f"/deployments/{deployment_id}/schedules/{schedule_id}")
 
 
 def _check_artifacts(server: PrefectServer, flow_run_id: str, *, flow: str, n: int, status: str) -> None:
@@ -291,6 +347,17 @@ def test_worker_runs_deployments_from_prefect_yaml(
         exported = _linked_file(server.artifacts(export_run["id"])["newsflow-export-output"])
         exported_ids = {json.loads(line)["id"] for line in exported.read_text(encoding="utf-8").splitlines()}
         assert exported_ids == set(first)
+
+        # (e) Scheduled ingestion through the pool: the server's scheduler makes the run, the worker runs it.
+        since = _log_size(server)
+        scheduled_input = tmp_path / "scheduled"
+        scheduled_input.mkdir()
+        shutil.copy(REPO / SCHEDULED_INPUT, scheduled_input)
+        run = _scheduled_run_completes(server, deployments["ingest-sources"]["id"],
+                                       {"params": {"sources": [str(scheduled_input)]}}, log)  # fmt: skip
+        _check_artifacts(server, run["id"], flow="ingest-sources", n=1, status="new")
+        assert len(_records(pg_url)) == 4
+        assert _server_errors(server, since) == []
     finally:
         _stop(worker)
 
@@ -304,11 +371,19 @@ def served(
 ) -> Iterator[tuple[PrefectServer, Path]]:
     data = tmp_path_factory.mktemp("served-data")
     log = data / "serve.log"
+    started = datetime.now(UTC)
     proc = _start([str(BIN / "newsflow"), "serve"], prefect_api.env(data), log)
     try:
         expected = {"ingest-sources", "ingest-site", "process-text", "reprocess", "retranslate-pending", "export"}
         deadline = time.monotonic() + 120
-        while not expected <= set(prefect_api.deployments()):
+
+        def served_names() -> set[str]:
+            # Deployments of the same names may exist already (prefect.yaml's, deployed by the worker test): wait
+            # until this process has written its own, or it would replace schedules a test adds meanwhile.
+            return {name for name, d in prefect_api.deployments().items()
+                    if datetime.fromisoformat(d["updated"]) >= started}  # fmt: skip
+
+        while not expected <= served_names():
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"newsflow serve did not create the deployments:\n{_tail(log)}")
             time.sleep(0.5)
@@ -365,6 +440,26 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     pasted_record = next(r for r in records.values() if r["source"]["uri"].startswith("paste:"))
     assert pasted_record["language"]["code"] == "es"
     assert {p["name"] for p in pasted_record["entities"]["provinces"]} >= {"Long An", "Bến Tre", "Trà Vinh"}
+
+
+def test_schedules_fire_on_served_deployments(served: tuple[PrefectServer, Path]) -> None:
+    """The hourly retranslation has upcoming runs, and a run the scheduler makes is completed by `newsflow serve`."""
+    server, _ = served
+    since = _log_size(server)
+    retranslate = server.deployments()["retranslate-pending"]
+    (cron,) = retranslate["schedules"]
+    assert cron["active"] and cron["schedule"]["cron"] == "30 * * * *"
+    deadline = time.monotonic() + 60
+    while not (upcoming := [r for r in _runs_of(server, retranslate["id"]) if r["state"]["type"] == "SCHEDULED"]):
+        assert time.monotonic() < deadline, f"no upcoming run of the hourly cron:\n{_tail(server.home / 'server.log')}"
+        time.sleep(1)
+    assert all(r["auto_scheduled"] for r in upcoming)
+
+    run = _scheduled_run_completes(server, retranslate["id"], {}, server.home / "server.log")
+    # The flow's body ran to its end: it published the run's summary (0 picked: nothing is pending there).
+    summary = server.artifacts(run["id"])["newsflow-retranslate-summary"]["data"]
+    assert "| processed | 0 |" in summary, summary
+    assert _server_errors(server, since) == []
 
 
 def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> None:
