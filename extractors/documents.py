@@ -6,10 +6,12 @@ text layer, `ocr` for a page without one), and a title (document metadata, else 
 `sniff` tells a PDF or a DOCX from its first bytes, whatever the file is called.
 
 Every problem is a `DocumentError` whose message names the file and the reason: too large, too many
-pages, encrypted, corrupt, not what its name says, OCR missing or too slow. The limits are settings
-(`NEWSFLOW_DOCUMENT_*`, read when a document is read). OCR text is cached per page under
-`data_dir/ocr-cache` (when the data dir exists), keyed by the PDF's SHA-256, page, language, resolution and
-Tesseract version, so reprocessing a scanned document does not run Tesseract again (until Tesseract changes).
+pages, encrypted, corrupt, not what its name says, OCR missing or too slow, reading over its time budget
+(`NEWSFLOW_DOCUMENT_TIME_BUDGET`, OCR not counted). The limits are settings (`NEWSFLOW_DOCUMENT_*`, read when
+a document is read). DOCX reading is linear in the file's size: style chains are resolved once per style id.
+OCR text is cached per page under `data_dir/ocr-cache` (when the data dir exists), keyed by the PDF's SHA-256,
+page, language, resolution and Tesseract version, so reprocessing a scanned document does not run Tesseract
+again (until Tesseract changes).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
@@ -122,6 +126,7 @@ class Limits:
     max_unzipped: int
     ocr_timeout: float
     ocr_cache: Path | None  # None: no cache
+    time_budget: float = 120.0  # seconds reading one document may take, OCR excluded (it has ocr_timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Limits:
@@ -131,7 +136,32 @@ class Limits:
             settings = get_settings()
         cache = settings.data_dir / "ocr-cache" if settings.document_ocr_cache else None
         return cls(settings.document_max_pages, settings.document_max_bytes, settings.document_max_unzipped_bytes,
-                   settings.document_ocr_timeout, cache)  # fmt: skip
+                   settings.document_ocr_timeout, cache, settings.document_time_budget)  # fmt: skip
+
+
+class _Deadline:
+    """The time budget of reading one document: `check()` raises a DocumentError once it is spent.
+
+    Time inside `excluded()` (OCR, which has its own per-page limit) does not count.
+    """
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name = name
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise DocumentError(f"{self.name}: reading took longer than the time budget of {self.seconds:g} s "
+                                "(NEWSFLOW_DOCUMENT_TIME_BUDGET)")  # fmt: skip
+
+    @contextmanager
+    def excluded(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.end += time.monotonic() - started
 
 
 def read_document(
@@ -160,9 +190,10 @@ def read_document(
     if found != expected:
         kind = "PDF" if expected == PDF_TYPE else "DOCX"
         raise DocumentError(f"{name}: not a {kind} file ({describe(data)})")
+    deadline = _Deadline(name, limits.time_budget)
     if expected == PDF_TYPE:
-        return _read_pdf(data, name, max_pages, ocr_timeout, limits.ocr_cache)
-    return _read_docx(data, name, max_pages, limits.max_unzipped)
+        return _read_pdf(data, name, max_pages, ocr_timeout, limits.ocr_cache, deadline)
+    return _read_docx(data, name, max_pages, limits.max_unzipped, deadline)
 
 
 def check_document(data: bytes, name: str, media_type: str, *, limits: Limits | None = None) -> str | None:
@@ -242,12 +273,14 @@ def _pdf_title(reader: Any, name: str) -> str | None:
     return title
 
 
-def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_cache: Path | None) -> Document:
+def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_cache: Path | None,
+              deadline: _Deadline) -> Document:  # fmt: skip
     reader = _open_pdf(data, name, max_pages)
     digest = hashlib.sha256(data).hexdigest()
     page_texts: list[str] = []
     methods: list[Method] = []
     for number, page in enumerate(reader.pages, start=1):
+        deadline.check()
         try:
             raw = page.extract_text(extraction_mode="layout")
         except Exception:  # pypdf's layout mode fails on some odd fonts; the plain mode rarely does
@@ -259,8 +292,11 @@ def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_ca
             page_texts.append(_paragraphs(raw))
             methods.append("text")
         else:
-            page_texts.append(_paragraphs(_ocr_cached(data, digest, name, number, ocr_timeout, ocr_cache)))
+            with deadline.excluded():
+                recognised = _ocr_cached(data, digest, name, number, ocr_timeout, ocr_cache)
+            page_texts.append(_paragraphs(recognised))
             methods.append("ocr")
+    deadline.check()
     text, spans = _join_pages(page_texts)
     title = _pdf_title(reader, name) or _first_heading(text)
     return Document(text=text, media_type=PDF_TYPE, pages=spans, methods=methods, title=title)
@@ -388,31 +424,44 @@ def _open_docx(data: bytes, name: str) -> Any:
         raise DocumentError(f"{name}: corrupt DOCX ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-def _read_docx(data: bytes, name: str, max_pages: int, max_unzipped: int) -> Document:
+def _read_docx(data: bytes, name: str, max_pages: int, max_unzipped: int, deadline: _Deadline) -> Document:
+    """Linear in the document's size: style chains and list numbers are resolved once per style id (`_Styles`),
+    not once per paragraph; the time budget is checked as blocks are read."""
     _check_zip(data, name, max_unzipped)
     doc = _open_docx(data, name)
+    deadline.check()
+    styles = _Styles(doc)
     numbering = _Numbering(doc)
     pages: list[list[str]] = [[]]
     title = (doc.core_properties.title or "").strip() or None
     heading: str | None = None
+
+    def too_many_pages() -> DocumentError:
+        return DocumentError(f"{name}: DOCX has more than {max_pages} pages (explicit page breaks)")
+
     for block in _blocks(doc.element.body):
+        deadline.check()
         if block.tag == f"{_W}p":
-            if _page_break_before(block, doc) and (pages[-1] or len(pages) > 1):
+            style = styles.of(block)
+            if _page_break_before(block, style) and (pages[-1] or len(pages) > 1):
                 pages.append([])
-            for piece_index, piece in enumerate(_paragraph_pieces(block)):
+            for piece_index, piece in enumerate(_paragraph_pieces(block, deadline)):
                 if piece_index:
                     pages.append([])
+                    if len(pages) > max_pages:
+                        raise too_many_pages()
                 if piece_index == 0:
-                    piece = numbering.label(block) + piece
+                    piece = numbering.label(block, style) + piece
                 line = _clean_line(piece)
                 if line:
                     pages[-1].append(line)
-                    if heading is None and _is_heading(block, doc):
+                    if heading is None and style.heading:
                         heading = line
         elif block.tag == f"{_W}tbl":
-            pages[-1].extend(_table_rows(block))
+            pages[-1].extend(_table_rows(block, deadline))
         if len(pages) > max_pages:
-            raise DocumentError(f"{name}: DOCX has more than {max_pages} pages (explicit page breaks)")
+            raise too_many_pages()
+    deadline.check()
     text, spans = _join_pages(["\n\n".join(page) for page in pages])
     return Document(text=text, media_type=DOCX_TYPE, pages=spans, methods=["text"] * len(spans),
                     title=title or heading or _first_heading(text))  # fmt: skip
@@ -429,58 +478,136 @@ def _blocks(parent: Any) -> Iterator[Any]:
                 yield from _blocks(content)
 
 
-def _paragraph_pieces(p: Any) -> list[str]:
-    """The paragraph's text, split at explicit page breaks (`<w:br w:type="page"/>`)."""
-    pieces = [""]
-    for node in p.iter(f"{_W}t", f"{_W}br", f"{_W}tab", f"{_W}cr"):
+def _paragraph_pieces(p: Any, deadline: _Deadline) -> list[str]:
+    """The paragraph's text, split at explicit page breaks (`<w:br w:type="page"/>`).
+
+    Parts are joined once at the end: a paragraph of a million runs is not copied a million times.
+    """
+    pieces: list[list[str]] = [[]]
+    for count, node in enumerate(p.iter(f"{_W}t", f"{_W}br", f"{_W}tab", f"{_W}cr"), start=1):
+        if count % 4096 == 0:
+            deadline.check()
         if node.tag == f"{_W}t":
-            pieces[-1] += node.text or ""
+            pieces[-1].append(node.text or "")
         elif node.tag == f"{_W}br" and node.get(f"{_W}type") == "page":
-            pieces.append("")
+            pieces.append([])
         else:
-            pieces[-1] += " "
-    return pieces
+            pieces[-1].append(" ")
+    return ["".join(piece) for piece in pieces]
 
 
-def _style_chain(p: Any, doc: Any) -> Iterator[Any]:
-    """The paragraph's style element and the styles it is based on."""
-    style_id = p.find(f"{_W}pPr/{_W}pStyle")
-    current = doc.styles.element.get_by_id(style_id.get(f"{_W}val")) if style_id is not None else None
-    if current is None:
-        from docx.enum.style import WD_STYLE_TYPE
-
-        current = doc.styles.element.default_for(WD_STYLE_TYPE.PARAGRAPH)
-    seen = 0
-    while current is not None and seen < 20:
-        yield current
-        based = current.find(f"{_W}basedOn")
-        current = doc.styles.element.get_by_id(based.get(f"{_W}val")) if based is not None else None
-        seen += 1
+def _on(node: Any) -> bool:
+    """An on/off property (`<w:pageBreakBefore/>`, `w:val="0"`...): present means on unless its value says off."""
+    return node.get(f"{_W}val", "true") not in ("0", "false", "off")
 
 
-def _page_break_before(p: Any, doc: Any) -> bool:
+def _int(value: str | None, default: int) -> int:
+    """An integer attribute; a missing or malformed one is `default` (a damaged file is read, not a crash)."""
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return default
+
+
+def _num_pr_of(num_pr: Any) -> tuple[str, int] | None:
+    """(numId, ilvl) of a `w:numPr` element, or None when it has no numId."""
+    if num_pr is None:
+        return None
+    num_id = num_pr.find(f"{_W}numId")
+    if num_id is None:
+        return None
+    ilvl = num_pr.find(f"{_W}ilvl")
+    return num_id.get(f"{_W}val", "0"), _int(ilvl.get(f"{_W}val") if ilvl is not None else None, 0)
+
+
+def _start(value: str | None) -> int:
+    """A list's start number, kept within Word's own range (0-32767)."""
+    return min(max(_int(value, 1), 0), 32767)
+
+
+@dataclass(frozen=True)
+class _Style:
+    """What a paragraph inherits from its style and the styles it is based on (first one that says wins)."""
+
+    page_break_before: bool | None
+    heading: bool
+    num_pr: tuple[str, int] | None
+
+
+class _Styles:
+    """A document's paragraph styles, indexed once; each style id's chain is resolved once and cached.
+
+    Same answers as python-docx's `get_by_id` (the first style with that id) and `default_for` (the last
+    default paragraph style), without their per-call scan of every style.
+    """
+
+    MAX_CHAIN = 20  # `basedOn` links followed (a loop in them ends here)
+
+    def __init__(self, doc: Any) -> None:
+        self._by_id: dict[str, Any] = {}
+        self._default: Any = None
+        self._resolved: dict[str | None, _Style] = {}
+        for style in doc.styles.element.iterchildren(f"{_W}style"):
+            style_id = style.get(f"{_W}styleId")
+            if style_id is not None:
+                self._by_id.setdefault(style_id, style)
+            if style.get(f"{_W}type") == "paragraph" and style.get(f"{_W}default") in ("1", "true", "on"):
+                self._default = style
+
+    def chain(self, style_id: str | None) -> list[Any]:
+        """The style element of `style_id` (unknown or None: the default paragraph style) and its bases."""
+        current = self._by_id.get(style_id) if style_id is not None else None
+        if current is None:
+            current = self._default
+        chain: list[Any] = []
+        while current is not None and len(chain) < self.MAX_CHAIN:
+            chain.append(current)
+            based = current.find(f"{_W}basedOn")
+            current = self._by_id.get(based.get(f"{_W}val", "")) if based is not None else None
+        return chain
+
+    def of(self, p: Any) -> _Style:
+        """The resolved style of paragraph `p`."""
+        node = p.find(f"{_W}pPr/{_W}pStyle")
+        style_id = node.get(f"{_W}val") if node is not None else None
+        if style_id not in self._by_id:
+            style_id = None  # unknown ids share the default's entry: a million bogus ids cost one lookup
+        found = self._resolved.get(style_id)
+        if found is None:
+            found = self._resolved[style_id] = self._resolve(style_id)
+        return found
+
+    def _resolve(self, style_id: str | None) -> _Style:
+        chain = self.chain(style_id)
+        page_break: bool | None = None
+        num_pr: tuple[str, int] | None = None
+        heading = False
+        for style in chain:
+            if page_break is None:
+                found = style.find(f"{_W}pPr/{_W}pageBreakBefore")
+                page_break = _on(found) if found is not None else None
+            if num_pr is None:
+                num_pr = _num_pr_of(style.find(f"{_W}pPr/{_W}numPr"))
+            name = style.find(f"{_W}name")
+            if name is not None and name.get(f"{_W}val", "").lower().startswith(("heading", "title")):
+                heading = True
+        return _Style(page_break, heading, num_pr)
+
+
+def _page_break_before(p: Any, style: _Style) -> bool:
     own = p.find(f"{_W}pPr/{_W}pageBreakBefore")
     if own is not None:
-        return own.get(f"{_W}val", "true") not in ("0", "false")
-    for style in _style_chain(p, doc):
-        found = style.find(f"{_W}pPr/{_W}pageBreakBefore")
-        if found is not None:
-            return found.get(f"{_W}val", "true") not in ("0", "false")
-    return False
+        return _on(own)
+    return bool(style.page_break_before)
 
 
-def _is_heading(p: Any, doc: Any) -> bool:
-    for style in _style_chain(p, doc):
-        name = style.find(f"{_W}name")
-        if name is not None and name.get(f"{_W}val", "").lower().startswith(("heading", "title")):
-            return True
-    return False
-
-
-def _table_rows(tbl: Any) -> list[str]:
+def _table_rows(tbl: Any, deadline: _Deadline) -> list[str]:
     """One line per table row, cells joined by ' | ' (a merged cell repeated by the grid is kept once)."""
     rows = []
     for tr in tbl.iter(f"{_W}tr"):
+        deadline.check()
         cells: list[str] = []
         for tc in tr.findall(f"{_W}tc"):
             paras = [_clean_line("".join(t.text or "" for t in p.iter(f"{_W}t"))) for p in tc.iter(f"{_W}p")]
@@ -493,10 +620,16 @@ def _table_rows(tbl: Any) -> list[str]:
 
 
 class _Numbering:
-    """Renders Word's automatic list numbers ("1.", "a)", "II.") as text, counting like Word does."""
+    """Renders Word's automatic list numbers ("1.", "a)", "II.") as text, counting like Word does.
+
+    Only Word's nine levels (0-8) are read, and a level text longer than MAX_TEXT is ignored: a label is
+    written out for every paragraph, so a huge one would multiply the document.
+    """
+
+    LEVELS = range(9)
+    MAX_TEXT = 64
 
     def __init__(self, doc: Any) -> None:
-        self.doc = doc
         self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> (start, fmt, text)
         self.counters: dict[str, dict[int, int]] = {}
         try:
@@ -506,47 +639,47 @@ class _Numbering:
         abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
         for node in root.findall(f"{_W}abstractNum"):
             abstract[node.get(f"{_W}abstractNumId")] = {
-                int(lvl.get(f"{_W}ilvl", "0")): self._level(lvl) for lvl in node.findall(f"{_W}lvl")
-            }
+                self._ilvl(lvl): self._level(lvl) for lvl in node.findall(f"{_W}lvl")
+                if self._ilvl(lvl) in self.LEVELS
+            }  # fmt: skip
         for num in root.findall(f"{_W}num"):
             ref = num.find(f"{_W}abstractNumId")
             levels = dict(abstract.get(ref.get(f"{_W}val") if ref is not None else "", {}))
             for override in num.findall(f"{_W}lvlOverride"):
-                ilvl = int(override.get(f"{_W}ilvl", "0"))
+                ilvl = self._ilvl(override)
+                if ilvl not in self.LEVELS:
+                    continue
                 lvl = override.find(f"{_W}lvl")
                 start = override.find(f"{_W}startOverride")
                 if lvl is not None:
                     levels[ilvl] = self._level(lvl)
                 if start is not None and ilvl in levels:
                     _, fmt, text = levels[ilvl]
-                    levels[ilvl] = (int(start.get(f"{_W}val", "1")), fmt, text)
+                    levels[ilvl] = (_start(start.get(f"{_W}val")), fmt, text)
             self.levels[num.get(f"{_W}numId")] = levels
 
     @staticmethod
-    def _level(lvl: Any) -> tuple[int, str, str]:
+    def _ilvl(node: Any) -> int:
+        """The level a `w:lvl`/`w:lvlOverride` defines: 0 when unsaid, -1 (ignored) when not a number."""
+        return _int(node.get(f"{_W}ilvl", "0"), -1)
+
+    @classmethod
+    def _level(cls, lvl: Any) -> tuple[int, str, str]:
         def val(tag: str, default: str) -> str:
             node = lvl.find(f"{_W}{tag}")
             return node.get(f"{_W}val", default) if node is not None else default
 
-        return int(val("start", "1")), val("numFmt", "decimal"), val("lvlText", "")
+        text = val("lvlText", "")
+        return _start(val("start", "1")), val("numFmt", "decimal"), text if len(text) <= cls.MAX_TEXT else ""
 
-    def _num_pr(self, p: Any) -> tuple[str, int] | None:
-        own = p.find(f"{_W}pPr/{_W}numPr")
-        candidates = [own] if own is not None else []
-        candidates += [s.find(f"{_W}pPr/{_W}numPr") for s in _style_chain(p, self.doc)]
-        for num_pr in candidates:
-            if num_pr is None:
-                continue
-            num_id = num_pr.find(f"{_W}numId")
-            if num_id is None:
-                continue
-            ilvl = num_pr.find(f"{_W}ilvl")
-            return num_id.get(f"{_W}val", "0"), int(ilvl.get(f"{_W}val", "0")) if ilvl is not None else 0
-        return None
+    @staticmethod
+    def _num_pr(p: Any, style: _Style) -> tuple[str, int] | None:
+        own = _num_pr_of(p.find(f"{_W}pPr/{_W}numPr"))
+        return own if own is not None else style.num_pr
 
-    def label(self, p: Any) -> str:
+    def label(self, p: Any, style: _Style) -> str:
         """The paragraph's list number as text with a trailing space ("1. "), or "" if it is not numbered."""
-        found = self._num_pr(p)
+        found = self._num_pr(p, style)
         if found is None or found[0] == "0" or found[0] not in self.levels:
             return ""
         num_id, ilvl = found
@@ -578,7 +711,7 @@ def _format_number(value: int, fmt: str) -> str:
             n, rem = divmod(n - 1, 26)
             letters = chr(ord("a") + rem) + letters
         return letters.upper() if fmt == "upperLetter" else letters
-    if fmt in ("lowerRoman", "upperRoman"):
+    if fmt in ("lowerRoman", "upperRoman") and value <= 3999:  # beyond: thousands of Ms, so digits instead
         roman = _roman(value)
         return roman.lower() if fmt == "lowerRoman" else roman
     if fmt == "decimalZero":

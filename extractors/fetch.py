@@ -123,13 +123,97 @@ class Page:
 # --- SSRF guard ------------------------------------------------------------------------------------------
 
 
-def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings) -> bool:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Whether an address is public is decided here, from the IANA IPv4 and IPv6 Special-Purpose Address
+# Registries (RFC 6890 and the RFCs that added blocks since) plus multicast, not by `ipaddress.is_global`:
+# Python's says True for NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16), IPv4-compatible (::/96)
+# and site-local (fec0::/10) addresses, so `http://[64:ff9b::7f00:1]/` reached 127.0.0.1 through a NAT64
+# gateway. Each entry is (block, globally reachable); the most specific block an address is in decides.
+_IPV4_BLOCKS: tuple[tuple[str, bool], ...] = (
+    ("0.0.0.0/8", False),  # "this network"; 0.0.0.0/32 "this host"
+    ("10.0.0.0/8", False),  # private-use
+    ("100.64.0.0/10", False),  # shared address space (carrier-grade NAT)
+    ("127.0.0.0/8", False),  # loopback
+    ("169.254.0.0/16", False),  # link-local (cloud metadata)
+    ("172.16.0.0/12", False),  # private-use
+    ("192.0.0.0/24", False),  # IETF protocol assignments: DS-Lite, dummy, NAT64/DNS64 discovery, ...
+    ("192.0.0.9/32", True),  # PCP anycast
+    ("192.0.0.10/32", True),  # TURN anycast
+    ("192.0.2.0/24", False),  # documentation (TEST-NET-1)
+    ("192.31.196.0/24", True),  # AS112-v4
+    ("192.52.193.0/24", True),  # AMT
+    ("192.88.99.0/24", False),  # deprecated 6to4 relay anycast
+    ("192.168.0.0/16", False),  # private-use
+    ("192.175.48.0/24", True),  # direct delegation AS112
+    ("198.18.0.0/15", False),  # benchmarking
+    ("198.51.100.0/24", False),  # documentation (TEST-NET-2)
+    ("203.0.113.0/24", False),  # documentation (TEST-NET-3)
+    ("224.0.0.0/4", False),  # multicast
+    ("240.0.0.0/4", False),  # reserved, and 255.255.255.255 limited broadcast
+)
+# IPv6: only global unicast (2000::/3) is public; outside it every block is special or unallocated (loopback,
+# unspecified, IPv4-compatible, discard, unique-local, link-local, site-local, multicast, SRv6 SIDs, ...)
+# except the NAT64 well-known prefix, which `_embedded_ipv4` handles with IPv4-mapped, 6to4 and Teredo.
+_IPV6_BLOCKS: tuple[tuple[str, bool], ...] = (
+    ("2000::/3", True),  # global unicast
+    ("2001::/23", False),  # IETF protocol assignments: benchmarking, deprecated ORCHID, ...
+    ("2001:1::1/128", True),  # PCP anycast
+    ("2001:1::2/128", True),  # TURN anycast
+    ("2001:1::3/128", True),  # DNS-SD SRP anycast
+    ("2001:3::/32", True),  # AMT
+    ("2001:4:112::/48", True),  # AS112-v6
+    ("2001:20::/28", True),  # ORCHIDv2
+    ("2001:30::/28", True),  # drone remote ID DETs
+    ("2001:db8::/32", False),  # documentation
+    ("2620:4f:8000::/48", True),  # direct delegation AS112
+    ("3fff::/20", False),  # documentation
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # well-known prefix (RFC 6052): the IPv4 address in the last 32 bits
+_6TO4 = ipaddress.IPv6Network("2002::/16")  # the IPv4 address in bits 16-47
+_TEREDO = ipaddress.IPv6Network("2001::/32")  # server IPv4 in bits 32-63, client IPv4 (xor'd) in the last 32
+
+
+def _table(blocks: tuple[tuple[str, bool], ...]) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, bool]]:
+    nets = [(ipaddress.ip_network(block), public) for block, public in blocks]
+    return sorted(nets, key=lambda item: item[0].prefixlen, reverse=True)  # most specific first
+
+
+_IPV4_TABLE, _IPV6_TABLE = _table(_IPV4_BLOCKS), _table(_IPV6_BLOCKS)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped, NAT64 well-known prefix, 6to4, Teredo (the
+    server and the client), IPv4-compatible (::a.b.c.d; deprecated, refused anyway)."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip in _NAT64 or (int(ip) >> 32 == 0 and int(ip) > 1):  # NAT64, or IPv4-compatible (not :: or ::1)
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    return []
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """Whether `ip` is a public (globally reachable) address by the IANA special-purpose registries; an IPv6
+    address that carries an IPv4 address (mapped, NAT64, 6to4, Teredo) is public only if those are."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return next((public for net, public in _IPV4_TABLE if ip in net), True)
+    inside = _embedded_ipv4(ip)
+    if ip.ipv4_mapped is not None or ip in _NAT64 or ip in _6TO4 or ip in _TEREDO:
+        return all(is_public_address(v4) for v4 in inside)
+    return next((public for net, public in _IPV6_TABLE if ip in net), False)
+
+
+def _allowed(ip: IPAddress, settings: Settings) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     for item in settings.fetch_allow_addresses:
         if ip in ipaddress.ip_network(item, strict=False):
             return True
-    return ip.is_global and not ip.is_multicast
+    return is_public_address(ip)
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -149,7 +233,9 @@ def _checked_addresses(host: str, port: int, settings: Settings) -> list[str]:
     for address in addresses:
         ip = ipaddress.ip_address(address)
         if not _allowed(ip, settings):
-            raise FetchError(f"host {host!r} resolves to {ip}, a non-public address (not allow-listed)",
+            inside = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else []
+            named = f" (IPv4 {', '.join(map(str, inside))} inside)" if inside else ""
+            raise FetchError(f"host {host!r} resolves to {ip}{named}, a non-public address (not allow-listed)",
                              kind="blocked")  # fmt: skip
     return addresses
 

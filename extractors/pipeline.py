@@ -31,6 +31,7 @@ from extractors.entities.engine import extract_entities
 from extractors.entities.people import find_names
 from extractors.html import extract_html
 from extractors.language import Detector, detect_language
+from extractors.storable import storable, storable_raw, unstorable_count, unstorable_note
 from extractors.text import normalize_text
 from extractors.textclean import clean_main_text
 from newsflow import __version__
@@ -106,9 +107,14 @@ def process(
     """Turn one received article into a validated record (the same function for every entry point).
 
     `translator` None leaves the translation `pending` ("not attempted"); `detector` defaults to the
-    `language_detector` setting.
+    `language_detector` setting. A main text longer than the `max_text_chars` setting is an ArticleError;
+    characters no database or JSON file can hold (NUL, lone surrogates) are replaced, with a warning.
     """
+    from newsflow.settings import get_settings
+
+    settings = get_settings()
     warnings: list[str] = []
+    raw, replaced, replaced_in = storable_raw(raw)
     title, published, authors, hint, url = raw.title, raw.published_at, list(raw.authors), raw.language_hint, raw.url
     document: Document | None = None
     if raw.media_type in DOCUMENT_TYPES:
@@ -138,11 +144,26 @@ def process(
         raise ArticleError("published date has no timezone")
     if not text.strip():
         raise ArticleError("no main text found")
+    if len(text) > settings.max_text_chars:
+        raise ArticleError(
+            f"main text has {len(text):,} characters, over the limit of {settings.max_text_chars:,} "
+            "(NEWSFLOW_MAX_TEXT_CHARS)"
+        )
+    # What extraction made of the input (a page's "&#0;", a PDF's text layer) may hold them too.
+    extracted = {"text": text, "title": title or "", "authors": "".join(authors), "url": url or "",
+                 "language_hint": hint or ""}  # fmt: skip
+    for name, value in extracted.items():
+        found = unstorable_count(value)
+        if found:
+            replaced += found
+            replaced_in += [name] if name not in replaced_in else []
+    if replaced:
+        text, authors = storable(text), [storable(author) for author in authors]
+        title, url, hint = (storable(v) if v is not None else None for v in (title, url, hint))
+        warnings.append(unstorable_note(replaced, replaced_in))
 
     if detector is None:
-        from newsflow.settings import get_settings
-
-        detector = get_settings().language_detector
+        detector = settings.language_detector
     language = detect_language(text, hint, detector)
     if language.code == "und":
         warnings.append("language undetermined (text too short)")
@@ -263,6 +284,11 @@ def translate_record(record: ArticleRecord, translator: TranslatorLike | None, t
         else:  # a wrapper with the older (text, source, target) signature: it cannot protect names
             warnings.append("translation note: the translator takes no protect/segments; names were not protected")
             translation = translator.translate(record.text, record.language.code, target)
+    unstorable = sum(unstorable_count(v) for v in (translation.text, translation.error) if v)
+    if unstorable:  # a provider's answer is input too
+        translation = translation.model_copy(update={k: storable(v) for k in ("text", "error")
+                                                     if (v := getattr(translation, k))})  # fmt: skip
+        warnings.append("translation note: " + unstorable_note(unstorable, ["translation"]))
     if translation.status in ("failed", "pending") and translation.error:
         warnings.append(f"translation {translation.status}: {translation.error}")
     elif translation.status == "done" and translation.error:

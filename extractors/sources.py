@@ -1,7 +1,13 @@
 """Receiving articles: files, directories, stdin, JSON/JSONL, http(s) URLs, feeds and sitemaps -> `RawArticle`s.
 
 Each source yields articles or `InputError`s naming the input and the reason, so one bad file (or one bad
-JSONL line) is reported while the rest of the batch goes on.
+JSONL line) is reported while the rest of the batch goes on. An input's name in an error is `display_name(...)`:
+quoted with its control characters escaped when it has any, so a file name cannot forge an error line.
+
+Hostile inputs cost one error each, never the batch: JSON nested deeper than `JSON_MAX_DEPTH` levels is
+refused before parsing; only regular files are opened (a FIFO, socket or device is named for what it is, and
+files are opened non-blocking, so a FIFO swapped in never hangs the run); a symbolic link in a source
+directory that leads outside it is reported, not followed, unless `NEWSFLOW_FOLLOW_SYMLINKS` is true.
 
 URL sources (`https://...`, `feed:https://...`, `sitemap:https://...`, `listing:https://...`) go through
 `extractors.acquire.session.Acquirer`: politeness, limits, SSRF guard, conditional GET, de-duplication and
@@ -12,6 +18,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
+import stat
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -31,9 +40,68 @@ from schemas.models import RawArticle, SourceInfo
 SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx"}
 JSON_FIELDS = {"url", "title", "text", "html", "published_at", "authors", "language"}
 LOCAL_TZ_NOTE = "+07:00"  # a published_at without a timezone is read as Vietnam time
+JSON_MAX_DEPTH = 64  # arrays/objects inside each other; an article needs 2 (an array of objects)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
-__all__ = ["InputError", "Item", "iter_sources", "raw_from_object"]
+__all__ = ["JSON_MAX_DEPTH", "InputError", "Item", "display_name", "iter_sources", "raw_from_object"]
+
+
+def display_name(name: str) -> str:
+    """`name` as it may appear in a one-line message: unchanged when every character prints, else quoted
+    with its control characters (newline, escape, ...) and other unprintables escaped, as Python's repr does.
+
+    Idempotent: the escaped form prints, so naming it again leaves it as it is.
+    """
+    return name if name.isprintable() else repr(name)
+
+
+def _json_too_deep(text: str, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Whether the JSON `text` nests arrays/objects more than `limit` deep (brackets in strings do not count).
+
+    Two regex passes (strings out, then everything but brackets) and a walk over the brackets alone, which
+    stops at the first level too deep: cheap for any size, so json.loads never recurses out of the stack.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _load_json(text: str) -> Any:
+    """json.loads with a depth limit; ValueError says why (the decoder's message, or the depth)."""
+    too_deep = f"JSON nested deeper than {JSON_MAX_DEPTH} levels"
+    if _json_too_deep(text):
+        raise ValueError(too_deep)
+    try:
+        return json.loads(text)
+    except RecursionError:  # not reached after the scan above; kept so no input can end the batch this way
+        raise ValueError(too_deep) from None
+
+
+def _url_problem(url: str) -> str | None:
+    """Why a JSON input's `url` is not an http(s) URL with a host, or None when it is one."""
+    if not url.isprintable():
+        return f"must be an http(s) URL, got {display_name(url)} (control characters)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"scheme {parts.scheme + ':'!r}" if parts.scheme else "no scheme"
+        return f"must be an http(s) URL, got {scheme}"
+    if not host:
+        return "must be an http(s) URL with a host"
+    return None
 
 
 def _now() -> datetime:
@@ -89,6 +157,9 @@ def raw_from_object(obj: Any, source: SourceInfo) -> RawArticle:
         raise ValueError("field 'authors' must be a list of strings")
     url = obj.get("url")
     if url:
+        problem = _url_problem(url)
+        if problem:
+            raise ValueError(f"field 'url' {problem}")
         source = source.model_copy(update={"site": urlsplit(url).hostname})
     return RawArticle(
         source=source,
@@ -103,12 +174,15 @@ def raw_from_object(obj: Any, source: SourceInfo) -> RawArticle:
 
 
 def _from_text(content: str, source: SourceInfo, suffix: str) -> Iterator[Item]:
-    uri = source.uri
+    uri = display_name(source.uri)
     if suffix == ".json" or (suffix == "" and content.lstrip().startswith(("{", "["))):
         try:
-            data = json.loads(content)
+            data = _load_json(content)
         except json.JSONDecodeError as exc:
             yield InputError(uri, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+            return
+        except ValueError as exc:
+            yield InputError(uri, str(exc))
             return
         objects = data if isinstance(data, list) else [data]
         for index, obj in enumerate(objects):
@@ -123,7 +197,7 @@ def _from_text(content: str, source: SourceInfo, suffix: str) -> Iterator[Item]:
             if not line.strip():
                 continue
             try:
-                yield raw_from_object(json.loads(line), source)
+                yield raw_from_object(_load_json(line), source)
             except json.JSONDecodeError as exc:
                 yield InputError(f"{uri}:{number}", f"invalid JSON: {exc.msg}")
             except (ValueError, ValidationError) as exc:
@@ -142,35 +216,132 @@ def _from_document(data: bytes, source: SourceInfo, suffix: str, settings: Setti
     named = DOCUMENT_SUFFIXES.get(suffix)
     if named is not None and media_type != named:
         kind = "PDF" if suffix == ".pdf" else "DOCX"
-        yield InputError(source.uri, f"not a {kind} file ({describe(data)})")
+        yield InputError(display_name(source.uri), f"not a {kind} file ({describe(data)})")
         return
     assert media_type is not None
     try:
         title = check_document(data, source.uri, media_type, limits=Limits.from_settings(settings))
     except DocumentError as exc:
-        yield InputError(source.uri, str(exc).removeprefix(f"{source.uri}: "))
+        yield InputError(display_name(source.uri), str(exc).removeprefix(f"{source.uri}: "))
         return
     yield RawArticle(source=source, content=base64.b64encode(data).decode("ascii"), media_type=media_type,
                      title=title)  # fmt: skip
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is ("is a FIFO, not a regular file"), None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))  # fmt: skip
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"is {kind}, not a regular file"
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """A regular file's bytes (at most `limit`). Anything else (FIFO, socket, device) is a ValueError saying
+    what it is: checked before opening and again on the open file, which is opened non-blocking, so a FIFO
+    put in a file's place meanwhile neither blocks the open nor is read."""
+    problem = _not_regular(os.stat(path).st_mode)
+    if problem:
+        raise ValueError(problem)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb", closefd=True) as handle:
+        info = os.fstat(fd)
+        problem = _not_regular(info.st_mode)
+        if problem:
+            raise ValueError(problem)
+        if info.st_size > limit:
+            raise ValueError(f"file is {info.st_size} bytes, over the limit of {limit}")
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # grew since fstat
+        raise ValueError(f"file is over the limit of {limit} bytes")
+    return data
 
 
 def _read_file(path: Path, given: str, settings: Settings) -> Iterator[Item]:
     source = SourceInfo(kind="file", uri=given, fetched_at=_now())
     suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
-        if size > settings.max_input_bytes:
-            yield InputError(given, f"file is {size} bytes, over the limit of {settings.max_input_bytes}")
-            return
-        data = path.read_bytes()
+        data = _read_bytes(path, settings.max_input_bytes)
         if suffix in DOCUMENT_SUFFIXES or sniff(data) is not None:
             yield from _from_document(data, source, suffix, settings)
             return
         content = _decode(data, given)
     except (OSError, ValueError) as exc:
-        yield InputError(given, str(exc))
+        yield InputError(display_name(given), str(exc))
         return
     yield from _from_text(content, source, suffix)
+
+
+def _wanted(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED and path.name.lower() != "readme.md"
+
+
+def _directory(root: Path, settings: Settings) -> list[tuple[Path, str | None]]:
+    """The files to read under `root`, sorted by path: (path, None) to read, (path, reason) to report.
+
+    Hidden entries are skipped, as are files of other types. A FIFO, socket or device with an article's
+    suffix is reported for what it is. A symbolic link is followed when it leads inside `root` (a link to a
+    directory inside it is skipped: that directory is read under its own path); one leading outside is
+    reported, not followed, unless `follow_symlinks` is set. Each directory is read once (no link loops).
+    """
+    top = root.resolve()
+    found: list[tuple[Path, str | None]] = []
+    seen: set[tuple[int, int]] = set()
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        try:
+            info = directory.stat()
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(directory) as listing:
+                entries = [(entry.name, entry.is_symlink(), entry.is_dir(follow_symlinks=False)) for entry in listing]
+        except OSError as exc:
+            found.append((directory, f"cannot read this directory: {exc.strerror or exc}"))
+            continue
+        for name, is_link, is_dir in entries:
+            path = directory / name
+            if name.startswith("."):
+                continue
+            if is_dir:
+                pending.append(path)
+                continue
+            if is_link:
+                target = path.resolve()
+                try:
+                    mode = os.stat(target).st_mode
+                except (OSError, ValueError):
+                    if _wanted(path):
+                        found.append((path, "broken symbolic link (what it points to does not exist)"))
+                    continue
+                outside = not target.is_relative_to(top)
+                if stat.S_ISDIR(mode):
+                    if outside and settings.follow_symlinks:
+                        pending.append(path)
+                    elif outside:
+                        found.append((path, "symbolic link to a directory outside the source directory; not "
+                                            "followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)"))  # fmt: skip
+                    continue
+                if not _wanted(path):
+                    continue
+                if outside and not settings.follow_symlinks:
+                    reason = f"symbolic link to {display_name(str(target))}, outside the source directory; not " \
+                        "followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)"  # fmt: skip
+                    found.append((path, reason))
+                    continue
+            elif not _wanted(path):
+                continue
+            else:
+                try:
+                    mode = path.lstat().st_mode
+                except OSError as exc:
+                    found.append((path, str(exc)))
+                    continue
+            found.append((path, _not_regular(mode)))
+    return sorted(found, key=lambda entry: entry[0])
 
 
 def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer | None = None) -> Iterator[Item]:
@@ -188,7 +359,9 @@ def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer |
                     except Exception as exc:  # the fetch log's database: name it, do not crash the batch
                         yield InputError(given, f"cannot open the fetch log: {type(exc).__name__}: {exc}")
                         continue
-                yield from (acquirer or own).iter_source(given)  # type: ignore[union-attr]
+                for item in (acquirer or own).iter_source(given):  # type: ignore[union-attr]
+                    yield InputError(display_name(item.source), item.reason) if isinstance(item, InputError) \
+                        else item  # fmt: skip
             else:
                 yield from _iter_local(given, settings)
     finally:
@@ -214,20 +387,30 @@ def _iter_local(given: str, settings: Settings) -> Iterator[Item]:
         yield from _from_text(content, source, suffix)
     else:
         path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                           and p.name.lower() != "readme.md")  # fmt: skip
+        name = display_name(given)
+        try:
+            mode: int | None = os.stat(path).st_mode  # follows a link: a link named on the command line is read
+        except (OSError, ValueError):
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            files = _directory(path, settings)
             if not files:
-                yield InputError(given, f"no {'/'.join(sorted(SUPPORTED))} files in this directory")
-            for file in files:
-                yield from _read_file(file, str(file), settings)
-        elif path.is_file():
+                yield InputError(name, f"no {'/'.join(sorted(SUPPORTED))} files in this directory")
+            for file, problem in files:
+                if problem:
+                    yield InputError(display_name(str(file)), problem)
+                else:
+                    yield from _read_file(file, str(file), settings)
+        elif mode is not None and _not_regular(mode):
+            yield InputError(name, str(_not_regular(mode)))
+        elif mode is not None:
             if path.suffix.lower() not in SUPPORTED:
-                yield InputError(given, f"unsupported file type {path.suffix or '(none)'!r}; "
-                                        f"expected one of {sorted(SUPPORTED)}")  # fmt: skip
+                yield InputError(name, f"unsupported file type {path.suffix or '(none)'!r}; "
+                                       f"expected one of {sorted(SUPPORTED)}")  # fmt: skip
                 return
             yield from _read_file(path, given, settings)
+        elif os.path.lexists(path):
+            yield InputError(name, "broken symbolic link (what it points to does not exist)")
         else:
-            yield InputError(given, "no such file or directory "
+            yield InputError(name, "no such file or directory "
                              "(and not an http(s), feed:, sitemap: or listing: URL)")

@@ -13,6 +13,7 @@ batches, stores them, writes the run's JSONL, records the run and publishes the 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import threading
@@ -41,8 +42,8 @@ from flows.limits import site_slot as _site_slot
 from flows.runners import NewsflowTaskRunner
 from flows.summary import ENTITY_TYPES, ArticleOutcome, Failure, NameCount, RunSummary, SummaryBuilder
 from newsflow import progress
-from newsflow.output import RunWriter, write_records
-from newsflow.settings import Settings, TranslatorName, get_settings
+from newsflow.output import RunWriter, stale_partials, write_records
+from newsflow.settings import Settings, TranslatorName, get_settings, portable, settings_in_force
 from newsflow.storage import SaveStatus, StorageError, Store
 from schemas.models import ArticleRecord, RawArticle
 
@@ -247,8 +248,18 @@ def receive(sources: list[str]) -> tuple[list[RawArticle], list[Failure]]:
 # connection (a retry then redoes the batch; nothing of it was processed yet).
 @task(name="process-batch", task_run_name="process {label}", retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=_transient_db_error)  # fmt: skip
-def process_batch(batch: list[RawArticle], index: int, translator: str, target: str, label: str) -> list[Result]:
-    """Run the pipeline on one batch; an article that fails is reported, the rest go on."""
+def process_batch(
+    batch: list[RawArticle], index: int, translator: str, target: str, label: str, settings: Settings | None = None
+) -> list[Result]:
+    """Run the pipeline on one batch; an article that fails is reported, the rest go on.
+
+    `settings` are the flow's (a Dask worker's own environment may have no NEWSFLOW_* variables).
+    """
+    with settings_in_force(settings or get_settings()):
+        return _process_batch(batch, translator, target)
+
+
+def _process_batch(batch: list[RawArticle], translator: str, target: str) -> list[Result]:
     settings = get_settings()
     # Keep the inputs first: one whose extraction fails, or that a killed run never reaches, stays stored
     # for `newsflow reprocess` (idempotent, so a retried or cached batch adds nothing).
@@ -265,6 +276,12 @@ def process_batch(batch: list[RawArticle], index: int, translator: str, target: 
         except ArticleError as exc:
             out.append((raw, None, str(exc)))
             progress.emit("failed")
+        except Exception as exc:  # any other error of one article (a bug, a library's limit): that article fails
+            if is_transient_db_error(exc):
+                raise  # the translation cache's database hiccuped: the task's retry redoes the batch
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            out.append((raw, None, reason if len(reason) <= 500 else reason[:497] + "..."))
+            progress.emit("failed")
     _settle_heap()
     return out
 
@@ -272,13 +289,20 @@ def process_batch(batch: list[RawArticle], index: int, translator: str, target: 
 @task(name="store-batch", task_run_name="store {label}", retries=3, retry_delay_seconds=[1, 4, 10],
       retry_condition_fn=_transient_db_error)  # fmt: skip
 def store_batch(
-    results: list[Result], index: int, database_url: str, out_dir: str, label: str
+    results: list[Result], index: int, database_url: str, out_dir: str, label: str, settings: Settings | None = None
 ) -> list[tuple[str, SaveStatus, Failure | None]]:
     """Upsert records (idempotent: a retried batch stores nothing twice) and write one JSON file each.
 
     A JSON file that cannot be written (disk full) is a failure of that article only: its record is
     stored and the rest of the batch goes on.
     """
+    with settings_in_force(settings or get_settings()):
+        return _store_batch(results, database_url, out_dir)
+
+
+def _store_batch(
+    results: list[Result], database_url: str, out_dir: str
+) -> list[tuple[str, SaveStatus, Failure | None]]:
     store = _store(database_url)
     ok = [(record, raw) for raw, record, _ in results if record is not None]
     # One transaction for the batch: a commit (and its fsync) per article cost more than the extraction.
@@ -301,6 +325,20 @@ def store_batch(
     return outcomes
 
 
+def sweep_partials(store: Store, out_dir: Path) -> list[Path]:
+    """Delete the half-written run files (`.<run-id>.jsonl.partial`) of runs no longer running; the paths."""
+    try:
+        running = store.running_run_ids()
+    except StorageError:
+        return []  # the run itself reports a database that went away
+    removed = []
+    for path in stale_partials(out_dir, running):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 # --- the shared body -------------------------------------------------------------------------------------
 
 
@@ -320,16 +358,46 @@ def run_pipeline(
     the one being collected, and a collected batch is released, so memory does not grow with the run.
     `labels` default to `batch_label` of each list. `failures` are read after the last batch, so a
     list that a lazy reader fills while `batches` is consumed is complete by then.
+
+    The run's row is "completed" when this returns. When it raises, the row is marked "failed" (an
+    exception) or "interrupted" (Ctrl-C, a cancelled flow run) with the reason, so it never stays "running".
     """
-    logger = get_run_logger()
+    run_id = str(uuid.uuid4())
     settings = get_settings()
+    store = _store(settings.resolved_database_url)
+    store.start_run(run_id)  # marks this host's runs whose process is gone "interrupted" first
+    sweep_partials(store, settings.resolved_output_dir)
+    try:
+        return _run_pipeline(run_id, store, batches, labels, flow_name=flow_name, translator=translator,
+                             target=target, received=received, failures=failures)  # fmt: skip
+    except BaseException as exc:
+        status = "failed" if isinstance(exc, Exception) else "interrupted"
+        try:
+            store.end_run(run_id, status, f"{type(exc).__name__}: {exc}")
+        except Exception as mark:  # the database may be what failed: the run's own error is the one raised
+            exc.add_note(f"run {run_id} could not be marked {status}: {mark}")
+        raise
+
+
+def _run_pipeline(
+    run_id: str,
+    store: Store,
+    batches: Iterable[BatchInput],
+    labels: Iterable[str] | None,
+    *,
+    flow_name: str,
+    translator: str | None,
+    target: str | None,
+    received: int | None,
+    failures: Iterable[Failure],
+) -> RunSummary:
+    logger = get_run_logger()
+    # Absolute directories: the tasks may run in other processes (Dask workers) in other directories.
+    settings = portable(get_settings())
     name = translator or settings.translator
     target = target or settings.translation_target
-    run_id = str(uuid.uuid4())
     out_dir = settings.resolved_output_dir
     database_url = settings.resolved_database_url
-    store = _store(database_url)
-    store.start_run(run_id)
     summary = RunSummary(
         run_id=run_id, flow=flow_name, database=_masked(database_url), records_dir=str(out_dir / "records")
     )
@@ -344,6 +412,7 @@ def run_pipeline(
             persist_result=True,
         )
     storer = store_batch.with_options(cache_policy=NO_CACHE)
+    handed = settings  # the tasks use the flow's settings wherever they run
     workers = settings.dask_workers if settings.task_runner == "dask" else settings.thread_workers
     ahead = IN_FLIGHT * workers
     count = 0
@@ -373,9 +442,9 @@ def run_pipeline(
         wrap: Callable[[Any], Any] = opaque if settings.task_runner == "thread" else _as_is
         for i, batch in enumerate(batches):
             label = next(label_iter) if label_iter is not None else batch_label(batch, i)
-            processed = processor.submit(wrap(batch), i, name, target, label)
+            processed = processor.submit(wrap(batch), i, name, target, label, settings=handed)
             # A future as an argument: Prefect resolves it, so storing batch i starts once batch i is processed.
-            stored = storer.submit(wrap(processed), i, database_url, str(out_dir), label)
+            stored = storer.submit(wrap(processed), i, database_url, str(out_dir), label, settings=handed)
             in_flight.append((processed, stored))
             while len(in_flight) > ahead:
                 count += collect()

@@ -93,22 +93,29 @@ def write_export(store: Store, path: Path, since: datetime | None, fmt: ExportFo
 
 
 def export_markdown(result: ExportResult, link: str | None) -> str:
+    """The export's summary artifact; every value escaped and the link checked (see flows/report.py)."""
+    md, target = report.markdown_text, report.markdown_url(link)
     lines = [
         "# newsflow export",
         "",
-        f"- records: **{result.count}**" + (f" (updated since {result.since})" if result.since else ""),
-        f"- format: {result.format}",
-        f"- file: [{result.path}]({link})" if link else f"- file: `{result.path}`",
+        f"- records: **{md(result.count)}**" + (f" \\(updated since {md(result.since)}\\)" if result.since else ""),
+        f"- format: {md(result.format)}",
+        f"- file: [{md(result.path)}]({target})" if target else f"- file: {md(result.path)}",
         "",
         "| language | records |",
         "|---|---:|",
-        *(f"| {k} | {v} |" for k, v in sorted(result.languages.items())),
+        *(f"| {md(k)} | {md(v)} |" for k, v in sorted(result.languages.items())),
         "",
         "| translation | records |",
         "|---|---:|",
-        *(f"| {k} | {v} |" for k, v in sorted(result.translation.items())),
+        *(f"| {md(k)} | {md(v)} |" for k, v in sorted(result.translation.items())),
     ]
     return "\n".join(lines) + "\n"
+
+
+def languages_table(result: ExportResult) -> list[dict[str, object]]:
+    """The export's table artifact; the UI renders string cells as markdown, so they are escaped too."""
+    return [{"language": report.markdown_text(k), "records": v} for k, v in sorted(result.languages.items())]
 
 
 # --- tasks ---------------------------------------------------------------------------------------------
@@ -187,15 +194,13 @@ def export_records(params: ExportParams) -> ExportResult:
     name = f"export-{stamp}-{uuid.uuid4().hex[:8]}.{params.format.value}"
     out_dir = settings.resolved_output_dir
     result = export_task(settings.resolved_database_url, str(out_dir), name, since, params.format)
-    link = report.output_link(result.path, settings.output_url, out_dir)
+    link = report.markdown_url(report.output_link(result.path, settings.output_url, out_dir))
     create_markdown_artifact(markdown=export_markdown(result, link), key=report.artifact_key("export", "summary"),
                              description="newsflow export: records by language and translation status")
-    create_table_artifact(
-        table=[{"language": k, "records": v} for k, v in sorted(result.languages.items())],
-        key=report.artifact_key("export", "languages"), description="Exported records by language",
-    )
+    create_table_artifact(table=languages_table(result), key=report.artifact_key("export", "languages"),
+                          description="Exported records by language")
     if link:
-        create_link_artifact(link=link, link_text=name, key=report.artifact_key("export", "output"),
-                             description="The exported records")
+        create_link_artifact(link=link, link_text=report.markdown_text(name),
+                             key=report.artifact_key("export", "output"), description="The exported records")
     get_run_logger().info("exported %d record(s) to %s", result.count, result.path)
     return result

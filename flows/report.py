@@ -9,9 +9,21 @@ so the UI's Artifacts page shows each one's history across runs.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from flows.summary import MAX_ARTICLE_ROWS as MAX_TABLE_ROWS
 from flows.summary import RunSummary
+
+# What markdown_text replaces: HTML's special characters by entities, markdown's by a backslash escape, and
+# control characters (newlines too) and the Unicode line/paragraph separators by a space.
+_ESCAPES: dict[int, str] = {
+    **{ord(c): f"&{name};" for c, name in (("&", "amp"), ("<", "lt"), (">", "gt"), ('"', "quot"))},
+    ord("'"): "&#39;",
+    **{ord(c): "\\" + c for c in "\\`*_[]()#+-!|~"},
+    **{code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)},
+}
+_URL_SCHEMES = ("http", "https", "file")
+_URL_SAFE = "/:?#[]@!$&*+,;=%-._~"  # percent-encoded besides: spaces, quotes, parentheses, <>, backslash, ...
 
 
 def artifact_key(flow: str, part: str) -> str:
@@ -34,60 +46,91 @@ def output_link(path: str | None, base_url: str | None, output_dir: Path) -> str
     return target.as_uri()
 
 
-def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+def markdown_text(value: object) -> str:
+    """`value` as literal text in a Prefect markdown artifact (headings, table cells, list items, link text).
+
+    Prefect's UI renders markdown with marked (GFM), which passes HTML through, so a file name or a URL
+    like `<img src=x onerror=...>` or `[x](javascript:...)` would become markup. Here nothing can: `<>&"'`
+    become entities, the markdown specials `\\`*_[]()#+-!|~` get a backslash, and control characters
+    (newlines too) become spaces, so the value stays on its line and in its table cell. What an operator
+    reads is the original text. Every value newsflow puts into a markdown artifact goes through this.
+    """
+    return str(value).translate(_ESCAPES)
+
+
+def markdown_url(url: str | None) -> str | None:
+    """`url` as a markdown link target, or None when it must not be one: only http(s) (with a host) and file
+    URLs are links; spaces, quotes, parentheses, `<>` and control characters are percent-encoded."""
+    if not url:
+        return None
+    url = url.strip()
+    parts = urlsplit(url)  # (it also drops tabs and newlines, so "java\tscript:" reads as javascript:)
+    if parts.scheme.lower() not in _URL_SCHEMES or (parts.scheme.lower() != "file" and not parts.netloc):
+        return None
+    return quote(url, safe=_URL_SAFE)
+
 
 
 def summary_markdown(summary: RunSummary, link: str | None = None) -> str:
-    """The run in a few tables: counts, entities by type, translation status, top provinces and officials."""
+    """The run in a few tables: counts, entities by type, translation status, top provinces and officials.
+
+    Every value is escaped (`markdown_text`) and the link checked (`markdown_url`): sources, reasons and
+    names come from the input."""
+    md = markdown_text
     lines = [
-        f"# newsflow {summary.flow}: run {summary.run_id}",
+        f"# newsflow {md(summary.flow)}: run {md(summary.run_id)}",
         "",
         "| articles | count |",
         "|---|---:|",
-        f"| received | {summary.received} |",
-        f"| processed | {summary.processed} |",
-        f"| failed | {len(summary.failed)} |",
-        f"| new | {summary.new} |",
-        f"| updated | {summary.updated} |",
-        f"| unchanged | {summary.unchanged} |",
+        f"| received | {md(summary.received)} |",
+        f"| processed | {md(summary.processed)} |",
+        f"| failed | {md(len(summary.failed))} |",
+        f"| new | {md(summary.new)} |",
+        f"| updated | {md(summary.updated)} |",
+        f"| unchanged | {md(summary.unchanged)} |",
         "",
         "## Entities by type",
         "",
         "| type | mentions |",
         "|---|---:|",
-        *(f"| {kind} | {count} |" for kind, count in summary.entities.items()),
+        *(f"| {md(kind)} | {md(count)} |" for kind, count in summary.entities.items()),
         "",
         "## Translation status",
         "",
         "| status | articles |",
         "|---|---:|",
-        *(f"| {status} | {count} |" for status, count in sorted(summary.translation.items())),
+        *(f"| {md(status)} | {md(count)} |" for status, count in sorted(summary.translation.items())),
     ]
     for title, items in (("Top provinces", summary.top_provinces), ("Top officials", summary.top_officials)):
         lines += ["", f"## {title}", "", "| name | articles |", "|---|---:|"]
-        lines += [f"| {_cell(item.name)} | {item.articles} |" for item in items] or ["| (none) | 0 |"]
+        lines += [f"| {md(item.name)} | {md(item.articles)} |" for item in items] or ["| \\(none\\) | 0 |"]
     if summary.failed:
         lines += ["", "## Failures", "", "| input | reason |", "|---|---|"]
-        lines += [f"| {_cell(f.source)} | {_cell(f.reason)} |" for f in summary.failed[:MAX_TABLE_ROWS]]
+        lines += [f"| {md(f.source)} | {md(f.reason)} |" for f in summary.failed[:MAX_TABLE_ROWS]]
     lines += ["", "## Output", ""]
-    if link:
-        lines.append(f"- JSONL of this run: [{_cell(summary.run_file)}]({link})")
+    target = markdown_url(link)
+    if target:
+        lines.append(f"- JSONL of this run: [{md(summary.run_file or target)}]({target})")
     if summary.records_dir:
-        lines.append(f"- one JSON file per record in `{summary.records_dir}`")
+        lines.append(f"- one JSON file per record in {md(summary.records_dir)}")
     if summary.database:
-        lines.append(f"- database: `{summary.database}`")
+        lines.append(f"- database: {md(summary.database)}")
     return "\n".join(lines) + "\n"
 
 
 def articles_table(summary: RunSummary) -> list[dict[str, object]]:
-    """One row per article (the first MAX_TABLE_ROWS): what happened to it and why."""
+    """One row per article (the first MAX_TABLE_ROWS): what happened to it and why.
+
+    Prefect's UI renders every string cell of a table artifact as markdown, so the cells that carry input
+    (source, title, reason) are escaped like the summary; status, id, language and translation are newsflow's
+    own values."""
+    md = markdown_text
     rows: list[dict[str, object]] = []
     for a in summary.articles[:MAX_TABLE_ROWS]:
         rows.append({
-            "status": a.status, "source": a.source, "id": a.id or "", "title": a.title or "",
+            "status": a.status, "source": md(a.source), "id": a.id or "", "title": md(a.title or ""),
             "language": a.language or "", "translation": a.translation or "", "provinces": a.provinces,
-            "officials": a.officials, "reason": a.reason or "",
+            "officials": a.officials, "reason": md(a.reason or ""),
         })  # fmt: skip
     return rows
 
@@ -96,11 +139,12 @@ def publish(summary: RunSummary, base_url: str | None, output_dir: Path) -> None
     """Create the run's three artifacts (inside a flow run: they attach to it)."""
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    link = output_link(summary.run_file, base_url, output_dir)
+    link = markdown_url(output_link(summary.run_file, base_url, output_dir))
     create_markdown_artifact(
         markdown=summary_markdown(summary, link),
         key=artifact_key(summary.flow, "summary"),
-        description=f"newsflow {summary.flow}: counts, entities, translation, top provinces and officials",
+        description=f"newsflow {markdown_text(summary.flow)}: counts, entities, translation, top provinces and "
+                    "officials",
     )
     more = max(summary.article_rows, len(summary.articles)) - MAX_TABLE_ROWS
     create_table_artifact(
@@ -112,7 +156,7 @@ def publish(summary: RunSummary, base_url: str | None, output_dir: Path) -> None
     if link:
         create_link_artifact(
             link=link,
-            link_text=Path(summary.run_file or link).name,
+            link_text=markdown_text(Path(summary.run_file or link).name),  # Prefect renders "[text](link)"
             key=artifact_key(summary.flow, "output"),
             description="The JSON output of this run (one record per line)",
         )

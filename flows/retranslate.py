@@ -30,12 +30,13 @@ from pydantic import BaseModel, Field
 from extractors.pipeline import translate_record
 from extractors.translate import Translator
 from flows import report
+from flows.ingest import sweep_partials
 from flows.limits import LimitedTranslator, prefect_rate_limit
 from flows.params import RetranslateParams
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary, SummaryBuilder
 from newsflow.output import RunWriter, write_record
-from newsflow.settings import Settings, get_settings
+from newsflow.settings import Settings, get_settings, portable, settings_in_force
 from newsflow.storage import SaveStatus, Store
 from schemas.models import ArticleRecord, RawArticle
 
@@ -82,8 +83,20 @@ def retranslate_batch(
     database_url: str,
     out_dir: str,
     label: str,
+    settings: Settings | None = None,
 ) -> list[tuple[ArticleRecord, SaveStatus]]:
-    """Translate one batch of pending records again and save each in place (an upsert: a retry is harmless)."""
+    """Translate one batch of pending records again and save each in place (an upsert: a retry is harmless).
+
+    `settings` are the flow's (a Dask worker's own environment may have no NEWSFLOW_* variables).
+    """
+    with settings_in_force(settings or get_settings()):
+        return _retranslate_batch(batch, translator, target, database_url, out_dir)
+
+
+def _retranslate_batch(
+    batch: list[tuple[ArticleRecord, RawArticle]], translator: str | None, target: str | None, database_url: str,
+    out_dir: str,
+) -> list[tuple[ArticleRecord, SaveStatus]]:
     settings = get_settings()
     store = _store(database_url)
     engine = make_translator(settings, translator, store)
@@ -99,7 +112,7 @@ def retranslate_batch(
 def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSummary:
     """Translate stored records whose translation is pending, and update them in place."""
     logger = get_run_logger()
-    settings = get_settings()
+    settings = portable(get_settings())  # absolute directories: tasks may run in other processes (Dask)
     translator = params.translator.value if params.translator else settings.translator
     Translator(settings, translator, cache=None)  # an unusable choice (no key, no apertium) fails before any task
     target = params.target_language.value if params.target_language else None
@@ -113,13 +126,15 @@ def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSumma
         pending = list(store.iter_pending_translation(limit=params.limit))
     run_id = str(uuid.uuid4())
     store.start_run(run_id)
+    sweep_partials(store, out_dir)  # half-written run files of killed runs
     summary = RunSummary(run_id=run_id, flow=FLOW, received=len(pending), database=_masked(database_url),
                          records_dir=str(out_dir / "records"))  # fmt: skip
     builder = SummaryBuilder(summary)
     size = settings.batch_size
     batches = [pending[i : i + size] for i in range(0, len(pending), size)]
     futures = [
-        retranslate_batch.submit(b, n, translator, target, database_url, str(out_dir), batch_label(b, n))
+        retranslate_batch.submit(b, n, translator, target, database_url, str(out_dir), batch_label(b, n),
+                                 settings=settings)
         for n, b in enumerate(batches)
     ]
     with RunWriter(out_dir, run_id) as writer:

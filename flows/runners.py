@@ -59,11 +59,12 @@ def local_run_settings() -> AbstractContextManager[object]:
     """Prefect settings for flow runs started in local mode (no PREFECT_API_URL): no flow-run heartbeats.
 
     Heartbeats let a server that outlives a run mark it crashed when the run's process dies. In local
-    mode the server is Prefect's ephemeral one, a child of the run's process that dies with it, so no one
-    reads them; and Prefect 3.8 stops the heartbeat thread by joining it while it sleeps in one-second
-    steps, which added up to a second to the end of every run (measured: 1,000 articles, 0.85 s from the
-    last batch stored to the flow's return with heartbeats, 0.08 s without). With PREFECT_API_URL set
-    (`newsflow serve`, a worker, a server of your own) nothing changes. Used by `newsflow run`.
+    mode the server is Prefect's ephemeral one, a child of the run's process that dies with it (even after a
+    kill -9: newsflow/localserver.py), so no one reads them; and Prefect 3.8 stops the heartbeat thread by
+    joining it while it sleeps in one-second steps, which added up to a second to the end of every run
+    (measured: 1,000 articles, 0.85 s from the last batch stored to the flow's return with heartbeats, 0.08 s
+    without). With PREFECT_API_URL set (`newsflow serve`, a worker, a server of your own) nothing changes.
+    Used by `newsflow run`.
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

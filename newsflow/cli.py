@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -27,8 +28,10 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 SOURCES_HELP = (
-    "Files (.txt, .html/.htm, .json, .jsonl), directories (recursively), '-' for stdin, or http(s) URLs."
+    "Files (.txt, .html/.htm, .json, .jsonl, .pdf, .docx), directories (recursively), '-' for stdin, http(s) "
+    "URLs, or feed:URL, sitemap:URL, listing:URL."
 )
+URL_PREFIXES = ("feed:", "sitemap:", "listing:")  # as extractors.acquire.session reads them
 
 
 class Translator(StrEnum):
@@ -73,17 +76,57 @@ def _prefect_environment(verbose: bool) -> None:
     # Without -v only critical logs: a failed task's log carries a traceback, and the CLI already reports
     # every failure itself, in one line (per article, or the error that stopped the run).
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    # Prefect's local server is a child process: it now ends with this one, even after a kill -9.
+    from newsflow.localserver import guard_local_server
+
+    guard_local_server()
+
+
+def _name(source: str) -> str:
+    """An input's name for a one-line message: `extractors.sources.display_name` (control characters escaped)."""
+    from extractors.sources import display_name
+
+    return display_name(source)
+
+
+def _one_line(text: str) -> str:
+    """A reason as one line: whitespace runs (newlines too) become one space, other unprintables escaped."""
+    joined = " ".join(text.split())
+    return joined if joined.isprintable() else repr(joined)[1:-1]
+
+
+def _url_problem(prefix: str, url: str) -> str | None:
+    """Why `prefix` + `url` is not a URL source (None when `url` is an http(s) URL with a host)."""
+    if not url.startswith(("http://", "https://")):
+        example = {"feed:": "rss.xml", "sitemap:": "sitemap.xml", "listing:": "tin-tuc/"}.get(prefix, "")
+        return f"{prefix} must be followed by an http(s) URL (e.g. {prefix}https://example.gov.vn/{example})"
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    return None if host else "URL has no host"
 
 
 def _check_sources(sources: list[str]) -> list[str]:
+    """Every SOURCE form the README lists: '-', an existing path, an http(s) URL, or feed:/sitemap:/listing:
+    followed by an http(s) URL. Anything else is a one-line UserError naming it."""
     if not sources:
         default = Path("samples")
         if not default.is_dir():
             raise UserError("no SOURCE given and no samples/ directory here; pass files, directories or URLs")
         return [str(default)]
     for source in sources:
-        if source != "-" and not source.startswith(("http://", "https://")) and not Path(source).exists():
-            raise UserError(f"{source}: no such file or directory (and not an http(s) URL)")
+        if source == "-" or os.path.lexists(source):
+            continue  # a path that exists (even a broken link or a FIFO) is read, or reported, by the run
+        prefix = next((p for p in URL_PREFIXES if source.startswith(p)), "")
+        url = source[len(prefix) :]
+        if prefix or url.startswith(("http://", "https://")):
+            problem = _url_problem(prefix, url)
+            if problem:
+                raise UserError(f"{_name(source)}: {problem}")
+            continue
+        raise UserError(f"{_name(source)}: no such file or directory "
+                        "(and not an http(s) URL, or feed:, sitemap: or listing: with one)")  # fmt: skip
     return sources
 
 
@@ -163,7 +206,8 @@ def _print_summary(summary: object) -> None:
 
     for failure in summary.failed:
         # One line per failure (soft_wrap), and a source or reason with [brackets] is not markup.
-        err.print(f"[red]failed[/red] {escape(failure.source)}: {escape(failure.reason)}", soft_wrap=True)
+        err.print(f"[red]failed[/red] {escape(_name(failure.source))}: {escape(_one_line(failure.reason))}",
+                  soft_wrap=True)  # fmt: skip
 
 
 @app.command()
@@ -190,13 +234,15 @@ def extract(
     # `extract` stores nothing: no fetch log either.
     for item in iter_sources(paths, settings, acquirer=Acquirer(settings, log=None)):
         if isinstance(item, InputError):
-            err.print(f"error: {item}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"error: {_name(item.source)}: {_one_line(item.reason)}", markup=False, highlight=False,
+                      soft_wrap=True)  # fmt: skip
             failures += 1
             continue
         try:
             record = process(item, engine, settings.translation_target)
         except ArticleError as exc:
-            err.print(f"error: {item.source.uri}: {exc}", markup=False, highlight=False, soft_wrap=True)
+            err.print(f"error: {_name(item.source.uri)}: {_one_line(str(exc))}", markup=False, highlight=False,
+                      soft_wrap=True)  # fmt: skip
             failures += 1
             continue
         if fmt is Format.jsonl:
@@ -238,17 +284,28 @@ def export(
     data_dir: DataDirOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
-    """Write stored records to stdout, for downstream systems."""
+    """Write stored records to stdout, for downstream systems.
+
+    A stored record that cannot be read is left out and named on stderr; the others are written, and the
+    exit code is then 1.
+    """
     _configure(data_dir, database_url)
     moment = _parse_since(since)
     from newsflow.storage import Store
+
+    skipped: list[str] = []
+
+    def skip(record_id: str, reason: str) -> None:
+        skipped.append(record_id)
+        err.print(f"error: stored record {record_id} skipped: {reason}", markup=False, highlight=False,
+                  soft_wrap=True)  # fmt: skip
 
     store = Store(get_settings().resolved_database_url)
     try:
         first = True
         if fmt is Format.json:
             sys.stdout.write("[")
-        for record in store.iter_records(since=moment):
+        for record in store.iter_records(since=moment, on_error=skip):
             if fmt is Format.jsonl:
                 sys.stdout.write(record.model_dump_json() + "\n")
             else:
@@ -258,6 +315,10 @@ def export(
             sys.stdout.write("]\n")
     finally:
         store.close()
+    if skipped:
+        err.print(f"error: {len(skipped)} stored record(s) could not be read and were left out (named above)",
+                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1)
 
 
 def _register_areas() -> None:

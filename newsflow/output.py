@@ -14,7 +14,7 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -155,6 +155,21 @@ def record_json_line(record: ArticleRecord) -> str:
     # Raw U+2028/U+2029 are valid JSON but line breaks to str.splitlines() and many JSONL readers;
     # they can only occur inside strings, where the escaped form means the same.
     return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+
+def stale_partials(out_dir: Path, running: Collection[str]) -> list[Path]:
+    """Run files killed runs left half-written: `.<run-id>.jsonl.partial` whose run is not `running`.
+
+    A lost machine's run is never renamed into place; its partial file would stay for good otherwise. Files of
+    runs still running (here or on another machine sharing the directory) are left alone.
+    """
+    runs = Path(out_dir) / "runs"
+    try:
+        candidates = list(runs.glob(".*.jsonl.partial"))
+    except OSError:
+        return []
+    alive = {r.lower() for r in running}
+    return [p for p in candidates if p.name[1:].removesuffix(".jsonl.partial").lower() not in alive]
 
 
 class RunWriter:

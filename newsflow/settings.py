@@ -5,6 +5,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -100,7 +103,14 @@ class Settings(BaseSettings):
         description="IP addresses or networks (CIDR) that URL sources may reach although private/loopback "
         "(a JSON list or comma-separated).",
     )
+    follow_symlinks: bool = Field(
+        default=False, description="Read files a symbolic link in a source directory leads to outside that directory."
+    )
     max_input_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file accepted.")
+    max_text_chars: int = Field(
+        default=2_000_000, ge=1,
+        description="Longest main text of one article, in characters; a longer one fails alone, naming the limit.",
+    )  # fmt: skip
 
     # --- documents (extractors/documents.py: PDF, scanned PDF via OCR, DOCX) ---
     document_max_pages: int = Field(default=300, ge=1, description="Most pages of one PDF/DOCX.")
@@ -113,6 +123,9 @@ class Settings(BaseSettings):
     )
     document_ocr_cache: bool = Field(
         default=True, description="Keep OCR text per page in data_dir/ocr-cache; reprocessing reuses it."
+    )
+    document_time_budget: float = Field(
+        default=120.0, gt=0, description="Seconds reading one PDF/DOCX may take (OCR excluded: own limit)."
     )
 
     # --- acquisition (extractors/fetch.py, extractors/acquire/, newsflow/fetchlog.py) ---
@@ -221,12 +234,40 @@ def describe_settings_error(exc: Exception) -> str:
     return f"{_env_value(field)} ({field}): {reason}"
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first use.
+# Settings a task was handed by its flow (`settings_in_force`). A task may run in another process (a Dask
+# worker) whose environment has no NEWSFLOW_* variables: it must still use the flow's store and options.
+_handed: ContextVar[Settings | None] = ContextVar("newsflow_settings", default=None)
 
-    A bad NEWSFLOW_* value raises InvalidSettingsError naming the variable and the reason.
+
+def get_settings() -> Settings:
+    """The settings in force: those handed to the running task, else the process-wide ones.
+
+    The process-wide settings are read from the environment on first use. A bad NEWSFLOW_* value raises
+    InvalidSettingsError naming the variable and the reason.
     """
+    handed = _handed.get()
+    return handed if handed is not None else _from_environment()
+
+
+def portable(settings: Settings) -> Settings:
+    """A copy to hand to tasks in other processes: relative directories made absolute, here."""
+    data_dir = settings.data_dir.absolute()
+    output_dir = settings.output_dir.absolute() if settings.output_dir is not None else None
+    return settings.model_copy(update={"data_dir": data_dir, "output_dir": output_dir})
+
+
+@contextmanager
+def settings_in_force(settings: Settings) -> Iterator[Settings]:
+    """Within the block (this thread or task), `get_settings()` returns `settings`."""
+    token = _handed.set(settings)
+    try:
+        yield settings
+    finally:
+        _handed.reset(token)
+
+
+@lru_cache(maxsize=1)
+def _from_environment() -> Settings:
     try:
         return Settings()
     except (ValidationError, SettingsError) as exc:
@@ -248,4 +289,4 @@ def configure(data_dir: Path | None = None, database_url: str | None = None) -> 
 
 def reset_settings() -> None:
     """Forget cached settings (tests and the CLI change the environment)."""
-    get_settings.cache_clear()
+    _from_environment.cache_clear()

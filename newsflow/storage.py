@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 from sqlalchemy import (
@@ -52,6 +52,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from extractors.storable import storable, storable_raw
 from extractors.translate import CachedTranslation
 from schemas.models import ArticleRecord, RawArticle
 
@@ -240,8 +241,8 @@ def mask_url(url: str | URL) -> str:
 
 
 def raw_input_id(raw: RawArticle) -> str:
-    """The id a raw input is stored under: sha256 of its content (UTF-8)."""
-    return hashlib.sha256(raw.content.encode("utf-8")).hexdigest()
+    """The id a raw input is stored under: sha256 of its content (UTF-8), as stored (extractors.storable)."""
+    return hashlib.sha256(storable(raw.content).encode("utf-8")).hexdigest()
 
 
 def _utcnow() -> datetime:
@@ -278,6 +279,11 @@ def _comparable(record: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(parent), dict):
             out[parent] = {k: v for k, v in out[parent].items() if k != key}
     return out
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -379,24 +385,62 @@ class Store:
             raise StorageError(f"stored raw input {raw_id} in {self.url} does not validate: {exc}") from exc
 
     def _keyset(
-        self, stmt: Select[*tuple[Any, ...]], time_col: Any, id_col: Any, batch: int, doing: str
+        self,
+        stmt: Select[Any],
+        time_col: Any,
+        id_col: Any,
+        batch: int,
+        doing: str,
+        on_error: Callable[[str, str], None] | None = None,
     ) -> Iterator[Any]:
         """Rows of `stmt` (selecting id, time, ...) in (time, id) order, `batch` rows per query.
 
         Keyset pagination (not OFFSET) so each batch is an index range scan and no connection or
-        transaction stays open while the caller works on a batch.
+        transaction stays open while the caller works on a batch. With `on_error`, a page the driver
+        cannot read (a row whose text is not UTF-8) is read again row by row: each unreadable row goes to
+        `on_error(id, reason)` and is skipped; without it the error raises StorageError.
         """
         last: tuple[datetime, str] | None = None
         while True:
             page = stmt.order_by(time_col, id_col).limit(batch)
             if last is not None:
                 page = page.where(or_(time_col > last[0], and_(time_col == last[0], id_col > last[1])))
-            with self._errors(doing), self.engine.connect() as conn:
-                rows = conn.execute(page).all()
+            try:
+                with self._errors(doing), self.engine.connect() as conn:
+                    rows = conn.execute(page).all()
+                keys = [(row[1], row[0]) for row in rows]
+            except StorageError:
+                if on_error is None:
+                    raise
+                keys, rows = self._rows_one_by_one(stmt, page, time_col, id_col, doing, on_error)
             yield from rows
-            if len(rows) < batch:
+            if len(keys) < batch:
                 return
-            last = (rows[-1][1], rows[-1][0])
+            last = keys[-1]
+
+    def _rows_one_by_one(
+        self,
+        stmt: Select[Any],
+        page: Select[Any],
+        time_col: Any,
+        id_col: Any,
+        doing: str,
+        on_error: Callable[[str, str], None],
+    ) -> tuple[list[tuple[datetime, str]], list[Any]]:
+        """The page's keys (these columns read), and those of its rows that can be read (one query each)."""
+        with self._errors(doing), self.engine.connect() as conn:  # an error here is not one row's: it raises
+            keys = [(row[1], row[0]) for row in conn.execute(page.with_only_columns(id_col, time_col)).all()]
+        rows = []
+        with self._errors(doing), self.engine.connect() as conn:
+            for _, key in keys:
+                try:
+                    rows.append(conn.execute(stmt.where(id_col == key)).one())
+                except DBAPIError as exc:
+                    if conn.invalidated:
+                        raise
+                    on_error(key, _one_line(f"cannot be read: {self._reason(exc)}"))
+                    conn.rollback()
+        return keys, rows
 
     # --- schema ---
 
@@ -468,6 +512,7 @@ class Store:
         return statuses
 
     def _save_in(self, conn: Connection, record: ArticleRecord, raw: RawArticle, now: datetime) -> SaveStatus:
+        raw = storable_raw(raw)[0]  # as in _raw_values
         raw_id = raw_input_id(raw)
         record_json = record.model_dump_json()
         columns = {
@@ -522,12 +567,18 @@ class Store:
             data = conn.execute(select(Article.record).where(Article.id == article_id)).scalar_one_or_none()
         return None if data is None else self._load(article_id, data)
 
-    def iter_records(self, since: datetime | None = None, batch: int = 500) -> Iterator[ArticleRecord]:
+    def iter_records(
+        self, since: datetime | None = None, batch: int = 500, *, on_error: Callable[[str, str], None] | None = None
+    ) -> Iterator[ArticleRecord]:
         """Stored records ordered by (updated_at, id), read `batch` rows at a time.
 
         `since` (time-zone aware) keeps records with updated_at >= since: inclusive, because exporting
         a record twice is harmless and missing one is not. Records saved while iterating may appear
         (an updated record moves to the end).
+
+        `on_error(id, reason)`: a stored record that cannot be read (its bytes are not UTF-8, its JSON does not
+        validate) is reported there, in one line, and skipped; the others still come. Without it such a
+        record raises StorageError. A database that cannot be read at all raises either way.
         """
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
@@ -535,8 +586,17 @@ class Store:
         if since is not None:
             _require_aware(since, "since")
             stmt = stmt.where(Article.updated_at >= since)
-        for row in self._keyset(stmt, Article.updated_at, Article.id, batch, "cannot read articles from"):
-            yield self._load(row.id, row.record)
+        rows = self._keyset(stmt, Article.updated_at, Article.id, batch, "cannot read articles from", on_error)
+        for row in rows:
+            if on_error is None:
+                yield self._load(row.id, row.record)
+                continue
+            try:
+                record = ArticleRecord.model_validate_json(row.record)
+            except ValidationError as exc:
+                on_error(row.id, _one_line(f"does not validate: {exc}"))
+                continue
+            yield record
 
     def iter_pending_translation(
         self, limit: int | None = None, batch: int = 100
@@ -622,6 +682,9 @@ class Store:
     # --- raw inputs ---
 
     def _raw_values(self, raw: RawArticle, status: RawStatus, error: str | None, now: datetime) -> dict[str, Any]:
+        # NUL and lone surrogates replaced (extractors.storable): PostgreSQL refuses NUL, and a lone surrogate
+        # has no UTF-8 form for either database. Both databases keep the same text.
+        raw = storable_raw(raw)[0]
         return {
             "id": raw_input_id(raw),
             "media_type": raw.media_type,
@@ -631,7 +694,7 @@ class Store:
             "content": raw.content,
             "meta": raw.model_dump_json(exclude={"content"}),
             "status": status,
-            "error": error,
+            "error": None if error is None else storable(error),
         }
 
     def save_raw(self, raw: RawArticle) -> str:
@@ -667,7 +730,7 @@ class Store:
             conn.execute(
                 self._insert(RawInput)
                 .values(**values)
-                .on_conflict_do_update(index_elements=["id"], set_={"status": "failed", "error": reason})
+                .on_conflict_do_update(index_elements=["id"], set_={"status": "failed", "error": values["error"]})
             )
         return str(values["id"])
 
@@ -684,6 +747,12 @@ class Store:
             stmt = stmt.where(RawInput.status == status)
         with self._errors("cannot count raw inputs in"), self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+    def raw_status(self, raw_id: str) -> RawStatus | None:
+        """Where the raw input with this id stands: "pending" (kept, no record yet), "processed", "failed"; None."""
+        with self._errors(f"cannot read raw input {raw_id} from"), self.engine.connect() as conn:
+            status = conn.execute(select(RawInput.status).where(RawInput.id == raw_id)).scalar_one_or_none()
+        return cast(RawStatus, status) if status is not None else None
 
     def get_raw(self, raw_id: str) -> RawArticle | None:
         """The raw input with this id (see raw_input_id), or None."""
@@ -751,6 +820,11 @@ class Store:
             conn.execute(update(Run).where(Run.id.in_(dead), Run.status == "running").values(status="interrupted"))
         return dead
 
+    def running_run_ids(self) -> list[str]:
+        """Ids of the runs whose status is still "running" (on any host)."""
+        with self._errors("cannot read runs in"), self.engine.connect() as conn:
+            return [row.id for row in conn.execute(select(Run.id).where(Run.status == "running"))]
+
     def finish_run(self, run_id: str, status: str, counts: Mapping[str, Any], output: str | None = None) -> None:
         """Record the end of run `run_id`: its final status, counts and output path."""
         run_id = _run_key(run_id)
@@ -768,6 +842,20 @@ class Store:
             ).first()
             if done is None:
                 raise StorageError(f"run {run_id} was never started in {self.url}")
+
+    def end_run(self, run_id: str, status: str, reason: str) -> bool:
+        """Record that run `run_id` stopped early with `status` ("failed", "interrupted") and why (one line,
+        in counts["error"]); only while it is still "running", so a final status stays. True when marked."""
+        run_id = _run_key(run_id)
+        counts = json.dumps({"error": storable(_one_line(reason, 1000))})
+        with self._errors(f"cannot end run {run_id} in"), self._write() as conn:
+            done = conn.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == "running")
+                .values(finished_at=self._now(), status=status, counts=counts)
+                .returning(Run.id)
+            ).first()
+        return done is not None
 
     def get_run(self, run_id: str) -> RunInfo | None:
         """The stored run, or None."""

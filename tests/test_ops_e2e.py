@@ -8,6 +8,7 @@ the server's scheduler creates runs that `newsflow serve` and a work pool's work
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -918,3 +919,137 @@ def test_dask_workers_report_to_the_flows_own_local_server(tmp_path: Path) -> No
     assert seen["task"]["pid"] != seen["pid"]  # the task ran in a Dask worker process
     assert seen["api"] and seen["api"].startswith("http://127.0.0.1:")  # the flow's own ephemeral server
     assert seen["task"]["api"] == seen["api"]  # and the worker was told to report there
+
+
+# --- (f) a lost machine: runs marked Crashed by the automation, retried, nothing lost or doubled -------------
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc), children first found first."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def test_lost_machine_runs_are_crashed_then_retried_without_loss(prefect_api: PrefectServer, tmp_path: Path) -> None:
+    server = prefect_api
+    data = tmp_path / "data"
+    env = server.env(data, NEWSFLOW_FETCH_ALLOW_ADDRESSES='["127.0.0.1"]', NEWSFLOW_FETCH_IGNORE_ROBOTS='["127.0.0.1"]',
+                     NEWSFLOW_FETCH_MIN_INTERVAL="0", NEWSFLOW_FETCH_RETRIES="0", NEWSFLOW_BATCH_SIZE="1",
+                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30")  # fmt: skip
+    prefect, newsflow = str(BIN / "prefect"), str(BIN / "newsflow")
+    made = subprocess.run([newsflow, "automation", "--within", "45"], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0 and "automation" in made.stdout, made.stdout + made.stderr
+    pool = subprocess.run([prefect, "work-pool", "create", "lost-machine", "--type", "process"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert pool.returncode == 0, pool.stdout + pool.stderr
+    deploy = [prefect, "--no-prompt", "deploy", "flows/ops.py:ingest_sources", "--name", "lost-machine",
+              "--pool", "lost-machine"]  # fmt: skip
+    deployed = subprocess.run(deploy, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+    deployment = server.deployments()["lost-machine"]
+
+    paths = sorted(SITE_PAGES)
+    # Translation is the slow step (5 s an article, one article per batch): the machine is lost while a batch's
+    # raw inputs are kept but its record is not stored yet, the window where a retry could skip the article.
+    with SlowSite(delay=0.1) as site, SlowProvider(delay=5) as provider:
+        env.update(NEWSFLOW_TRANSLATOR="google",
+                   NEWSFLOW_TRANSLATION_ENDPOINTS=json.dumps({"google": provider.fake.url}))
+        response = server.run(deployment["id"], {"params": {"sources": [site.base + p for p in paths]}})
+        assert response.status_code == 201, response.text
+        run_id = response.json()["id"]
+        log = tmp_path / "worker-1.log"
+        worker = _start([prefect, "worker", "start", "--pool", "lost-machine", "--type", "process"], env, log)
+        try:
+            # Lose the machine once the run is under way: its first article stored, its run file half-written.
+            deadline = time.monotonic() + 180
+            partials = data / "output" / "runs"
+            records_dir = data / "output" / "records"
+            while not list(partials.glob(".*.jsonl.partial")) or not list(records_dir.glob("*.json")):
+                assert time.monotonic() < deadline and worker.poll() is None, _tail(log)
+                time.sleep(0.5)
+            state = server.request("GET", f"/flow_runs/{run_id}").json()["state"]["type"]
+            assert state == "RUNNING", state
+            for pid in [worker.pid, *_descendants(worker.pid)]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+        finally:
+            _stop(worker)
+
+        # No process reports the end any more: the automation marks the run Crashed.
+        deadline = time.monotonic() + 180
+        while (state := server.request("GET", f"/flow_runs/{run_id}").json()["state"])["type"] == "RUNNING":
+            assert time.monotonic() < deadline, f"still RUNNING 180 s after the machine was lost:\n{_tail(log)}"
+            time.sleep(2)
+        assert state["type"] == "CRASHED", state
+        assert "heartbeat" in (state["message"] or ""), state
+
+        # Retry it (what the UI's Retry does) on another worker, translation now quick: the run completes.
+        provider.delay = 0.1
+        retried = server.request("POST", f"/flow_runs/{run_id}/set_state", json={
+            "state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "retry after a lost machine"},
+            "force": True})  # fmt: skip
+        assert retried.status_code in (200, 201) and retried.json()["status"] == "ACCEPT", retried.text
+        log = tmp_path / "worker-2.log"
+        worker = _start([prefect, "worker", "start", "--pool", "lost-machine", "--type", "process"], env, log)
+        try:
+            run = server.wait(run_id)
+        finally:
+            _stop(worker)
+    assert run["state"]["type"] == "COMPLETED", (run["state"], _tail(log))
+    records = _records(f"sqlite:///{data / 'newsflow.db'}")
+    assert sorted(r["source"]["uri"] for r in records.values()) == sorted(site.base + p for p in paths)
+    assert len(list((data / "output" / "records").glob("*.json"))) == len(paths)
+    assert {r["translation"]["status"] for r in records.values()} == {"done"}
+    assert not list((data / "output" / "runs").glob(".*.partial"))  # the lost run's half-written file is gone
+
+
+def test_dask_workers_without_newsflow_environment_use_the_flows_store(
+    prefect_api: PrefectServer, inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers started with no NEWSFLOW_* variables, in another directory: the batch goes to the flow's store."""
+    from distributed import Client, LocalCluster
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.ingest import ingest
+    from newsflow.settings import reset_settings
+
+    for key in [k for k in os.environ if k.startswith("NEWSFLOW_")]:
+        monkeypatch.delenv(key)
+    worker_cwd, flow_cwd = tmp_path / "workers", tmp_path / "flow"
+    worker_cwd.mkdir()
+    flow_cwd.mkdir()
+    monkeypatch.chdir(worker_cwd)  # the workers start here, with this environment
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:  # fmt: skip
+        monkeypatch.chdir(flow_cwd)
+        # A relative data directory, as the default is: it means the flow's directory, not a worker's.
+        for key, value in {"NEWSFLOW_DATA_DIR": "data", "NEWSFLOW_TRANSLATOR": "none", "NEWSFLOW_BATCH_SIZE": "1",
+                           "NEWSFLOW_TASK_RUNNER": "dask", "NEWSFLOW_DASK_ADDRESS": cluster.scheduler_address}.items():
+            monkeypatch.setenv(key, value)  # fmt: skip
+        reset_settings()
+        with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
+            summary = ingest(sources=[str(inputs)])
+        seen = client.run(lambda: (os.getcwd(), sorted(k for k in os.environ if k.startswith("NEWSFLOW_"))))
+    reset_settings()
+    assert {cwd for cwd, _ in seen.values()} == {str(worker_cwd)} and all(not keys for _, keys in seen.values())
+    assert summary.new == 3
+    store = Store(f"sqlite:///{flow_cwd / 'data' / 'newsflow.db'}")
+    try:
+        assert (store.count_raw(), store.count()) == (3, 3)  # raw inputs (kept by the workers) and records
+    finally:
+        store.close()
+    assert list(worker_cwd.iterdir()) == []  # no stray database where the workers run

@@ -17,16 +17,22 @@ pipeline makes it a record with `duplicate_of` (the earlier record's id, URL, Si
 translate it again.
 
 Nothing lost: a 304 for a page whose earlier fetch never reached the store delivers the cached body.
+
+Bounded: one source yields at most `discovery_max_urls` article URLs in all, however its sitemap indexes
+nest (not that many per child sitemap), and fetches at most `SITEMAP_MAX_CHILDREN` child sitemaps; once
+either is spent, no further child sitemap is requested.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -43,6 +49,23 @@ from schemas.models import DuplicateOf, RawArticle, SourceInfo
 
 PREFIXES = ("feed:", "sitemap:", "listing:")
 SourceKind = Literal["url", "feed", "sitemap"]
+SITEMAP_MAX_CHILDREN = 100  # child sitemaps (and nested indexes) one source may fetch, at every level together
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Budget:
+    """What one source may still take: article URLs (`discovery_max_urls`, across every nested sitemap) and
+    child sitemap fetches. An index may list 50,000 children; without one budget per source each child got
+    the whole URL limit."""
+
+    urls: int
+    children: int = SITEMAP_MAX_CHILDREN
+
+    def take(self, found: list[Found]) -> list[Found]:
+        taken = found[: max(self.urls, 0)]
+        self.urls -= len(taken)
+        return taken
 
 
 def split_prefix(given: str) -> tuple[str | None, str]:
@@ -69,7 +92,8 @@ class Acquirer:
     """A run's acquisition (thread-safe). Use as a context manager, or call close().
 
     `log` is the fetch log (None: no persistence - no conditional GETs or cross-run de-duplication);
-    `is_stored(raw_id)` says whether the Store holds a raw input (default: asks the Store lazily).
+    `is_stored(raw_id)` says whether the Store holds a record made from that raw input (default: asks the Store
+    lazily whether the raw input was processed).
     """
 
     def __init__(self, settings: Settings, *, log: Any = None, fetcher: Fetcher | None = None,
@@ -127,7 +151,9 @@ class Acquirer:
                 from newsflow.storage import Store
 
                 self._store = Store(self.settings.resolved_database_url)
-        return self._store.get_raw(raw_id) is not None
+        # Processed, not merely kept: a run killed between keeping a batch's inputs and storing its records
+        # leaves them "pending", and the next run must deliver them again or their records are never made.
+        return self._store.raw_status(raw_id) == "processed"
 
     def _record(self, url: str, kind: str, outcome: str, *, via: str | None = None, status: int | None = None,
                 reason: str | None = None, resp: Response | None = None, attempts: int = 1,
@@ -170,7 +196,7 @@ class Acquirer:
             kind = forced or _cached_kind(cached.media_type)
             if kind in ("feed", "sitemap"):
                 self._record(url, kind, "not_modified", resp=resp, started=started)
-                yield from self._index(url, kind, _xml_bytes(cached.body), depth=0)
+                yield from self._index(url, kind, _xml_bytes(cached.body), 0, _Budget(self.settings.discovery_max_urls))
             else:
                 item = self._deliver_cached(url, cached, None, "url", resp, started, given)
                 if item is not None:
@@ -205,7 +231,7 @@ class Acquirer:
                                   last_modified=resp.last_modified, content_hash=dedupe.content_hash(text),
                                   media_type=f"{doc_kind}+xml", body=text)  # fmt: skip
             self._record(url, doc_kind, "fetched", resp=resp, started=started)
-            yield from self._index(url, doc_kind, _xml_bytes(text), depth=0)
+            yield from self._index(url, doc_kind, _xml_bytes(text), 0, _Budget(self.settings.discovery_max_urls))
             return
         if resp.content_type not in ARTICLE_TYPES and resp.content_type:
             reason = f"content type {resp.content_type!r} is not an article, feed or sitemap"
@@ -218,7 +244,7 @@ class Acquirer:
 
     # --- indexes ---
 
-    def _index(self, url: str, kind: str, body: bytes, depth: int) -> Iterator[Item]:
+    def _index(self, url: str, kind: str, body: bytes, depth: int, budget: _Budget) -> Iterator[Item]:
         try:
             if kind == "feed":
                 found = parse_feed(body, url)
@@ -227,21 +253,28 @@ class Acquirer:
                 root, found = parse_sitemap(body, url)
                 source_kind = "sitemap"
                 if root == "sitemapindex":
-                    yield from self._sitemap_index(url, found, depth)
+                    yield from self._sitemap_index(url, found, depth, budget)
                     return
         except DiscoveryError as exc:
             yield InputError(url, str(exc))
             return
-        yield from self._articles(found[: self.settings.discovery_max_urls], url, source_kind)
+        yield from self._articles(budget.take(found), url, source_kind)
 
-    def _sitemap_index(self, url: str, children: list[Found], depth: int) -> Iterator[Item]:
+    def _sitemap_index(self, url: str, children: list[Found], depth: int, budget: _Budget) -> Iterator[Item]:
         if depth >= self.settings.sitemap_max_depth:
             yield InputError(url, f"sitemap index nested deeper than {self.settings.sitemap_max_depth} levels")
             return
-        for child in children:
+        for number, child in enumerate(children):
+            if budget.urls <= 0:
+                break
+            if budget.children <= 0:
+                logger.warning("sitemap index %s: %d child sitemap(s) not read, over the limit of %d per source",
+                               url, len(children) - number, SITEMAP_MAX_CHILDREN)  # fmt: skip
+                break
             canonical = canonicalize(child.url)
             if not self._first_time(canonical):
                 continue
+            budget.children -= 1
             started = time.monotonic()
             try:
                 resp = self.fetcher.get(child.url, accept=DISCOVERY_TYPES)
@@ -254,7 +287,7 @@ class Acquirer:
                 yield InputError(child.url, f"{exc} (listed in {url})")
                 continue
             self._record(child.url, "sitemap", "fetched", via=url, resp=resp, started=started)
-            yield from self._index(child.url, "sitemap", _xml_bytes(text), depth + 1)
+            yield from self._index(child.url, "sitemap", _xml_bytes(text), depth + 1, budget)
 
     def _listing(self, url: str) -> Iterator[Item]:
         from extractors.html import profile_for

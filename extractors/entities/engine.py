@@ -392,6 +392,53 @@ def _main_province(found: _Found) -> ProvinceEntry | None:
     return found.provinces[0][1] if found.provinces else None
 
 
+# Texts longer than this are tokenised in pieces (spaCy refuses a text over nlp.max_length, 1,000,000
+# characters, in one call). Far above any news article, so an ordinary text takes the one-call path.
+CHUNK_CHARS = 200_000
+# Where a piece may end, best first: after a blank line, after a sentence, after any whitespace. A piece ends
+# after the whole whitespace run that follows its last word (the lookahead), so its tokens are the ones the
+# whole text would give.
+_CHUNK_BOUNDARIES = (
+    re.compile(r"\n[ \t\r\f\v]*\n\s*(?=\S)"),
+    re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]]*\s+(?=\S)"),
+    re.compile(r"\s+(?=\S)"),
+)
+
+
+def chunk_bounds(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """(start, end) of consecutive pieces of at most `size` characters that together are `text`.
+
+    Each piece ends at the last paragraph boundary of its second half, else the last sentence end, else the
+    last whitespace; a text without any is cut at `size`.
+    """
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while len(text) - start > size:
+        low, high = start + size // 2, start + size
+        cut = high
+        for boundary in _CHUNK_BOUNDARIES:
+            ends = [m.end() for m in boundary.finditer(text, low, high)]
+            if ends:
+                cut = ends[-1]
+                break
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def _parse(nlp: Language, text: str) -> Doc:
+    """`nlp(text)`, in pieces of CHUNK_CHARS joined into one Doc when the text is longer: the joined Doc's
+    text is `text`, so every span's character offsets are offsets into `text`, and a name that crosses a
+    piece's end is matched as in the whole text."""
+    if len(text) <= CHUNK_CHARS:
+        return nlp(text)
+    docs = [nlp(text[start:end]) for start, end in chunk_bounds(text, CHUNK_CHARS)]
+    doc = Doc.from_docs(docs, ensure_whitespace=False)
+    assert doc.text == text
+    return doc
+
+
 def extract_entities(text: str, lang: str, published: date | None = None) -> Entities:
     """All entities of one article's main text, each linked to a canonical id, with character offsets.
 
@@ -401,7 +448,7 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     nlp, matcher = get_nlp()
     gaz = load_gazetteer()
     text = article_body(text)
-    doc = nlp(text)
+    doc = _parse(nlp, text)
     dates = find_dates(text, lang)
     found = _match(doc, matcher, gaz, reference_date(published, dates))
 

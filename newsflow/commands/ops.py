@@ -36,6 +36,9 @@ def serve(
 
     _configure(data_dir, database_url)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Runs send a heartbeat every 30 s (Prefect's default is 180), so `newsflow automation` marks a run whose
+    # process died Crashed within 90 s; the served runs inherit this environment.
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "30")
     if not _api_url():
         raise UserError(
             "newsflow serve needs a Prefect server: run `prefect server start` and set "
@@ -50,6 +53,23 @@ def serve(
     for name in missing:
         err.print(f"[yellow]not served:[/yellow] {name} (its flow module does not exist yet)")
     prefect_serve(*deployments, limit=limit)
+
+
+def automation(
+    within: Annotated[int, typer.Option(help="Seconds without a heartbeat before a run is marked Crashed.")] = 90,
+) -> None:
+    """Create (or replace) the Prefect automation that marks runs whose heartbeats stopped as Crashed.
+
+    For a lost machine: its runs would otherwise stay Running for good. Needs a Prefect server (PREFECT_API_URL).
+    """
+    from flows.automations import HEARTBEAT_SECONDS, NAME, install_zombie_automation
+
+    if not _api_url():
+        raise UserError("newsflow automation needs a Prefect server: set PREFECT_API_URL=http://127.0.0.1:4200/api")
+    if within <= HEARTBEAT_SECONDS:
+        raise UserError(f"--within {within}: must be longer than the runs' heartbeat interval ({HEARTBEAT_SECONDS} s)")
+    automation_id = install_zombie_automation(within)
+    Console().print(f"automation '{NAME}' ({automation_id}): runs with no heartbeat for {within} s become Crashed")
 
 
 def deployments() -> None:
@@ -72,4 +92,5 @@ def deployments() -> None:
 
 def register(app: typer.Typer) -> None:
     app.command()(serve)
+    app.command()(automation)
     app.command()(deployments)

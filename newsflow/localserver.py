@@ -1,0 +1,113 @@
+"""Prefect's local (ephemeral) server ends with the run that started it, even when the run is killed.
+
+In local mode (no PREFECT_API_URL) Prefect 3 starts its API server as a child process (uvicorn, in
+`prefect.server.api.server.SubprocessASGIServer`) and stops it from an atexit hook. A run killed with
+SIGKILL or SIGTERM (the OOM killer, `kill`, a CI timeout) runs no atexit hook, so the server was left
+behind: re-parented to init, still listening, about 220 MB each.
+
+`guard_local_server()`, called before Prefect starts, marks the environment with a token that every
+process started afterwards inherits (Prefect hands its server `os.environ`), and starts one small watcher
+process (`python -I -S` on this file: standard library only, a few MB). The watcher blocks reading a pipe
+whose write end only the run holds; when the run ends, however it ends, the kernel closes that end and the
+watcher ends every process still carrying the run's token: SIGTERM, then SIGKILL after 5 s. After a normal
+exit Prefect has already stopped its server and there is nothing left to end.
+
+Nothing of Prefect is patched and no private API is used: the server is found by the token in
+`/proc/<pid>/environ` (Linux; elsewhere nothing is started). A process that a run's child forks without
+exec keeps the write end open, so the watcher then waits for it too. The watcher ignores SIGINT and SIGHUP
+(Ctrl-C and a closed terminal reach the whole process group; it waits for the run itself).
+
+This file is also the watcher's program, so it imports nothing outside the standard library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+
+ENV = "NEWSFLOW_RUN_GUARD"  # the token; Settings ignores unknown NEWSFLOW_* variables
+GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
+
+_watcher: object | None = None  # the watcher's Popen, kept for the life of the process
+_write_end: int | None = None  # never closed: the process's exit closes it
+
+
+def guard_local_server() -> bool:
+    """Start the watcher once per process (Prefect local mode on Linux only); True when one is running."""
+    global _watcher, _write_end
+    if _watcher is not None:
+        return True
+    if os.environ.get("PREFECT_API_URL") or not sys.executable or not os.path.exists("/proc/self/environ"):
+        return False
+    import secrets
+    import subprocess
+
+    token = f"{os.getpid()}-{secrets.token_hex(8)}"
+    read_end, write_end = os.pipe()  # both non-inheritable: no other child gets the write end
+    try:
+        _watcher = subprocess.Popen(
+            [sys.executable, "-I", "-S", os.path.abspath(__file__), str(read_end), token],
+            pass_fds=(read_end,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    except OSError:
+        os.close(write_end)
+        return False
+    finally:
+        os.close(read_end)
+    _write_end = write_end
+    os.environ[ENV] = token
+    return True
+
+
+def carriers(token: str, exclude: int | None = None) -> list[int]:
+    """The live processes whose environment holds `ENV=token` (a zombie has none, so it is not listed)."""
+    marker = f"{ENV}={token}".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == exclude:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:  # gone, or another user's
+            continue
+        if marker in environ.split(b"\0"):
+            found.append(int(name))
+    return found
+
+
+def end_carriers(token: str, grace: float = GRACE_SECONDS) -> list[int]:
+    """SIGTERM every process carrying `token` (but this one), SIGKILL those still there after `grace` s."""
+    me = os.getpid()
+    victims = carriers(token, exclude=me)
+    for pid in victims:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    left = victims
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [pid for pid in carriers(token, exclude=me) if pid in victims]
+    for pid in carriers(token, exclude=me):  # checked again: a pid reused since carries no token
+        _signal(pid, signal.SIGKILL)
+    return victims
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def _watch(read_end: int, token: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        while os.read(read_end, 4096):
+            pass
+    end_carriers(token)
+
+
+if __name__ == "__main__":
+    _watch(int(sys.argv[1]), sys.argv[2])

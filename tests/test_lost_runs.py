@@ -1,0 +1,53 @@
+"""A killed run's half-written run file is deleted by the next run; files of runs still running are kept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from flows.ingest import sweep_partials
+from newsflow.storage import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _partial(out: Path, run_id: str) -> Path:
+    path = out / "runs" / f".{run_id}.jsonl.partial"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"id": "half"}\n', encoding="utf-8")
+    return path
+
+
+def test_partials_of_dead_and_unknown_runs_are_swept(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    out = tmp_path / "output"
+    killed, unknown, live = (str(uuid.uuid4()) for _ in range(3))
+    # A run started by a process that is gone (as after kill -9): its row says "running" with a dead pid.
+    code = f"from newsflow.storage import Store; s = Store({url!r}); s.start_run({killed!r}); s.close()"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+    store = Store(url)
+    try:
+        store.start_run(live)  # this process: alive, and running
+        files = {name: _partial(out, run_id) for name, run_id in
+                 (("killed", killed), ("unknown", unknown), ("live", live))}  # fmt: skip
+        finished = out / "runs" / f"{uuid.uuid4()}.jsonl"
+        finished.write_text("{}\n", encoding="utf-8")
+
+        removed = sweep_partials(store, out)
+
+        assert sorted(removed) == sorted([files["killed"], files["unknown"]])
+        assert files["live"].exists() and finished.exists()
+        assert not files["killed"].exists() and not files["unknown"].exists()
+        assert store.running_run_ids() == [live]  # the killed run was marked interrupted by start_run
+    finally:
+        store.close()
+
+
+def test_no_runs_directory_is_not_an_error(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        assert sweep_partials(store, tmp_path / "never-made") == []
+    finally:
+        store.close()
