@@ -63,6 +63,16 @@ class ArticleError(ValueError):
     """An article that cannot become a record (e.g. no main text); the message says why."""
 
 
+def failure_reason(exc: BaseException, limit: int = 500) -> str:
+    """One article's failure as one line: the message of an ArticleError, else the exception's type and message.
+
+    Any exception of one article (a bug, a library's limit) fails that article only; callers report this.
+    """
+    text = str(exc) if isinstance(exc, ArticleError) else f"{type(exc).__name__}: {exc}"
+    reason = " ".join(text.split())
+    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+
+
 def canonical_url(url: str) -> str:
     """One spelling per page for the id: the acquisition layer's canonical URL (tracking parameters,
     fragments, trailing slashes and mobile/AMP variants removed)."""

@@ -33,7 +33,7 @@ from prefect.utilities.annotations import BaseAnnotation, opaque
 from sqlalchemy.exc import OperationalError
 
 from extractors.acquire.items import duplicate_link
-from extractors.pipeline import ArticleError, process
+from extractors.pipeline import ArticleError, failure_reason, process
 from extractors.sources import InputError, iter_sources
 from extractors.translate import Translator
 from flows import report
@@ -279,8 +279,7 @@ def _process_batch(batch: list[RawArticle], translator: str, target: str) -> lis
         except Exception as exc:  # any other error of one article (a bug, a library's limit): that article fails
             if is_transient_db_error(exc):
                 raise  # the translation cache's database hiccuped: the task's retry redoes the batch
-            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-            out.append((raw, None, reason if len(reason) <= 500 else reason[:497] + "..."))
+            out.append((raw, None, failure_reason(exc)))
             progress.emit("failed")
     _settle_heap()
     return out

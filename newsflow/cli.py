@@ -221,7 +221,7 @@ def extract(
     """Process SOURCES like `run` but store nothing: records go to stdout, in input order."""
     _configure(None, None)
     paths = _check_sources(sources)
-    from extractors.pipeline import ArticleError, process
+    from extractors.pipeline import failure_reason, process
     from extractors.sources import InputError, iter_sources
     from extractors.translate import Translator as Engine
 
@@ -240,9 +240,9 @@ def extract(
             continue
         try:
             record = process(item, engine, settings.translation_target)
-        except ArticleError as exc:
-            err.print(f"error: {_name(item.source.uri)}: {_one_line(str(exc))}", markup=False, highlight=False,
-                      soft_wrap=True)  # fmt: skip
+        except Exception as exc:  # any error of one article fails that article only
+            err.print(f"error: {_name(item.source.uri)}: {_one_line(failure_reason(exc))}", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
             failures += 1
             continue
         if fmt is Format.jsonl:

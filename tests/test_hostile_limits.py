@@ -387,3 +387,39 @@ def test_a_run_that_stops_on_an_error_is_marked_failed(
     assert len(runs) == 1 and runs[0][0] == "failed"
     assert "StorageError: cannot save 2 article(s)" in str(runs[0][1]["error"])
     assert "database or disk is full" in str(runs[0][1]["error"])
+
+
+def test_extract_and_reprocess_fail_only_the_article_whatever_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`extract` and `reprocess` (no Prefect) treat any error of one article as that article's failure, too:
+    without chunks spaCy's own E088 on the 1.1 MB text, and the other articles go on."""
+    from typer.testing import CliRunner
+
+    from newsflow.cli import app
+
+    monkeypatch.setenv("NEWSFLOW_TRANSLATOR", "none")
+    monkeypatch.setenv("NEWSFLOW_DATA_DIR", str(tmp_path / "data"))
+    reset_settings()
+    monkeypatch.setattr(engine, "CHUNK_CHARS", 10_000_000)
+    src = _inputs(tmp_path / "in")
+    result = CliRunner().invoke(app, ["extract", str(src), "--format", "jsonl"])
+    assert result.exit_code == 1, result.output
+    assert len([line for line in result.stdout.splitlines() if line.startswith("{")]) == 2
+    assert re.search(r"error: .*a\.txt: ValueError: \[E088\]", result.stderr), result.stderr
+
+    # The same raw inputs stored, then reprocessed: the big one is marked failed with the reason, the rest saved.
+    store = Store(get_settings().resolved_database_url)
+    try:
+        from extractors.sources import iter_sources
+
+        store.save_raws([item for item in iter_sources([str(src)], get_settings()) if not isinstance(item, Exception)])
+    finally:
+        store.close()
+    result = CliRunner().invoke(app, ["reprocess", "--translator", "none"])
+    assert "ValueError: [E088]" in result.stderr, result.output
+    store = Store(get_settings().resolved_database_url)
+    try:
+        assert store.count() == 2 and store.count_raw("failed") == 1
+    finally:
+        store.close()

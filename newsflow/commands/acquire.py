@@ -95,7 +95,8 @@ def reprocess(
     marked failed with the reason (`--failed` retries only those)."""
     _configure(data_dir, database_url)
     from extractors.acquire.session import relink
-    from extractors.pipeline import ArticleError, process
+    from extractors.pipeline import failure_reason, process
+    from extractors.sources import display_name
     from extractors.translate import Translator
     from newsflow.output import write_record
     from newsflow.settings import get_settings
@@ -118,9 +119,11 @@ def reprocess(
         for raw_id, raw in store.iter_raw(status=("failed", "pending") if failed_only else None):
             try:
                 record = process(relink(raw, log), engine, settings.translation_target)
-            except ArticleError as exc:
-                err.print(f"error: raw {raw_id[:12]} ({raw.source.uri}): {exc}", markup=False, highlight=False)
-                store.record_raw_failure(raw, str(exc))
+            except Exception as exc:  # any error of one article fails that article only
+                reason = failure_reason(exc)
+                err.print(f"error: raw {raw_id[:12]} ({display_name(raw.source.uri)}): {reason}", markup=False,
+                          highlight=False)  # fmt: skip
+                store.record_raw_failure(raw, reason)
                 counts["failed"] += 1
                 continue
             status = store.save(record, raw)
