@@ -250,6 +250,10 @@ def _scheduled_run_completes(
             time.sleep(1)
     finally:
         server.request("DELETE", f"/deployments/{deployment_id}/schedules/{schedule_id}")
+        # Runs it made that have not started yet would start later, during other tests.
+        for r in _runs_of(server, deployment_id):
+            if r["id"] not in before and r["state"]["type"] == "SCHEDULED":
+                server.request("DELETE", f"/flow_runs/{r['id']}")
 
 
 def _check_artifacts(server: PrefectServer, flow_run_id: str, *, flow: str, n: int, status: str) -> None:
@@ -640,8 +644,11 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
             assert max(watch.samples) == 1, watch.samples
             after = prefect_api.request("GET", f"/v2/concurrency_limits/{name}").json()
             assert after["active_slots"] == 0, after  # every slot given back (read after the run, not sampled)
+            # This test's run: the latest one started here, not by a deployment (`newsflow serve` runs the
+            # retranslate-pending deployment on its schedule against the same server).
             runs = prefect_api.request("POST", "/flow_runs/filter", json={
-                "flows": {"name": {"any_": ["newsflow-retranslate"]}}, "sort": "START_TIME_DESC", "limit": 1,
+                "flows": {"name": {"any_": ["newsflow-retranslate"]}},
+                "flow_runs": {"deployment_id": {"is_null_": True}}, "sort": "START_TIME_DESC", "limit": 1,
             }).json()  # fmt: skip
             # Task runs are not checked here: they reach the server as events, through a process-wide events
             # worker that Prefect binds to the first server it talks to (another test's, in a full run). The
