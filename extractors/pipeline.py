@@ -32,7 +32,7 @@ from extractors.entities.people import find_names
 from extractors.html import extract_html
 from extractors.language import Detector, detect_language
 from extractors.storable import storable, storable_raw, unstorable_count, unstorable_note
-from extractors.text import normalize_text
+from extractors.text import normalize_text, one_line
 from extractors.textclean import clean_main_text
 from newsflow import __version__
 from schemas.models import (
@@ -68,9 +68,7 @@ def failure_reason(exc: BaseException, limit: int = 500) -> str:
 
     Any exception of one article (a bug, a library's limit) fails that article only; callers report this.
     """
-    text = str(exc) if isinstance(exc, ArticleError) else f"{type(exc).__name__}: {exc}"
-    reason = " ".join(text.split())
-    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
+    return one_line(str(exc) if isinstance(exc, ArticleError) else f"{type(exc).__name__}: {exc}", limit)
 
 
 def canonical_url(url: str) -> str:

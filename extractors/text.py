@@ -9,6 +9,13 @@ from functools import lru_cache
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
+def one_line(text: str, limit: int | None = None) -> str:
+    """`text` on one line (each run of whitespace, newlines too, is one space), cut to `limit` characters with
+    "..." when longer: a reason or a name as an error line or a log field shows it."""
+    line = " ".join(text.split())
+    return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."
+
+
 _CACHED_FOLD_LENGTH = 64  # words and names repeat across articles; whole texts never do
 
 

@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +33,7 @@ from prefect.utilities.annotations import BaseAnnotation, opaque
 from sqlalchemy.exc import OperationalError
 
 from extractors.acquire.items import duplicate_link
-from extractors.pipeline import ArticleError, failure_reason, process
+from extractors.pipeline import failure_reason, process
 from extractors.sources import InputError, iter_sources
 from extractors.translate import Translator
 from flows import report
@@ -273,10 +273,7 @@ def _process_batch(batch: list[RawArticle], translator: str, target: str) -> lis
             record = process(raw, engine, target)
             out.append((raw, record, None))
             progress.emit("processed")
-        except ArticleError as exc:
-            out.append((raw, None, str(exc)))
-            progress.emit("failed")
-        except Exception as exc:  # any other error of one article (a bug, a library's limit): that article fails
+        except Exception as exc:  # an ArticleError, or any other error of one article: that article fails
             if is_transient_db_error(exc):
                 raise  # the translation cache's database hiccuped: the task's retry redoes the batch
             out.append((raw, None, failure_reason(exc)))
@@ -358,17 +355,28 @@ def run_pipeline(
     `labels` default to `batch_label` of each list. `failures` are read after the last batch, so a
     list that a lazy reader fills while `batches` is consumed is complete by then.
 
-    The run's row is "completed" when this returns. When it raises, the row is marked "failed" (an
-    exception) or "interrupted" (Ctrl-C, a cancelled flow run) with the reason, so it never stays "running".
+    The run's row is "completed" when this returns; when it raises, "failed" or "interrupted" (`tracked_run`).
     """
-    run_id = str(uuid.uuid4())
     settings = get_settings()
     store = _store(settings.resolved_database_url)
-    store.start_run(run_id)  # marks this host's runs whose process is gone "interrupted" first
-    sweep_partials(store, settings.resolved_output_dir)
-    try:
+    with tracked_run(store, settings.resolved_output_dir) as run_id:
         return _run_pipeline(run_id, store, batches, labels, flow_name=flow_name, translator=translator,
                              target=target, received=received, failures=failures)  # fmt: skip
+
+
+@contextmanager
+def tracked_run(store: Store, out_dir: Path) -> Iterator[str]:
+    """A new run's id, its row "running" for the block (the body records its end with `finish_run`).
+
+    Starting marks this host's runs whose process is gone "interrupted" and deletes the half-written run
+    files of runs no longer running. When the block raises, the row is marked "failed" (an exception) or
+    "interrupted" (Ctrl-C, a cancelled flow run) with the reason, so it never stays "running".
+    """
+    run_id = str(uuid.uuid4())
+    store.start_run(run_id)
+    sweep_partials(store, out_dir)
+    try:
+        yield run_id
     except BaseException as exc:
         status = "failed" if isinstance(exc, Exception) else "interrupted"
         try:
@@ -411,7 +419,6 @@ def _run_pipeline(
             persist_result=True,
         )
     storer = store_batch.with_options(cache_policy=NO_CACHE)
-    handed = settings  # the tasks use the flow's settings wherever they run
     workers = settings.dask_workers if settings.task_runner == "dask" else settings.thread_workers
     ahead = IN_FLIGHT * workers
     count = 0
@@ -441,9 +448,10 @@ def _run_pipeline(
         wrap: Callable[[Any], Any] = opaque if settings.task_runner == "thread" else _as_is
         for i, batch in enumerate(batches):
             label = next(label_iter) if label_iter is not None else batch_label(batch, i)
-            processed = processor.submit(wrap(batch), i, name, target, label, settings=handed)
+            # The tasks are handed the flow's settings: they may run where NEWSFLOW_* is not set (Dask).
+            processed = processor.submit(wrap(batch), i, name, target, label, settings=settings)
             # A future as an argument: Prefect resolves it, so storing batch i starts once batch i is processed.
-            stored = storer.submit(wrap(processed), i, database_url, str(out_dir), label, settings=handed)
+            stored = storer.submit(wrap(processed), i, database_url, str(out_dir), label, settings=settings)
             in_flight.append((processed, stored))
             while len(in_flight) > ahead:
                 count += collect()

@@ -70,7 +70,6 @@ def markdown_url(url: str | None) -> str | None:
     return quote(url, safe=_URL_SAFE)
 
 
-
 def summary_markdown(summary: RunSummary, link: str | None = None) -> str:
     """The run in a few tables: counts, entities by type, translation status, top provinces and officials.
 

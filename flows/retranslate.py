@@ -19,7 +19,6 @@ machines, e.g. `prefect gcl create newsflow:translate-rate:google --limit 5 --sl
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +29,7 @@ from pydantic import BaseModel, Field
 from extractors.pipeline import translate_record
 from extractors.translate import Translator
 from flows import report
-from flows.ingest import sweep_partials
+from flows.ingest import tracked_run
 from flows.limits import LimitedTranslator, prefect_rate_limit
 from flows.params import RetranslateParams
 from flows.runners import NewsflowTaskRunner
@@ -124,28 +123,27 @@ def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSumma
         pending = []
     else:
         pending = list(store.iter_pending_translation(limit=params.limit))
-    run_id = str(uuid.uuid4())
-    store.start_run(run_id)
-    sweep_partials(store, out_dir)  # half-written run files of killed runs
-    summary = RunSummary(run_id=run_id, flow=FLOW, received=len(pending), database=_masked(database_url),
-                         records_dir=str(out_dir / "records"))  # fmt: skip
-    builder = SummaryBuilder(summary)
-    size = settings.batch_size
-    batches = [pending[i : i + size] for i in range(0, len(pending), size)]
-    futures = [
-        retranslate_batch.submit(b, n, translator, target, database_url, str(out_dir), batch_label(b, n),
-                                 settings=settings)
-        for n, b in enumerate(batches)
-    ]
-    with RunWriter(out_dir, run_id) as writer:
-        for future in futures:
-            for record, status in future.result():
-                builder.processed(record)
-                builder.stored(record.id, status)
-                writer.add(record)
-    summary.run_file = str(writer.path)
-    builder.finish()
-    store.finish_run(run_id, "completed", summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
+    # The run's row: "failed" or "interrupted" if the block raises (never left "running").
+    with tracked_run(store, out_dir) as run_id:
+        summary = RunSummary(run_id=run_id, flow=FLOW, received=len(pending), database=_masked(database_url),
+                             records_dir=str(out_dir / "records"))  # fmt: skip
+        builder = SummaryBuilder(summary)
+        size = settings.batch_size
+        batches = [pending[i : i + size] for i in range(0, len(pending), size)]
+        futures = [
+            retranslate_batch.submit(b, n, translator, target, database_url, str(out_dir), batch_label(b, n),
+                                     settings=settings)
+            for n, b in enumerate(batches)
+        ]
+        with RunWriter(out_dir, run_id) as writer:
+            for future in futures:
+                for record, status in future.result():
+                    builder.processed(record)
+                    builder.stored(record.id, status)
+                    writer.add(record)
+        summary.run_file = str(writer.path)
+        builder.finish()
+        store.finish_run(run_id, "completed", summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
     report.publish(summary, settings.output_url, out_dir)
     logger.info("retranslate run %s: %d picked, %s", run_id, summary.received, summary.translation)
     return RetranslateSummary(

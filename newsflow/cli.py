@@ -31,7 +31,6 @@ SOURCES_HELP = (
     "Files (.txt, .html/.htm, .json, .jsonl, .pdf, .docx), directories (recursively), '-' for stdin, http(s) "
     "URLs, or feed:URL, sitemap:URL, listing:URL."
 )
-URL_PREFIXES = ("feed:", "sitemap:", "listing:")  # as extractors.acquire.session reads them
 
 
 class Translator(StrEnum):
@@ -91,7 +90,9 @@ def _name(source: str) -> str:
 
 def _one_line(text: str) -> str:
     """A reason as one line: whitespace runs (newlines too) become one space, other unprintables escaped."""
-    joined = " ".join(text.split())
+    from extractors.text import one_line
+
+    joined = one_line(text)
     return joined if joined.isprintable() else repr(joined)[1:-1]
 
 
@@ -115,10 +116,12 @@ def _check_sources(sources: list[str]) -> list[str]:
         if not default.is_dir():
             raise UserError("no SOURCE given and no samples/ directory here; pass files, directories or URLs")
         return [str(default)]
+    from extractors.acquire.session import PREFIXES
+
     for source in sources:
         if source == "-" or os.path.lexists(source):
             continue  # a path that exists (even a broken link or a FIFO) is read, or reported, by the run
-        prefix = next((p for p in URL_PREFIXES if source.startswith(p)), "")
+        prefix = next((p for p in PREFIXES if source.startswith(p)), "")
         url = source[len(prefix) :]
         if prefix or url.startswith(("http://", "https://")):
             problem = _url_problem(prefix, url)

@@ -53,6 +53,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from extractors.storable import storable, storable_raw
+from extractors.text import one_line
 from extractors.translate import CachedTranslation
 from schemas.models import ArticleRecord, RawArticle
 
@@ -281,11 +282,6 @@ def _comparable(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be time-zone aware, got {value.isoformat()}")
@@ -438,7 +434,7 @@ class Store:
                 except DBAPIError as exc:
                     if conn.invalidated:
                         raise
-                    on_error(key, _one_line(f"cannot be read: {self._reason(exc)}"))
+                    on_error(key, one_line(f"cannot be read: {self._reason(exc)}", 300))
                     conn.rollback()
         return keys, rows
 
@@ -594,7 +590,7 @@ class Store:
             try:
                 record = ArticleRecord.model_validate_json(row.record)
             except ValidationError as exc:
-                on_error(row.id, _one_line(f"does not validate: {exc}"))
+                on_error(row.id, one_line(f"does not validate: {exc}", 300))
                 continue
             yield record
 
@@ -847,7 +843,7 @@ class Store:
         """Record that run `run_id` stopped early with `status` ("failed", "interrupted") and why (one line,
         in counts["error"]); only while it is still "running", so a final status stays. True when marked."""
         run_id = _run_key(run_id)
-        counts = json.dumps({"error": storable(_one_line(reason, 1000))})
+        counts = json.dumps({"error": storable(one_line(reason, 1000))})
         with self._errors(f"cannot end run {run_id} in"), self._write() as conn:
             done = conn.execute(
                 update(Run)

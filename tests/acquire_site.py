@@ -305,10 +305,17 @@ def serve(address: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None 
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     site.base = f"{'https' if tls else 'http'}://{address}:{server.server_address[1]}"
+    with serving(server):
+        yield site
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """`server` answering from a daemon thread for the block; shut down and closed after it."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield site
+        yield
     finally:
         server.shutdown()
         server.server_close()

@@ -389,6 +389,35 @@ def test_a_run_that_stops_on_an_error_is_marked_failed(
     assert "database or disk is full" in str(runs[0][1]["error"])
 
 
+def test_a_retranslate_run_that_stops_on_an_error_is_marked_failed(
+    in_process_flow: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retranslate flow's run row too (the same `tracked_run`): "failed" with the reason, not "running"."""
+    from flows.params import RetranslateParams
+    from flows.retranslate import retranslate
+
+    # No provider answers (a closed port): the record stays pending, and saving it again is what fails.
+    monkeypatch.setenv("NEWSFLOW_TRANSLATION_ENDPOINTS", json.dumps({"google": "http://127.0.0.1:9/"}))
+    reset_settings()
+    raw = RawArticle(source=SourceInfo(kind="file", uri="/in/pending.txt", fetched_at=datetime.now(UTC)),
+                     content=GOOD[0], media_type="text/plain")  # fmt: skip
+    store = Store(get_settings().resolved_database_url)
+    try:
+        store.save(process(raw, None, "en"), raw)
+    finally:
+        store.close()
+
+    def full_disk(self: Store, record: object, raw: object) -> str:
+        raise StorageError(f"cannot save a record in {self.url}: database or disk is full")
+
+    monkeypatch.setattr(Store, "save", full_disk)
+    with pytest.raises(Exception, match="database or disk is full"):
+        retranslate(RetranslateParams(translator="google"))
+    runs = _runs(get_settings().resolved_database_url)
+    assert len(runs) == 1 and runs[0][0] == "failed"
+    assert "database or disk is full" in str(runs[0][1]["error"])
+
+
 def test_extract_and_reprocess_fail_only_the_article_whatever_the_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

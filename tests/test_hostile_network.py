@@ -41,6 +41,7 @@ from flows import report
 from flows.ops import ExportResult, export_markdown, languages_table
 from flows.summary import ArticleOutcome, Failure, NameCount, RunSummary
 from newsflow.settings import Settings
+from tests.acquire_site import serving
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -328,13 +329,8 @@ def sitemap_site() -> Iterator[SitemapSite]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _local_settings(**overrides: object) -> Settings:
