@@ -32,10 +32,13 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel
+
+from extractors.dates import parse_date
 
 if TYPE_CHECKING:
     from newsflow.settings import Settings
@@ -73,6 +76,9 @@ class Document:
     pages: list[tuple[int, int]] = field(default_factory=list)  # page i+1 is text[start:end]
     methods: list[Method] = field(default_factory=list)  # how page i+1 was read
     title: str | None = None
+    # the file's creation date from its metadata, as written there: naive when it names no zone (the pipeline
+    # gives it the site's zone, extractors.dates)
+    published_at: datetime | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding text offset `offset` (a separator belongs to the page before it)."""
@@ -273,6 +279,35 @@ def _pdf_title(reader: Any, name: str) -> str | None:
     return title
 
 
+def _as_datetime(value: datetime | date | None) -> datetime | None:
+    """A metadata date as a datetime: a day alone is its 00:00 (still naive: the zone is the pipeline's)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, datetime.min.time())
+    return value
+
+
+def _pdf_date(reader: Any) -> datetime | None:
+    """The info dictionary's /CreationDate as written ("D:20260312093000+07'00'"; naive without an offset)."""
+    try:
+        value = reader.metadata.get("/CreationDate") if reader.metadata else None
+    except Exception:  # a broken info dictionary must not cost the document
+        return None
+    return _as_datetime(parse_date(str(value))) if value else None
+
+
+# The created date python-docx's blank template carries into every file made from it: not the document's own.
+_TEMPLATE_DATES = {"2013-12-23T23:15:00Z"}
+
+
+def _docx_date(doc: Any) -> datetime | None:
+    """docProps/core.xml's dcterms:created as written (python-docx's own reader drops a non-UTC offset)."""
+    node = doc.core_properties._element.find("{http://purl.org/dc/terms/}created")
+    text = (node.text or "").strip() if node is not None else ""
+    if not text or text in _TEMPLATE_DATES:
+        return None
+    return _as_datetime(parse_date(text))
+
+
 def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_cache: Path | None,
               deadline: _Deadline) -> Document:  # fmt: skip
     reader = _open_pdf(data, name, max_pages)
@@ -299,7 +334,8 @@ def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_ca
     deadline.check()
     text, spans = _join_pages(page_texts)
     title = _pdf_title(reader, name) or _first_heading(text)
-    return Document(text=text, media_type=PDF_TYPE, pages=spans, methods=methods, title=title)
+    return Document(text=text, media_type=PDF_TYPE, pages=spans, methods=methods, title=title,
+                    published_at=_pdf_date(reader))  # fmt: skip
 
 
 def _letters(text: str) -> int:
@@ -464,7 +500,7 @@ def _read_docx(data: bytes, name: str, max_pages: int, max_unzipped: int, deadli
     deadline.check()
     text, spans = _join_pages(["\n\n".join(page) for page in pages])
     return Document(text=text, media_type=DOCX_TYPE, pages=spans, methods=["text"] * len(spans),
-                    title=title or heading or _first_heading(text))  # fmt: skip
+                    title=title or heading or _first_heading(text), published_at=_docx_date(doc))  # fmt: skip
 
 
 def _blocks(parent: Any) -> Iterator[Any]:

@@ -18,6 +18,10 @@ Splits (`split_dir`): `tuning` (tests/eval/*.json, the set the engine was tuned 
 written and annotated before the engine ran on it, never tuned on), `blind` (tests/eval/blind, written without
 access to the engine or its rule data, scored once the engine was done) and `scripts` (tests/eval/scripts, editions in
 other scripts, annotated and scored for provinces only). Each split pins its own floors in its floors.json.
+
+`real-dev` and `real-test` (`load_real_split`) are real published texts that stay in `../shared/`; tests/real keeps
+only their gold (one file per text, tests/real/GUIDE.md) and `splits.json`. They are scored for the types the guide
+annotates (`REAL_TYPES`): organisations are not annotated there.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ SCRIPT_LANGS = ("ru", "zh", "ja", "ko", "th", "lo", "km", "ar", "hi", "el")
 # the engine ever ran on them, never used for tuning; `blind`: a second such set, written by someone who never saw
 # the engine or its rules; `scripts`: editions in other scripts, provinces only.
 SPLITS = ("tuning", "heldout", "blind", "scripts")
+# Real published texts (tests/real): real-dev is read for errors, real-test only scored.
+REAL_SPLITS = ("real-dev", "real-test")
+REAL_TYPES = tuple(t for t in ENTITY_TYPES if t != "organizations")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 Extractor = Callable[[str, str, date | None], Entities]
@@ -133,8 +140,52 @@ class Report:
 def split_dir(base: Path, split: str) -> Path:
     """The directory of one split of the evaluation set under `base` (tuning is `base` itself)."""
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r} (choose from {', '.join(SPLITS)})")
+        raise ValueError(f"unknown split {split!r} (choose from {', '.join((*SPLITS, *REAL_SPLITS))})")
     return base if split == "tuning" else base / split
+
+
+def real_text(shared: Path, source: str) -> str:
+    """The text a real source stands for: a corpus file after its `---` header, a benchmark page's reference text."""
+    path = shared / source
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the real text is missing (tests/real reads it from ../shared)")
+    if path.suffix == ".json":
+        truth = json.loads(path.read_text(encoding="utf-8"))
+        text = truth.get("text") or truth.get("silver_text")
+        if not text:
+            raise ValueError(f"{path}: no `text` or `silver_text` to annotate")
+        return str(text)
+    raw = path.read_text(encoding="utf-8")
+    _, sep, body = raw.partition("\n---\n")
+    return body if sep else raw
+
+
+def gold_path(real_dir: Path, source: str) -> Path:
+    """Where the gold of one real source lives: gold/<its path under ../shared without extension>.json."""
+    return real_dir / "gold" / Path(source).with_suffix(".json")
+
+
+def load_real_split(real_dir: Path, shared: Path, split: str, langs: Iterable[str] | None = None) -> list[EvalArticle]:
+    """The articles of real-dev or real-test: texts from `shared`, gold from `real_dir/gold`, the split from
+    splits.json."""
+    if split not in REAL_SPLITS:
+        raise ValueError(f"unknown real split {split!r} (choose from {', '.join(REAL_SPLITS)})")
+    sources = json.loads((real_dir / "splits.json").read_text(encoding="utf-8"))[split]
+    wanted = set(langs) if langs else None
+    out: list[EvalArticle] = []
+    for source in sources:
+        gpath = gold_path(real_dir, source)
+        if not gpath.is_file():
+            raise FileNotFoundError(f"{gpath}: no gold for {source}")
+        row = json.loads(gpath.read_text(encoding="utf-8"))
+        if row.get("source") != source:
+            raise ValueError(f"{gpath}: its source {row.get('source')!r} is not {source!r}")
+        if wanted is not None and row["lang"] not in wanted:
+            continue
+        published = date.fromisoformat(row["published"]) if row.get("published") else None
+        out.append(EvalArticle(id=Path(source).stem, lang=row["lang"], published=published,
+                               text=real_text(shared, source), gold=row["gold"]))  # fmt: skip
+    return out
 
 
 def scored_types(lang: str, types: Iterable[str] = ENTITY_TYPES) -> tuple[str, ...]:
@@ -252,10 +303,11 @@ def gold_keys(article: EvalArticle) -> dict[str, set[str]]:
             for o in g.get("officials", [])
             for t in o.get("titles", [])
         },
+        # A body annotated as null (tests/real: none of the linkable kinds) is what an unlinked official gives.
         "official_bodies": {
-            f"{person_key(o['name'])}|{body_key(*o['body'], published=pub)}"
+            f"{person_key(o['name'])}|{body_key(*o['body'], published=pub) if o['body'] else 'unlinked'}"
             for o in g.get("officials", [])
-            if o.get("body")
+            if "body" in o
         },
         "themes": {theme_key(t) for t in g.get("themes", [])},
         "organizations": orgs,

@@ -6,15 +6,16 @@
 
 Site profiles are data: one JSON file per site family in `extractors/sites/` (see its README.md). The
 profile's selectors also give the title, date and byline when they match; otherwise the metadata comes from
-the page's own markup (og:/article: meta, `<time>`), then htmldate.
+the page's own markup (JSON-LD, the headline, og:/article: meta, `<time>`), then htmldate: see
+extractors.pagemeta. A date without a timezone gets the site's zone (extractors.dates).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
+from extractors import pagemeta
+from extractors.dates import parse_date, site_zone, with_zone
+from extractors.pagemeta import PageDate
 from extractors.text import normalize_text
 from extractors.textclean import clean_main_text
 
@@ -101,70 +105,55 @@ class Extracted:
     language_hint: str | None = None
     canonical_url: str | None = None
     method: str = "fallback"
-
-
-def _meta(soup: BeautifulSoup, *keys: str) -> str | None:
-    for key in keys:
-        tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
-        if tag and tag.get("content"):
-            return str(tag["content"]).strip()
-    return None
-
-
-def _parse_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    og_url: str | None = None  # <meta property="og:url">: the article's URL when the page has no canonical link
+    # where `published_at` came from: the note when its zone or time was assumed, the page's other dates, the zone
+    date: PageDate = field(default_factory=PageDate)
 
 
 def _metadata(soup: BeautifulSoup, html: str, url: str | None) -> Extracted:
-    html_tag = soup.find("html")
-    lang = html_tag.get("lang") if html_tag else None
-    canonical = soup.find("link", rel="canonical")
-    title = _meta(soup, "og:title", "twitter:title")
-    if not title:
-        h1 = soup.find("h1")
-        title = h1.get_text(" ", strip=True) if h1 else (soup.title.get_text(strip=True) if soup.title else None)
-    published = _parse_datetime(_meta(soup, "article:published_time", "datePublished", "pubdate", "date"))
-    if published is None:
-        time_tag = soup.find("time", attrs={"datetime": True})
-        published = _parse_datetime(str(time_tag["datetime"])) if time_tag else None
-    if published is None:
-        from htmldate import find_date
-
-        found = find_date(html, url=url, outputformat="%Y-%m-%d", extensive_search=False)
-        published = _parse_datetime(found) if found else None
-    author = _meta(soup, "author", "article:author")
+    """Title, date, byline, language and URLs from the page's own markup (extractors.pagemeta)."""
+    tags = pagemeta.Tags.of(soup)
+    canonical_url = tags.canonical
+    og_url = tags.get("og:url")
+    site_url = next((u for u in (canonical_url, og_url, url) if u and "//" in u), url)  # the host names the site
+    article = pagemeta.ld_article(pagemeta.linked_data(tags))
+    names = pagemeta.site_names(tags, site_url, article)
+    dated = pagemeta.page_date(tags, html, site_url, article, pagemeta.page_language(tags))
+    authors = pagemeta.ld_authors(article, names)
+    if not authors:
+        author = tags.get("author", "article:author")
+        authors = [a.strip() for a in re.split(r"[,;]", author) if a.strip()] if author else []
     return Extracted(
         text="",
-        title=title or None,
-        published_at=published,
-        authors=[a.strip() for a in re.split(r"[,;]", author) if a.strip()] if author else [],
-        language_hint=str(lang) if lang else None,
-        canonical_url=str(canonical["href"]) if canonical and canonical.get("href") else None,
+        title=pagemeta.page_title(tags, article, names),
+        published_at=dated.value,
+        authors=authors,
+        language_hint=tags.lang,
+        canonical_url=canonical_url,
+        og_url=og_url,
+        date=dated,
     )
 
 
-_VN = timezone(timedelta(hours=7))
+# Vietnamese portals write "dd/mm/yyyy [HH:MM]" somewhere in their date element's text.
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\D+(\d{1,2})[:h](\d{2}))?")
 
 
-def _date_from(node: Tag) -> datetime | None:
-    """A date from a profile's date element: an ISO attribute, or 'dd/mm/yyyy [HH:MM]' read as Vietnam time."""
+def _date_from(node: Tag) -> datetime | date | None:
+    """A date from a profile's date element, as written: an ISO attribute, or 'dd/mm/yyyy [HH:MM]' in its text."""
     for attr in ("datetime", "content"):
         value = node.get(attr)
-        parsed = _parse_datetime(str(value)) if value else None
+        parsed = parse_date(str(value)) if value else None
         if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=_VN)
+            return parsed
     match = _DMY.search(node.get_text(" ", strip=True))
     if not match:
         return None
     day, month, year, hour, minute = match.groups()
     try:
-        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=_VN)
+        if hour is None:
+            return date(int(year), int(month), int(day))
+        return datetime(int(year), int(month), int(day), int(hour), int(minute))
     except ValueError:
         return None
 
@@ -173,7 +162,11 @@ def _profile_metadata(soup: BeautifulSoup, profile: SiteProfile, meta: Extracted
     if profile.title and (node := soup.select_one(profile.title)) is not None:
         meta.title = node.get_text(" ", strip=True) or meta.title
     if profile.date and (node := soup.select_one(profile.date)) is not None:
-        meta.published_at = _date_from(node) or meta.published_at
+        found = _date_from(node)
+        if found is not None:
+            zone = meta.date.zone or site_zone(meta.canonical_url, meta.language_hint, meta.date.hints)
+            meta.published_at, note = with_zone(found, zone)
+            meta.date = replace(meta.date, value=meta.published_at, note=note)
     if profile.byline and (node := soup.select_one(profile.byline)) is not None:
         byline = re.sub(r"^(?:by|por|par|theo)\s+", "", node.get_text(" ", strip=True), flags=re.IGNORECASE)
         names = [a.strip() for a in re.split(r"[,;]| - ", byline) if a.strip()]

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from extractors.dates import site_zone, with_zone
 from extractors.documents import DOCUMENT_TYPES, Document, DocumentError, read_document, with_pages
 from extractors.entities.engine import extract_entities
 from extractors.entities.people import find_names
@@ -79,6 +80,25 @@ def canonical_url(url: str) -> str:
     return canonicalize(url)
 
 
+def article_url_of(*candidates: str | None) -> str | None:
+    """The first candidate that is an absolute http(s) URL with a host (the record's `url`), else None.
+
+    A page's canonical link may be relative, or say `javascript:`; neither is an article's URL.
+    """
+    for candidate in candidates:
+        value = (candidate or "").strip()
+        if not value or not value.isprintable():
+            continue
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:
+            continue
+        if parts.scheme.lower() in ("http", "https") and host:
+            return value
+    return None
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -124,10 +144,14 @@ def process(
     warnings: list[str] = []
     raw, replaced, replaced_in = storable_raw(raw)
     title, published, authors, hint, url = raw.title, raw.published_at, list(raw.authors), raw.language_hint, raw.url
+    article_url = article_url_of(raw.url)  # the record's `url` (the id keeps its own key: `url` below)
+    date_note: str | None = None  # set when the date's zone (or time) was assumed: it becomes a warning
+    date_hints: list[datetime] = []  # a page's dates that carry an offset: the zone of one that has none
     document: Document | None = None
     if raw.media_type in DOCUMENT_TYPES:
         document = _read_raw_document(raw)
         text, title = document.text, title or document.title  # text kept whole: page spans index into it
+        published = published or document.published_at
         scanned = [str(n) for n, method in enumerate(document.methods, start=1) if method == "ocr"]
         if scanned:
             warnings.append(f"text of page(s) {', '.join(scanned)} read by OCR")
@@ -135,10 +159,13 @@ def process(
         page = extract_html(raw.content, url=raw.url)
         text = page.text
         title = title or page.title
-        published = published or page.published_at
+        if published is None and page.published_at is not None:
+            published, date_note = page.published_at, page.date.note
+        date_hints = page.date.hints
         authors = authors or page.authors
         hint = hint or page.language_hint
         url = url or page.canonical_url
+        article_url = article_url or article_url_of(page.canonical_url, page.og_url)
         if page.method == "fallback":
             warnings.append("main text from the generic fallback extractor")
     else:
@@ -148,8 +175,6 @@ def process(
         cleaned = clean_main_text(body, title=title)
         text = cleaned.text
         authors = authors or cleaned.authors
-    if published is not None and published.tzinfo is None:
-        raise ArticleError("published date has no timezone")
     if not text.strip():
         raise ArticleError("no main text found")
     if len(text) > settings.max_text_chars:
@@ -168,6 +193,7 @@ def process(
     if replaced:
         text, authors = storable(text), [storable(author) for author in authors]
         title, url, hint = (storable(v) if v is not None else None for v in (title, url, hint))
+        article_url = storable(article_url) if article_url is not None else None
         warnings.append(unstorable_note(replaced, replaced_in))
 
     if detector is None:
@@ -178,6 +204,12 @@ def process(
     if len({s.code for s in language.segments}) > 1:
         runs = ", ".join(f"{s.code} {s.start}-{s.end}" for s in language.segments)
         warnings.append(f"mixed languages: {runs}")
+    if published is not None and published.utcoffset() is None:  # as received (JSON, a feed, a document)
+        declared = hint or (language.code if language.code != "und" else None)
+        zone = site_zone(url or article_url or raw.source.site, declared, date_hints)
+        published, date_note = with_zone(published, zone)
+    if date_note:
+        warnings.append(date_note)
 
     entities = extract_entities(text, language.code if language.code != "und" else "en",
                                 published.date() if published else None)  # fmt: skip
@@ -191,6 +223,7 @@ def process(
         content_hash=_sha(f"{title or ''}\n{text}"),
         schema_version=SCHEMA_VERSION,
         source=raw.source.model_copy(update={"site": raw.source.site or (urlsplit(url).hostname if url else None)}),
+        url=article_url,
         title=title,
         published_at=published,
         authors=authors,

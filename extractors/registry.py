@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.entities import lexicon as lx
 from extractors.text import fold
-from schemas.models import ArticleRecord, Cluster, ClusterOwner, Pact, ProvinceRef, Sector
+from schemas.models import ArticleRecord, Cluster, ClusterOwner, MemberKind, Pact, ProvinceRef, Sector
 
-REGISTRY_VERSION = "1.0.0"
+REGISTRY_VERSION = "1.1.0"  # 1.1: members and role holders of any body kind, keyed by `id`
 
 
 class _Model(BaseModel):
@@ -37,14 +37,19 @@ class RecordInfo(_Model):
 
 
 class MemberFact(_Model):
-    department: str
-    sector: Sector
+    id: str = Field(description="The member's id: a department id, or 'vn-body:<body key>:<province id>'.")
+    kind: MemberKind
+    name: str | None
+    department: str | None
+    sector: Sector | None
     province: ProvinceRef | None
     records: list[str]
 
 
 class RoleHolder(_Model):
-    department: str
+    id: str = Field(description="The holder's member id.")
+    name: str | None
+    department: str | None
     province: ProvinceRef | None
     basis: list[Literal["stated", "handover"]] = Field(description="How the supporting articles say it.")
     records: list[str]
@@ -135,9 +140,10 @@ def _merge_cluster(tl: ClusterTimeline, c: Cluster, rid: str) -> None:
     if tl.belongs_to is None and c.belongs_to is not None:
         tl.belongs_to = c.belongs_to
     for m in c.members:
-        fact = next((f for f in tl.members if f.department == m.department), None)
+        fact = next((f for f in tl.members if f.id == m.key), None)
         if fact is None:
-            tl.members.append(MemberFact(department=m.department, sector=m.sector, province=m.province, records=[rid]))
+            tl.members.append(MemberFact(id=m.key, kind=m.kind, name=m.name, department=m.department, sector=m.sector,
+                                         province=m.province, records=[rid]))  # fmt: skip
         else:
             _add(fact.records, rid)
     for r in c.roles:
@@ -145,9 +151,10 @@ def _merge_cluster(tl: ClusterTimeline, c: Cluster, rid: str) -> None:
         if role is None:
             role = RoleFact(year=r.year, role=r.role, holders=[], conflict=False)
             tl.roles.append(role)
-        holder = next((h for h in role.holders if h.department == r.member.department), None)
+        holder = next((h for h in role.holders if h.id == r.member.key), None)
         if holder is None:
-            holder = RoleHolder(department=r.member.department, province=r.member.province, basis=[], records=[])
+            holder = RoleHolder(id=r.member.key, name=r.member.name, department=r.member.department,
+                                province=r.member.province, basis=[], records=[])  # fmt: skip
             role.holders.append(holder)
         _add(holder.records, rid)
         if r.basis not in holder.basis:
@@ -179,7 +186,7 @@ def _conflicts(tl: ClusterTimeline) -> list[str]:
     for role in tl.roles:
         role.conflict = len(role.holders) > 1
         if role.conflict:
-            readings = "; ".join(f"{_name(h.province, h.department)} ({', '.join(h.records)})" for h in role.holders)
+            readings = "; ".join(f"{_name(h.province, h.id)} ({', '.join(h.records)})" for h in role.holders)
             out.append(f"{role.year} {role.role}: {readings}")
     for pact in tl.pacts:
         for label, facts in (("date", pact.dates), ("place", pact.places)):
@@ -229,7 +236,8 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
 
 def owner_matches(owner: ClusterOwner | None, query: str) -> bool:
     """Whether `query` names the owner: its id, its sector key, or any way the lexicon writes the ministry
-    ('MONRE', 'Bộ TN&MT', 'natural_resources_environment'), or the province's name for a bloc."""
+    ('MONRE', 'Bộ TN&MT', 'natural_resources_environment') or the national body ('Liên hiệp Hội'), or the
+    province's name for a bloc."""
     if owner is None:
         return False
     q = fold(query).strip()
@@ -241,5 +249,9 @@ def owner_matches(owner: ClusterOwner | None, query: str) -> bool:
         names.append(sector)
         ministry = lx.departments().get(sector, {}).get("ministry") or {}
         names += [f for code in lx.LANGUAGES for f in ministry.get(code, [])]
+    elif owner.kind == "national_body":  # "Liên hiệp Hội", "science_technology_associations"
+        key = owner.id.split(":", 1)[1]
+        body = lx.load("clusters")["member_bodies"].get(key) or {}
+        names += [key, body.get("name_vi", "")] + [f for code in lx.LANGUAGES for f in body.get(code, [])]
     folded = [fold(n) for n in names]
     return any(q == n for n in folded) or any(len(q) >= 4 and q in n for n in folded)

@@ -33,13 +33,13 @@ from pydantic import ValidationError
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item
 from extractors.acquire.session import Acquirer, is_url_source
+from extractors.dates import parse_iso
 from extractors.documents import DOCUMENT_SUFFIXES, DocumentError, Limits, check_document, describe, sniff
 from newsflow.settings import Settings
 from schemas.models import RawArticle, SourceInfo
 
 SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx"}
 JSON_FIELDS = {"url", "title", "text", "html", "published_at", "authors", "language"}
-LOCAL_TZ_NOTE = "+07:00"  # a published_at without a timezone is read as Vietnam time
 JSON_MAX_DEPTH = 64  # arrays/objects inside each other; an article needs 2 (an array of objects)
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
@@ -124,19 +124,17 @@ def _decode(data: bytes, name: str) -> str:
         raise ValueError("not valid UTF-8 or Windows-1258 text") from None
 
 
-def _parse_published(value: Any, where: str) -> datetime | None:
+def _parse_published(value: Any) -> datetime | None:
+    """A JSON input's `published_at` as written: without a timezone it stays naive, and processing gives it
+    the site's zone with a warning (extractors.dates); a date alone is that day's 00:00."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):
         raise ValueError(f"published_at must be an ISO 8601 string, got {type(value).__name__}")
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"published_at {value!r} is not an ISO 8601 date") from None
-    if parsed.tzinfo is None:
-        parsed = datetime.fromisoformat(parsed.isoformat() + LOCAL_TZ_NOTE)
-    return parsed
+    parsed = parse_iso(value)
+    if parsed is None:
+        raise ValueError(f"published_at {value!r} is not an ISO 8601 date")
+    return parsed if isinstance(parsed, datetime) else datetime.combine(parsed, datetime.min.time())
 
 
 def raw_from_object(obj: Any, source: SourceInfo) -> RawArticle:
@@ -167,7 +165,7 @@ def raw_from_object(obj: Any, source: SourceInfo) -> RawArticle:
         media_type="text/html" if obj.get("html") is not None else "text/plain",
         url=url,
         title=obj.get("title"),
-        published_at=_parse_published(obj.get("published_at"), source.uri),
+        published_at=_parse_published(obj.get("published_at")),
         authors=authors,
         language_hint=obj.get("language"),
     )

@@ -226,7 +226,8 @@ class _CircuitBreaker:
             if left <= 0:  # cool-down over: let the next call probe the provider
                 del self._open[key]
                 return None
-        return f"circuit open for another {left:.0f} s after: {reason}"
+        # No countdown: this text ends up in a stored record's translation.error, where "another 296 s" is stale.
+        return f"circuit open: {reason} (a provider that cannot be reached is skipped for {CIRCUIT_COOLDOWN_S:.0f} s)"
 
     def trip(self, key: tuple[str, str], reason: str) -> None:
         with self._lock:

@@ -41,7 +41,7 @@ from flows.limits import LimitedTranslator
 from flows.limits import site_slot as _site_slot
 from flows.runners import NewsflowTaskRunner
 from flows.summary import ENTITY_TYPES, ArticleOutcome, Failure, NameCount, RunSummary, SummaryBuilder
-from newsflow import progress
+from newsflow import interrupts, progress
 from newsflow.output import RunWriter, stale_partials, write_records
 from newsflow.settings import Settings, TranslatorName, get_settings, portable, settings_in_force
 from newsflow.storage import SaveStatus, StorageError, Store
@@ -51,8 +51,10 @@ __all__ = [
     "ENTITY_TYPES",
     "ArticleOutcome",
     "Failure",
+    "InputsFailed",
     "NameCount",
     "RunSummary",
+    "final_state",
     "ingest",
     "run_pipeline",
 ]
@@ -62,6 +64,7 @@ BatchInput = list[RawArticle] | Any  # a list, or a future that resolves to one
 IN_FLIGHT = 2  # batches submitted ahead of the one being collected, per worker thread
 JSON_WRITERS = 4  # threads writing a batch's JSON files, so their fsyncs overlap
 _SQLITE_WRITER = threading.Lock()
+NOT_PROCESSED = "not processed: the run was interrupted"  # an article left when the run was asked to stop
 
 
 def _as_is(value: Any) -> Any:
@@ -192,11 +195,12 @@ def iter_received(sources: Iterable[str], settings: Settings) -> Iterator[RawArt
     A URL holds a slot of its site's concurrency limit while it is fetched; local files are streamed.
     """
     total = 0
+    limits: dict[str, bool] = {}  # site limit name -> exists, asked once per site in this run
     for source in sources:
         host = site_of(source)
         items: Iterable[RawArticle | InputError] = iter_sources([source], settings)
         if host is not None:
-            with _site_slot(host):
+            with _site_slot(host, limits):
                 items = list(items)
         for item in items:
             if isinstance(item, InputError):
@@ -227,6 +231,8 @@ def stream_batches(
     """Batches of `size` articles as `items` are read; failures go to `failures` as they come."""
     batch: list[RawArticle] = []
     for item in items:
+        if interrupts.requested():  # Ctrl-C: read no further (what was read is processed below)
+            break
         if isinstance(item, Failure):
             failures.append(item)
             continue
@@ -238,10 +244,13 @@ def stream_batches(
         yield batch
 
 
-@task(name="receive-sources")
-def receive(sources: list[str]) -> tuple[list[RawArticle], list[Failure]]:
-    """Read every source into raw articles; unreadable inputs become failures naming the input."""
-    return read_sources(sources, get_settings())
+@task(name="receive-sources", cache_policy=NO_CACHE)
+def receive(sources: list[str], settings: Settings | None = None) -> tuple[list[RawArticle], list[Failure]]:
+    """Read every source into raw articles; unreadable inputs become failures naming the input.
+
+    `settings`: the flow's, when it reads under other rules (a deployment follows no link out of a directory).
+    """
+    return read_sources(sources, settings or get_settings())
 
 
 # Retried like storing: keeping the batch's raw inputs first writes to the database, which may drop the
@@ -269,6 +278,9 @@ def _process_batch(batch: list[RawArticle], translator: str, target: str) -> lis
     engine = LimitedTranslator(Translator(settings, translator))
     out: list[Result] = []
     for raw in batch:
+        if interrupts.requested():  # Ctrl-C: the rest of the batch stays stored raw ("pending") for a later run
+            out.append((raw, None, NOT_PROCESSED))
+            continue
         try:
             record = process(raw, engine, target)
             out.append((raw, record, None))
@@ -306,7 +318,7 @@ def _store_batch(
     # which polls with sleeps; a lock in this process hands the database over at once.
     with _writer_turn(store.dialect):
         for raw, record, error in results:
-            if record is None:
+            if record is None and error != NOT_PROCESSED:
                 store.record_raw_failure(raw, error or "unknown error")  # `reprocess --failed` retries it
         statuses = store.save_many(ok)
     # The JSON files once their records are committed.
@@ -333,6 +345,56 @@ def sweep_partials(store: Store, out_dir: Path) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+# --- the run's final state ------------------------------------------------------------------------------
+
+
+class InputsFailed(Exception):
+    """Every input of a run failed: the flow run ends Failed, and this (with the run's summary) is its result.
+
+    Calling the flow raises it; `newsflow run` asks for the state and prints the summary from it.
+    """
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(describe_outcome(summary))
+        self.summary = summary
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (a persisted result) although __init__ takes the summary
+        return (type(self), (self.summary,))
+
+
+def describe_outcome(summary: RunSummary) -> str:
+    """The run in one line, for its final state's message: counts, and the first failure when every input failed."""
+    failed = len(summary.failed)
+    counts = f"{summary.processed} processed, {failed} failed ({summary.new} new, {summary.updated} updated, " \
+        f"{summary.unchanged} unchanged)"  # fmt: skip
+    if summary.interrupted:
+        return f"interrupted ({interrupts.signal_name() or 'stop requested'}): {counts}, " \
+            f"{summary.not_processed} received but not processed"  # fmt: skip
+    if summary.processed == 0 and failed:
+        first = summary.failed[0]
+        more = f" and {failed - 1} more" if failed > 1 else ""
+        return f"every input failed: {counts}; {first.source}: {first.reason}{more}"
+    return counts
+
+
+def final_state(summary: RunSummary) -> Any:
+    """What a flow returns so that Prefect records the run's outcome as its state.
+
+    Interrupted (Ctrl-C, SIGTERM: `newsflow.interrupts`): Cancelled, with what was done in its message.
+    Every input failed (nothing processed, something failed): Failed, with the first failure in its message,
+    so schedules, automations and the UI's run list see it. Otherwise Completed, with the counts in its
+    message (some inputs may have failed: the summary artifact lists them). Calling the flow still returns
+    the summary, or raises `InputsFailed` (with the summary) when the state is Failed.
+    """
+    from prefect.states import Cancelled, Completed, Failed
+
+    if summary.interrupted:
+        return Cancelled(message=describe_outcome(summary), data=summary)
+    if summary.processed == 0 and summary.failed:
+        return Failed(message=describe_outcome(summary), data=InputsFailed(summary))
+    return Completed(message=describe_outcome(summary), data=summary)
 
 
 # --- the shared body -------------------------------------------------------------------------------------
@@ -431,6 +493,9 @@ def _run_pipeline(
             seen = 0
             for raw, record, error in processed.result():
                 seen += 1
+                if record is None and error == NOT_PROCESSED:
+                    summary.not_processed += 1
+                    continue
                 if record is None:
                     builder.fail(raw.source.uri, error or "unknown error")
                     continue
@@ -447,6 +512,8 @@ def _run_pipeline(
         # the thread pool: Dask rebuilds tuples it meets in task arguments, and the annotation is a tuple.
         wrap: Callable[[Any], Any] = opaque if settings.task_runner == "thread" else _as_is
         for i, batch in enumerate(batches):
+            if interrupts.requested():  # Ctrl-C: no new batch; those in flight finish below
+                break
             label = next(label_iter) if label_iter is not None else batch_label(batch, i)
             # The tasks are handed the flow's settings: they may run where NEWSFLOW_* is not set (Dask).
             processed = processor.submit(wrap(batch), i, name, target, label, settings=settings)
@@ -465,7 +532,9 @@ def _run_pipeline(
         builder.fail(str(writer.path), writer.error)
     summary.run_file = None if writer.error else str(writer.path)
     builder.finish()
-    store.finish_run(run_id, "completed", summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
+    summary.interrupted = interrupts.requested()
+    status = "interrupted" if summary.interrupted else "completed"
+    store.finish_run(run_id, status, summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
     for failure in summary.failed:
         logger.warning("failed: %s: %s", failure.source, failure.reason)
     logger.info(
@@ -501,7 +570,9 @@ def ingest(sources: list[str], translator: TranslatorName | None = None) -> RunS
     settings = get_settings()
     failures: list[Failure] = []
     batches = stream_batches(iter_received(sources, settings), settings.batch_size, failures)
-    return run_pipeline(batches, flow_name="ingest", translator=translator, target=None, failures=failures)
+    with interrupts.keep_handlers():  # under `newsflow run`, SIGTERM stops the run as Ctrl-C does
+        summary = run_pipeline(batches, flow_name="ingest", translator=translator, target=None, failures=failures)
+    return final_state(summary)  # Prefect records it as the run's state; the caller gets the summary
 
 
 def _masked(url: str) -> str:

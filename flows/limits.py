@@ -11,8 +11,9 @@ Names are `newsflow:<kind>:<key>`, lower case:
   request to `<provider>` when NEWSFLOW_TRANSLATION_PREFECT_LIMITS=true, so
   `--limit 5 --slot-decay-per-second 1` means about one request a second.
 
-Every limit is optional: one that does not exist is not enforced (Prefect's non-strict mode, which logs
-a warning), so runs need no setup. Create them with `prefect gcl create <name> --limit N`.
+Every limit is optional: one that does not exist is not enforced, so runs need no setup. newsflow asks the
+server which limits exist before taking a slot (once per run and site, once per batch for translation), so a
+missing limit costs no Prefect warning per source. Create them with `prefect gcl create <name> --limit N`.
 """
 
 from __future__ import annotations
@@ -54,14 +55,27 @@ def translate_rate_limit(provider: str) -> str:
 
 
 @contextmanager
-def site_slot(host: str | None) -> Iterator[None]:
-    """Hold a slot of `host`'s site limit (no-op for a path, or when the limit does not exist)."""
+def site_slot(host: str | None, known: dict[str, bool] | None = None) -> Iterator[None]:
+    """Hold a slot of `host`'s site limit (no-op for a path, or when the limit does not exist).
+
+    Whether the limit exists is asked once and kept in `known` (limit name -> exists), which the caller keeps
+    for a run: Prefect's non-strict `concurrency` would log a warning for every source of a site without one.
+    """
     if host is None:
+        yield
+        return
+    name = site_limit(host)
+    exists = known.get(name) if known is not None else None
+    if exists is None:
+        exists = bool(existing_limits([name]))
+        if known is not None:
+            known[name] = exists
+    if not exists:
         yield
         return
     from prefect.concurrency.sync import concurrency
 
-    with concurrency(site_limit(host), occupy=1, strict=False):
+    with concurrency(name, occupy=1, strict=False):
         yield
 
 

@@ -8,6 +8,7 @@ run starts.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from collections import Counter
@@ -15,11 +16,12 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.states import Failed
 from pydantic import BaseModel, Field
 
 from flows import report
-from flows.ingest import _store, _transient_db_error, ingest_raw, receive
+from flows.ingest import _store, _transient_db_error, final_state, ingest_raw, receive
 from flows.params import (
     ExportFormat,
     ExportParams,
@@ -27,6 +29,8 @@ from flows.params import (
     IngestSourcesParams,
     ProcessTextParams,
     ReprocessParams,
+    TextLanguageChoice,
+    translator_name,
 )
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary
@@ -36,6 +40,11 @@ from newsflow.storage import Store
 from schemas.models import RawArticle, SourceInfo
 
 VIETNAM = timezone(timedelta(hours=7))
+# Defaults of the flows whose every parameter has one: the deployment's form starts filled in, and the UI's
+# Quick run (a run with no parameters) is accepted (Prefect refuses a run missing a required parameter).
+_ALL_SAMPLES = IngestSourcesParams()
+_REPROCESS_ALL = ReprocessParams()
+_EXPORT_ALL = ExportParams()
 _HTML = re.compile(r"^\s*<(!doctype|html|head|body|article|div|p|h[1-6])\b", re.IGNORECASE)
 
 
@@ -48,21 +57,57 @@ def raw_from_paste(params: ProcessTextParams, now: datetime | None = None) -> Ra
     published = params.published_at
     if published is not None and published.tzinfo is None:
         published = published.replace(tzinfo=VIETNAM)
+    url = params.url.strip() or None
     source = SourceInfo(
         kind="text",
-        uri=params.url or f"paste:{digest}",
+        uri=url or f"paste:{digest}",
         fetched_at=now or datetime.now(UTC),
-        site=(params.url.split("/")[2].lower() if params.url else None),
+        site=(url.split("/")[2].lower() if url else None),
     )
     return RawArticle(
         source=source,
         content=params.text,
         media_type="text/html" if _HTML.match(params.text) else "text/plain",
-        url=params.url,
-        title=params.title,
+        url=url,
+        title=params.title.strip() or None,
         published_at=published,
-        language_hint=params.language.value if params.language else None,
+        language_hint=None if params.language is TextLanguageChoice.detect else params.language.value,
     )
+
+
+class SourceNotAllowed(ValueError):
+    """A deployment was asked to read a file outside the allowed input directories (NEWSFLOW_INPUT_ROOTS)."""
+
+
+def refused_sources(sources: list[str], roots: list[Path]) -> list[str]:
+    """Why each local source in `sources` may not be read by a deployment (URLs may): one line per refused path.
+
+    A path is allowed when it is one of `roots` (absolute, resolved) or lies under one, after resolving `..`
+    and symbolic links, so `samples/../../etc` or a link in an allowed directory to `/etc` is refused. Relative
+    paths are read from the worker's working directory, as the run reads them.
+    """
+    from extractors.acquire.session import is_url_source
+    from extractors.sources import display_name
+
+    refused = []
+    for source in sources:
+        if is_url_source(source):
+            continue
+        target = Path(os.path.realpath(source))
+        if any(target == root or target.is_relative_to(root) for root in roots):
+            continue
+        leads = f" (it leads to {display_name(str(target))})" if str(Path(source).absolute()) != str(target) else ""
+        refused.append(f"{display_name(source)}{leads}: outside the allowed input directories")
+    return refused
+
+
+def check_sources(sources: list[str], roots: list[Path]) -> None:
+    """Raise SourceNotAllowed naming every refused path, the allowed directories and how to change them."""
+    refused = refused_sources(sources, roots)
+    if refused:
+        allowed = ", ".join(str(root) for root in roots) or "(none)"
+        raise SourceNotAllowed(f"{'; '.join(refused)}. Deployments read files only under {allowed} "
+                               "(NEWSFLOW_INPUT_ROOTS on the worker); URLs are not restricted")  # fmt: skip
 
 
 class ExportResult(BaseModel):
@@ -100,7 +145,8 @@ def export_markdown(result: ExportResult, link: str | None) -> str:
         "",
         f"- records: **{md(result.count)}**" + (f" \\(updated since {md(result.since)}\\)" if result.since else ""),
         f"- format: {md(result.format)}",
-        f"- file: [{md(result.path)}]({target})" if target else f"- file: {md(result.path)}",
+        f"- file: [{md(Path(result.path).name)}]({target})" if target and target.startswith(("http://", "https://"))
+        else f"- file, on the machine that ran the export: {report.markdown_code(result.path)}",
         "",
         "| language | records |",
         "|---|---:|",
@@ -152,11 +198,23 @@ def export_task(database_url: str, out_dir: str, name: str, since: datetime | No
 
 
 @flow(name="newsflow-ingest-sources", task_runner=NewsflowTaskRunner())
-def ingest_sources(params: IngestSourcesParams) -> RunSummary:
-    """Ingest articles from paths (as the worker sees them) and http(s) URLs."""
-    raws, failures = receive(list(params.sources))
-    return ingest_raw(raws, failures, flow_name="ingest-sources", translator=params.translator,
-                      target=params.target_language.value)  # fmt: skip
+def ingest_sources(params: IngestSourcesParams = _ALL_SAMPLES) -> RunSummary:
+    """Ingest articles from paths (as the worker sees them) and http(s) URLs.
+
+    Paths must lie under the allowed input directories (NEWSFLOW_INPUT_ROOTS): anything else fails the run
+    before anything is read, naming the path. Symbolic links in a source directory are not followed out of it.
+    """
+    settings = get_settings()
+    try:
+        check_sources(list(params.sources), settings.resolved_input_roots)
+    except SourceNotAllowed as exc:
+        get_run_logger().error("%s", exc)
+        return Failed(message=str(exc), data=exc)  # type: ignore[return-value]
+    confined = settings.model_copy(update={"follow_symlinks": False})
+    raws, failures = receive(list(params.sources), settings=confined)
+    summary = ingest_raw(raws, failures, flow_name="ingest-sources", translator=translator_name(params.translator),
+                         target=params.target_language.value)  # fmt: skip
+    return final_state(summary)
 
 
 @flow(name="newsflow-ingest-site", task_runner=NewsflowTaskRunner())
@@ -164,29 +222,32 @@ def ingest_site(params: IngestSiteParams) -> RunSummary:
     """Ingest pages of one site (the scheduled deployment); fetches hold the site's concurrency limit."""
     get_run_logger().info("site %s: %d page(s)", params.site, len(params.urls))
     raws, failures = receive(list(params.urls))
-    return ingest_raw(raws, failures, flow_name="ingest-site", translator=params.translator,
-                      target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw(raws, failures, flow_name="ingest-site", translator=translator_name(params.translator),
+                         target=params.target_language.value)  # fmt: skip
+    return final_state(summary)
 
 
 @flow(name="newsflow-process-text", task_runner=NewsflowTaskRunner())
 def process_text(params: ProcessTextParams) -> RunSummary:
     """Process one pasted article, store it and write its JSON."""
     raw = raw_from_paste(params)
-    return ingest_raw([raw], [], flow_name="process-text", translator=params.translator,
-                      target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw([raw], [], flow_name="process-text", translator=translator_name(params.translator),
+                         target=params.target_language.value)  # fmt: skip
+    return final_state(summary)
 
 
 @flow(name="newsflow-reprocess", task_runner=NewsflowTaskRunner())
-def reprocess(params: ReprocessParams) -> RunSummary:
+def reprocess(params: ReprocessParams = _REPROCESS_ALL) -> RunSummary:
     """Run extraction again on the stored raw inputs and upsert the records (nothing is fetched)."""
     raws = load_raw(get_settings().resolved_database_url, params.limit)
     get_run_logger().info("re-processing %d stored raw input(s)", len(raws))
-    return ingest_raw(raws, [], flow_name="reprocess", translator=params.translator,
-                      target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw(raws, [], flow_name="reprocess", translator=translator_name(params.translator),
+                         target=params.target_language.value)  # fmt: skip
+    return final_state(summary)
 
 
 @flow(name="newsflow-export", task_runner=NewsflowTaskRunner())
-def export_records(params: ExportParams) -> ExportResult:
+def export_records(params: ExportParams = _EXPORT_ALL) -> ExportResult:
     """Write stored records to output/exports/<file>, with a link to it in the run's artifacts."""
     settings = get_settings()
     since = datetime.combine(params.since, time.min, tzinfo=UTC) if params.since else None
@@ -199,8 +260,9 @@ def export_records(params: ExportParams) -> ExportResult:
                              description="newsflow export: records by language and translation status")
     create_table_artifact(table=languages_table(result), key=report.artifact_key("export", "languages"),
                           description="Exported records by language")
-    if link:
-        create_link_artifact(link=link, link_text=report.markdown_text(name),
-                             key=report.artifact_key("export", "output"), description="The exported records")
+    create_markdown_artifact(markdown=report.output_markdown("Exported records", result.path, out_dir,
+                                                             settings.output_url),
+                             key=report.artifact_key("export", "output"),
+                             description="The exported records: a link when NEWSFLOW_OUTPUT_URL is set, and the path")
     get_run_logger().info("exported %d record(s) to %s", result.count, result.path)
     return result

@@ -66,6 +66,41 @@ class RetranslateProvider(StrEnum):
     apertium = "apertium"
 
 
+class TranslatorChoice(StrEnum):
+    """Translation provider of a run: `default` is the worker's NEWSFLOW_TRANSLATOR (auto unless set)."""
+
+    default = "default"
+    auto = "auto"
+    none = "none"
+    google = "google"
+    mymemory = "mymemory"
+    libre = "libre"
+    deepl = "deepl"
+    microsoft = "microsoft"
+    apertium = "apertium"
+
+
+class TextLanguageChoice(StrEnum):
+    """The pasted text's language: `detect` lets the pipeline decide."""
+
+    detect = "detect"
+    vi = "vi"
+    en = "en"
+    es = "es"
+    fr = "fr"
+    zh = "zh"
+    ja = "ja"
+    ko = "ko"
+    ru = "ru"
+    de = "de"
+
+
+def translator_name(choice: TranslatorChoice | str | None) -> str | None:
+    """The provider a flow passes on: None (the worker's setting) for `default` or no choice."""
+    value = getattr(choice, "value", choice)
+    return None if value in (None, "", TranslatorChoice.default.value) else str(value)
+
+
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     json = "json"
@@ -96,10 +131,26 @@ SourceRef = Annotated[
     AfterValidator(_source_ref),
 ]
 HttpUrl = Annotated[str, Field(min_length=8, max_length=2048, pattern=r"^https?://"), AfterValidator(_http_url)]
+
+
+def _optional_http_url(value: str) -> str:
+    return _http_url(value) if value.strip() else ""
+
+
+OptionalHttpUrl = Annotated[
+    str, Field(max_length=2048, pattern=r"^(https?://.*)?$"), AfterValidator(_optional_http_url)
+]
 TranslatorField = Annotated[
     TranslatorName | None,
     Field(title="Translator", description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto). "
                                           "'none' turns translation off."),
+]  # fmt: skip
+# A plain dropdown with a `default` choice: the UI's form shows it at once, where a nullable union
+# (`TranslatorName | None`) shows a type switch whose "None" tab is preselected.
+TranslatorChoiceField = Annotated[
+    TranslatorChoice,
+    Field(title="Translator", description="default: the worker's NEWSFLOW_TRANSLATOR (auto unless set); auto: the "
+          "configured providers in order; none: no translation."),
 ]  # fmt: skip
 TargetField = Annotated[
     TargetLanguage, Field(title="Translate into", description="Target language of the translation.")
@@ -131,12 +182,14 @@ class IngestSourcesParams(_Params):
     model_config = ConfigDict(title="Ingest sources")
 
     sources: list[SourceRef] = Field(
+        default_factory=lambda: ["samples"],
         title="Sources",
         min_length=1,
         max_length=MAX_SOURCES,
-        description="Paths (.txt, .html, .json, .jsonl or a directory, as the worker sees them) or http(s) URLs. "
-        "Feeds and sitemaps are read as pages for now.",
-        examples=[["samples/reference"]],
+        description="Paths on the worker under the allowed input directories (NEWSFLOW_INPUT_ROOTS; by default "
+        "samples/ and <data dir>/inbox): .txt, .html, .json, .jsonl, .pdf, .docx files or directories; or http(s) "
+        "URLs, or feed:/sitemap:/listing: followed by one. Default: samples/, as `newsflow run`.",
+        examples=[["samples/reference", "feed:https://longan.gov.vn/rss"]],
     )
     translator: TranslatorField = None
     target_language: TargetField = TargetLanguage.en
@@ -157,7 +210,7 @@ class IngestSiteParams(_Params):
     urls: list[HttpUrl] = Field(
         title="Pages", min_length=1, max_length=MAX_SOURCES, description="Article pages of the site to read."
     )
-    translator: TranslatorField = None
+    translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
     @model_validator(mode="after")
@@ -183,13 +236,16 @@ class ProcessTextParams(_Params):
         f"{PASTE_MAX_CHARS:,} characters; put longer texts in a file and use ingest-sources.",
         json_schema_extra={"format": "textarea"},
     )
-    title: str | None = Field(default=None, title="Title", max_length=1000)
-    url: HttpUrl | None = Field(default=None, title="URL", description="The article's own URL, when known.")
+    title: str = Field(
+        default="", title="Title", max_length=1000, description="Empty: the text's first line when it is short."
+    )
+    url: OptionalHttpUrl = Field(default="", title="URL", description="The article's own http(s) URL; empty: none.")
     published_at: datetime | None = Field(
         default=None, title="Published at", description="Publication time; without a zone it is Vietnam time."
     )
-    language: TextLanguage | None = Field(default=None, title="Language", description="Empty: detect.")
-    translator: TranslatorField = None
+    language: TextLanguageChoice = Field(default=TextLanguageChoice.detect, title="Language",
+                                         description="detect: found from the text.")  # fmt: skip
+    translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
     @field_validator("text")
@@ -208,7 +264,7 @@ class ReprocessParams(_Params):
     limit: int | None = Field(
         default=None, title="Limit", ge=1, le=MAX_LIMIT, description="At most this many raw inputs; empty: all."
     )
-    translator: TranslatorField = None
+    translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
 

@@ -8,6 +8,7 @@ so the UI's Artifacts page shows each one's history across runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -70,6 +71,45 @@ def markdown_url(url: str | None) -> str | None:
     return quote(url, safe=_URL_SAFE)
 
 
+def markdown_code(value: object) -> str:
+    """`value` as inline code in an artifact (a path to copy): marked shows a code span's text as it is, HTML
+    included, so only a backtick (which would end the span) or a control character needs care; such a value
+    is escaped text instead (`markdown_text`), which reads the same."""
+    text = str(value)
+    if "`" in text or not text.isprintable():
+        return markdown_text(text)
+    return f"`{text}`"
+
+
+SERVE_HINT = (
+    "A browser does not open file:// links from a web page such as this one: copy the path. For links that "
+    "open, serve the output directory over http and set NEWSFLOW_OUTPUT_URL to its address."
+)
+
+
+def output_markdown(
+    title: str, path: str | None, output_dir: Path, base_url: str | None, rows: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The `-output` artifact: where a run's output is, as a link that opens in a browser when the output
+    directory is served (NEWSFLOW_OUTPUT_URL), and always as a path to copy, with the file:// link for tools
+    that take one. `rows`: more (what, path) pairs for the table (records directory, database)."""
+    md = markdown_text
+    lines = [f"# {md(title)}", ""]
+    web = markdown_url(output_link(path, base_url, output_dir)) if base_url else None
+    if web and web.startswith(("http://", "https://")):
+        lines += [f"Open: [{md(Path(path or web).name)}]({web})", ""]
+    lines += ["| what | where |", "|---|---|"]
+    if path:
+        lines.append(f"| file | {markdown_code(Path(path).resolve())} |")
+    lines += [f"| {md(what)} | {markdown_code(where)} |" for what, where in rows]
+    local = markdown_url(Path(path).resolve().as_uri()) if path else None
+    if local:
+        lines += ["", f"file:// link, for tools that take one: [{md(Path(path or local).name)}]({local})"]
+    if not (web and web.startswith(("http://", "https://"))):
+        lines += ["", md(SERVE_HINT)]
+    return "\n".join(lines) + "\n"
+
+
 def summary_markdown(summary: RunSummary, link: str | None = None) -> str:
     """The run in a few tables: counts, entities by type, translation status, top provinces and officials.
 
@@ -90,7 +130,7 @@ def summary_markdown(summary: RunSummary, link: str | None = None) -> str:
         "",
         "## Entities by type",
         "",
-        "| type | mentions |",
+        "| type | found |",
         "|---|---:|",
         *(f"| {md(kind)} | {md(count)} |" for kind, count in summary.entities.items()),
         "",
@@ -108,12 +148,14 @@ def summary_markdown(summary: RunSummary, link: str | None = None) -> str:
         lines += [f"| {md(f.source)} | {md(f.reason)} |" for f in summary.failed[:MAX_TABLE_ROWS]]
     lines += ["", "## Output", ""]
     target = markdown_url(link)
-    if target:
-        lines.append(f"- JSONL of this run: [{md(summary.run_file or target)}]({target})")
+    if target and target.startswith(("http://", "https://")):
+        lines.append(f"- JSONL of this run: [{md(Path(summary.run_file or target).name)}]({target})")
+    if summary.run_file:
+        lines.append(f"- JSONL of this run, on the machine that ran it: {markdown_code(summary.run_file)}")
     if summary.records_dir:
-        lines.append(f"- one JSON file per record in {md(summary.records_dir)}")
+        lines.append(f"- one JSON file per record in {markdown_code(summary.records_dir)}")
     if summary.database:
-        lines.append(f"- database: {md(summary.database)}")
+        lines.append(f"- database: {markdown_code(summary.database)}")
     return "\n".join(lines) + "\n"
 
 
@@ -136,7 +178,7 @@ def articles_table(summary: RunSummary) -> list[dict[str, object]]:
 
 def publish(summary: RunSummary, base_url: str | None, output_dir: Path) -> None:
     """Create the run's three artifacts (inside a flow run: they attach to it)."""
-    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     link = markdown_url(output_link(summary.run_file, base_url, output_dir))
     create_markdown_artifact(
@@ -152,10 +194,11 @@ def publish(summary: RunSummary, base_url: str | None, output_dir: Path) -> None
         description="Articles of this run" + (f" (first {MAX_TABLE_ROWS}; {more} more in the JSONL)" if more > 0
                                                else ""),
     )  # fmt: skip
-    if link:
-        create_link_artifact(
-            link=link,
-            link_text=markdown_text(Path(summary.run_file or link).name),  # Prefect renders "[text](link)"
+    if summary.run_file:
+        rows = [("JSON file per record", summary.records_dir)] if summary.records_dir else []
+        create_markdown_artifact(
+            markdown=output_markdown("JSONL of this run", summary.run_file, output_dir, base_url, rows),
             key=artifact_key(summary.flow, "output"),
-            description="The JSON output of this run (one record per line)",
+            description="The JSON output of this run (one record per line): a link when NEWSFLOW_OUTPUT_URL is set, "
+                        "and the path",
         )

@@ -66,6 +66,22 @@ def make_translator(settings: Settings, name: str | None, store: Store) -> Limit
     return LimitedTranslator(Translator(settings, name, cache=store, acquire=acquire))
 
 
+def still_pending(old: ArticleRecord, new: ArticleRecord) -> ArticleRecord:
+    """`new`, except that a pending record stays pending when this run's provider has no pair for it.
+
+    "unsupported" would be final (this flow picks only pending records), although another provider (another run's
+    `translator`, a key configured later) may well translate it.
+    """
+    if old.translation.status != "pending" or new.translation.status != "unsupported":
+        return new
+    reason = f"still pending: {new.translation.error or 'no provider of this run translates it'}"
+    translation = new.translation.model_copy(update={"status": "pending", "error": reason})
+    warnings = [w for w in new.pipeline.warnings if not w.startswith("translation ")]
+    warnings.append(f"translation pending: {reason}")
+    return new.model_copy(update={"translation": translation,
+                                  "pipeline": new.pipeline.model_copy(update={"warnings": warnings})})  # fmt: skip
+
+
 def batch_label(batch: Sequence[tuple[ArticleRecord, RawArticle]], index: int) -> str:
     """A task run name that says which records: `#0 3f2a9c1e04b7 (+24)`."""
     if not batch:
@@ -101,7 +117,8 @@ def _retranslate_batch(
     engine = make_translator(settings, translator, store)
     out: list[tuple[ArticleRecord, SaveStatus]] = []
     for record, raw in batch:
-        new = translate_record(record, engine, target or record.translation.target or settings.translation_target)
+        new = still_pending(record, translate_record(record, engine, target or record.translation.target
+                                                     or settings.translation_target))  # fmt: skip
         out.append((new, store.save(new, raw)))
         write_record(Path(out_dir), new)
     return out

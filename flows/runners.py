@@ -55,7 +55,7 @@ def local_server_url() -> str | None:
     return str(url) if url else None
 
 
-def local_run_settings() -> AbstractContextManager[object]:
+def local_run_settings(local_url: str | None = None) -> AbstractContextManager[object]:
     """Prefect settings for flow runs started in local mode (no PREFECT_API_URL): no flow-run heartbeats.
 
     Heartbeats let a server that outlives a run mark it crashed when the run's process dies. In local
@@ -64,10 +64,13 @@ def local_run_settings() -> AbstractContextManager[object]:
     joining it while it sleeps in one-second steps, which added up to a second to the end of every run
     (measured: 1,000 articles, 0.85 s from the last batch stored to the flow's return with heartbeats, 0.08 s
     without). With PREFECT_API_URL set (`newsflow serve`, a worker, a server of your own) nothing changes.
-    Used by `newsflow run`.
+    Used by `newsflow run`, which starts that local server itself (`newsflow.localserver.LocalServer`) and
+    passes its API URL as `local_url`: the run then talks to it, still without heartbeats.
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    if local_url:
+        return temporary_settings(updates={PREFECT_API_URL: local_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
     if PREFECT_API_URL.value():
         return nullcontext()
     return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from schemas.models import ArticleRecord
 
-ENTITY_TYPES = ("provinces", "departments", "officials", "themes", "organizations", "dates")
+ENTITY_TYPES = ("provinces", "departments", "officials", "themes", "organizations", "dates", "clusters", "pacts")
 TOP_N = 10
 MAX_ARTICLE_ROWS = 500  # rows kept for the run's article table; every article is in the run's JSONL
 
@@ -60,6 +60,8 @@ class RunSummary(BaseModel):
     database: str | None = None
     records_dir: str | None = None
     run_file: str | None = None
+    interrupted: bool = False  # stopped by Ctrl-C or SIGTERM: what was processed is stored, the rest is not
+    not_processed: int = 0  # articles received (and kept raw) but not processed because the run was interrupted
 
 
 class SummaryBuilder:

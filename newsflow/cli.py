@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -31,6 +31,23 @@ SOURCES_HELP = (
     "Files (.txt, .html/.htm, .json, .jsonl, .pdf, .docx), directories (recursively), '-' for stdin, http(s) "
     "URLs, or feed:URL, sitemap:URL, listing:URL."
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from newsflow import __version__
+        from schemas.models import SCHEMA_VERSION
+
+        sys.stdout.write(f"newsflow {__version__} (record schema {SCHEMA_VERSION})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version (and the record schema's) and exit.")] = False,
+) -> None:  # fmt: skip
+    """Vietnamese provincial-government news (and its foreign-language editions) into structured JSON."""
 
 
 class Translator(StrEnum):
@@ -67,7 +84,8 @@ def _configure(data_dir: Path | None, database_url: str | None) -> None:
 
 
 def _prefect_environment(verbose: bool) -> None:
-    """Embedded defaults for Prefect's local (ephemeral) mode, set before Prefect is imported."""
+    """Embedded defaults for Prefect's local (ephemeral) mode, set before Prefect is imported (`newsflow
+    retranslate`; `newsflow run` also starts the local server itself: `_start_local_prefect`)."""
     settings = get_settings()
     # The ephemeral server needs more than the default 20 s to create its database on 2 cores.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(settings.prefect_startup_timeout))
@@ -79,6 +97,55 @@ def _prefect_environment(verbose: bool) -> None:
     from newsflow.localserver import guard_local_server
 
     guard_local_server()
+
+
+def _start_local_prefect(verbose: bool) -> Any:
+    """`_prefect_environment`, then Prefect's local server for `run`, started now (it takes seconds: the run
+    imports and loads its models meanwhile) in a session of its own, so a Ctrl-C in the terminal does not stop
+    it under the run (`newsflow.localserver.LocalServer`). None when PREFECT_API_URL names a server."""
+    _prefect_environment(verbose)
+    from newsflow.localserver import start_local_server
+
+    return start_local_server()
+
+
+def _warm_up() -> None:
+    """Load the pipeline's models and rule data (spaCy, gazetteers, language profiles) now, while Prefect's local
+    server starts: they load on first use otherwise, in the first batch, after the server is up."""
+    from datetime import UTC, datetime
+
+    from extractors.pipeline import process
+    from schemas.models import RawArticle, SourceInfo
+
+    raw = RawArticle(source=SourceInfo(kind="text", uri="warm-up", fetched_at=datetime.now(UTC)),
+                     content="Sáng 5/3/2024, Sở Tài chính tỉnh Long An họp. Ông Trần Văn Khải chủ trì.",
+                     media_type="text/plain")  # fmt: skip
+    import contextlib
+
+    with contextlib.suppress(Exception):  # a warm-up that fails costs nothing: the run loads what it needs itself
+        process(raw, None)
+
+
+def _use_local_prefect(server: Any, stop: Any) -> str | None:
+    """The API URL of `server` once it answers (None: no server of ours, or a server configured in a Prefect
+    profile, which is then used instead). Children of the run (Dask workers) are pointed at it too. Returns
+    None early, with the server stopped, when `stop()` turns true while waiting (Ctrl-C)."""
+    if server is None:
+        return None
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():  # set in a Prefect profile or prefect.toml: that server is the one to use
+        server.stop()
+        return None
+    try:
+        ready = server.ready(get_settings().prefect_startup_timeout, stop=stop)
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from None
+    if not ready:
+        server.stop()
+        return None
+    os.environ["PREFECT_API_URL"] = server.url
+    return str(server.url)
 
 
 def _name(source: str) -> str:
@@ -148,12 +215,12 @@ def run(
 
     # Open the database before Prefect starts: a wrong URL is a one-line error, not a failed flow run.
     Store(get_settings().resolved_database_url).close()
-    _prefect_environment(verbose)
+    server = _start_local_prefect(verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     from flows.ingest import ingest
     from flows.runners import local_run_settings
-    from newsflow import progress
+    from newsflow import interrupts, progress
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err, transient=False) as bar:  # fmt: skip
@@ -176,24 +243,58 @@ def run(
             if event == "stored":
                 bar.advance(stored, count)
 
+        def on_signal(name: str) -> None:
+            bar.console.print(f"[yellow]{name}: stopping[/yellow] after the article in hand; what was processed is "
+                              "stored and written (press Ctrl-C again to stop at once)")  # fmt: skip
+
         unsubscribe = progress.subscribe(on_event)
+        state = None
         try:
-            with local_run_settings():
-                summary = ingest(sources=paths, translator=translator.value if translator else None)
+            with interrupts.graceful(on_signal):
+                if server is not None:
+                    _warm_up()  # overlaps with the server's start-up (measured: server ~5 s, imports ~3-4 s)
+                local_url = _use_local_prefect(server, interrupts.requested)
+                if not interrupts.requested():
+                    with local_run_settings(local_url):
+                        state = ingest(sources=paths, translator=translator.value if translator else None,
+                                       return_state=True)  # fmt: skip
         finally:
             unsubscribe()
+    if state is None:  # stopped before the run began
+        err.print("interrupted before the run started: nothing was read")
+        raise typer.Exit(interrupts.EXIT_CODE)
+    summary = _run_summary(state)
     _print_summary(summary)
-    if summary.processed == 0 and summary.failed:
+    if summary.interrupted:
+        raise typer.Exit(interrupts.EXIT_CODE)
+    if summary.failed:  # as `extract`: 1 when any input failed (every other input is stored)
         raise typer.Exit(1)
+
+
+def _run_summary(state: Any) -> Any:
+    """The summary of a finished ingest run: its result, or the summary its Failed state carries when every
+    input failed (`flows.ingest.final_state`). Any other failure is raised, as the flow raised it."""
+    from flows.ingest import InputsFailed
+
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, InputsFailed):
+        return result.summary
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _print_summary(summary: object) -> None:
     from flows.ingest import RunSummary
 
     assert isinstance(summary, RunSummary)
-    table = Table(title=f"newsflow run {summary.run_id}", show_header=False)
+    title = f"newsflow run {summary.run_id}" + (" (interrupted)" if summary.interrupted else "")
+    table = Table(title=title, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
+    if summary.interrupted:
+        table.add_row("interrupted", f"yes: {summary.not_processed} received but not processed (kept raw: "
+                      "`newsflow reprocess --failed`, or run again)")  # fmt: skip
     table.add_row("articles received", str(summary.received))
     table.add_row("processed", str(summary.processed))
     table.add_row("failed", str(len(summary.failed)))

@@ -27,6 +27,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 
 ENV = "NEWSFLOW_RUN_GUARD"  # the token; Settings ignores unknown NEWSFLOW_* variables
 GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
@@ -60,6 +61,95 @@ def guard_local_server() -> bool:
     _write_end = write_end
     os.environ[ENV] = token
     return True
+
+
+class LocalServer:
+    """Prefect's API server for one `newsflow run`, started as Prefect's local mode starts it, in a session of
+    its own.
+
+    Prefect's local mode runs the same uvicorn app (`prefect.server.api.server:create_app`, marked ephemeral:
+    no UI, no background services) as a child in the run's process group, so a Ctrl-C in the terminal, which
+    reaches the whole group, stopped the server under the run: every call to it then failed and Prefect's
+    events worker retried for minutes. Started here with `start_new_session`, the server only stops when the
+    run stops it (`stop`, also at exit: after Prefect's own exit handlers, which still talk to it) or when the
+    run dies (the watcher above: it carries the run's token). Starting it first also lets the run import and
+    load its models while the server starts (`ready` waits for it).
+    """
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.proc: Any = None
+        self._spawn()
+        import atexit
+
+        atexit.register(self.stop)  # registered before Prefect is imported: runs after Prefect's exit handlers
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def _spawn(self) -> None:
+        import importlib.util
+        import socket
+        import subprocess
+
+        spec = importlib.util.find_spec("prefect")
+        if spec is None or spec.origin is None:
+            raise RuntimeError("the prefect package is not installed")
+        app_dir = os.path.dirname(os.path.dirname(spec.origin))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        # Registering Prefect's block types at every start took 1.9 of its 5.4 s here; a run uses none (results
+        # go to local files), and a `prefect server start` on the same database registers them itself.
+        env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+            env=env, stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+    def ready(self, timeout: float, stop: Any = None) -> bool:
+        """Wait until the server answers /health (True), or `stop()` is true (False); RuntimeError after `timeout`."""
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if stop is not None and stop():
+                return False
+            code = self.proc.poll()
+            if code == 3:  # uvicorn could not bind: the port was taken meanwhile, as Prefect handles it
+                self._spawn()
+                continue
+            if code is not None:
+                raise RuntimeError(f"Prefect's local server exited with code {code} while starting")
+            with contextlib.suppress(OSError), urllib.request.urlopen(self.url + "/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+            time.sleep(0.1)
+        raise RuntimeError(f"Prefect's local server did not answer within {timeout:.0f} s "
+                           "(NEWSFLOW_PREFECT_STARTUP_TIMEOUT)")  # fmt: skip
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after GRACE_SECONDS; idempotent."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=GRACE_SECONDS)
+        except Exception:
+            proc.kill()
+            proc.wait()
+
+
+def start_local_server() -> LocalServer | None:
+    """A LocalServer for this run, unless PREFECT_API_URL names a server (then None). Call after
+    `guard_local_server()`, so the server carries the run's token."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    return LocalServer()
 
 
 def carriers(token: str, exclude: int | None = None) -> list[int]:

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     output_url: str | None = Field(
         default=None, description="URL where output_dir is served; artifacts link there instead of file://."
     )
+    input_roots: Annotated[list[Path] | None, NoDecode] = Field(
+        default=None,
+        description="Directories whose files the deployments (ingest-sources) may read: a JSON list, or paths "
+        "separated by ':'. Unset: samples/ (in the working directory) and <data dir>/inbox. The CLI is not "
+        "restricted.",
+    )
 
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow; set NEWSFLOW_CONTACT)"
     contact: str | None = None
@@ -170,6 +176,20 @@ class Settings(BaseSettings):
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
 
+    @field_validator("input_roots", mode="before")
+    @classmethod
+    def _path_list(cls, value: Any) -> Any:
+        # From the environment: a JSON list, or directories separated by ':' as in PATH.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"not a valid JSON list ({exc})") from None
+            return [item for item in text.split(os.pathsep) if item.strip()]
+        return value
+
     @field_validator("fetch_allow_addresses")
     @classmethod
     def _addresses_parse(cls, value: list[str]) -> list[str]:
@@ -189,6 +209,12 @@ class Settings(BaseSettings):
     @property
     def resolved_output_dir(self) -> Path:
         return self.output_dir if self.output_dir is not None else self.data_dir / "output"
+
+    @property
+    def resolved_input_roots(self) -> list[Path]:
+        """The directories the deployments may read files under, absolute with links resolved."""
+        roots = self.input_roots if self.input_roots is not None else [Path("samples"), self.data_dir / "inbox"]
+        return [root.expanduser().resolve() for root in roots]
 
 
 class InvalidSettingsError(UserError, ValueError):

@@ -2,16 +2,18 @@
 
 Every model is strict about its shape (`extra="forbid"`) and every datetime must carry a timezone:
 downstream systems consume the generated JSON Schema, so an unknown field or a naive datetime is a bug
-we want to hear about at validation time, not in a consumer.
+we want to hear about at validation time, not in a consumer. The one exception is `RawArticle.published_at`,
+which keeps a date as it was received; processing gives it its zone (extractors.dates).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"  # 1.3.0: `url`, the article's own URL
 
 SourceKind = Literal["url", "feed", "sitemap", "file", "text"]
 Scheme = Literal["legacy_63", "current_34"]
@@ -221,17 +223,44 @@ class DateEntity(Strict):
 class ClusterOwner(Strict):
     """The ministry or province whose emulation cluster or bloc this is (cluster numbers are per owner)."""
 
-    id: str = Field(description="Entity id: 'vn-ministry:<sector>' or a province id ('vn-province:legacy_63:80').")
-    name: str = Field(description="English name of the ministry, or the Vietnamese name of the province.")
-    kind: Literal["ministry", "province"]
+    id: str = Field(description="Entity id: 'vn-ministry:<sector>', a province id ('vn-province:legacy_63:80') or "
+                    "a national body whose provincial branches form the cluster ('vn-body:<body key>').")
+    name: str = Field(description="English name of the ministry or national body, or the Vietnamese name of the "
+                      "province.")
+    kind: Literal["ministry", "province", "national_body"]
+
+
+MemberKind = Literal["department", "association", "party_board", "front", "union", "other"]
 
 
 class ClusterMember(Strict):
-    """A department that belongs to a cluster (or holds one of its roles)."""
+    """A body that belongs to a cluster (or holds one of its roles): a department, or a provincial branch of a
+    mass organisation, Party board, Fatherland Front or trade union."""
 
-    department: str = Field(description="Id of the department (`entities.departments[].id`).")
-    sector: Sector
-    province: ProvinceRef | None = Field(description="The department's province (with its `name`).")
+    kind: MemberKind = Field(default="department", description="What kind of body the member is.")
+    id: str | None = Field(default=None, description="The member's id: the department's id for a department, "
+                           "'vn-body:<body key>:<province id>' for another body.")
+    name: str | None = Field(default=None, description="The body's canonical Vietnamese name with its province "
+                             "('Sở Y tế tỉnh Long An', 'Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh Cà Mau').")
+    department: str | None = Field(default=None, description="Id of the department (`entities.departments[].id`), "
+                                   "for a department member.")
+    sector: Sector | None = Field(default=None, description="The department's sector, for a department member.")
+    body: str | None = Field(default=None, description="Key of the body (`member_bodies` of clusters.json), for a "
+                             "member that is not a department.")
+    province: ProvinceRef | None = Field(description="The member's province (with its `name`).")
+
+    @model_validator(mode="after")
+    def _identified(self) -> ClusterMember:
+        if self.kind == "department" and (self.department is None or self.sector is None):
+            raise ValueError("a department member needs its `department` id and `sector`")
+        if self.kind != "department" and self.body is None:
+            raise ValueError("a member that is not a department needs its `body` key")
+        return self
+
+    @property
+    def key(self) -> str:
+        """What identifies the member across articles: its id, else (older records) its department id."""
+        return self.id or self.department or f"vn-body:{self.body}:{self.province.id if self.province else '-'}"
 
 
 class ClusterRole(Strict):
@@ -343,6 +372,13 @@ class ArticleRecord(Strict):
     content_hash: str = Field(description="sha256 of the normalised title and main text.")
     schema_version: str = SCHEMA_VERSION
     source: SourceInfo
+    url: str | None = Field(
+        default=None,
+        description="The article's own http(s) URL, when known: a JSON input's `url`, the page's canonical URL "
+        "(<link rel=canonical>, else og:url) for an HTML file, the final URL of a fetched page (a feed's or "
+        "sitemap's item: its own page, not the feed). `source.uri` keeps what was read (a path, the feed). "
+        "Null in records stored before schema 1.3.0 until they are reprocessed.",
+    )
     title: str | None
     published_at: AwareDatetime | None
     authors: list[str]
@@ -373,6 +409,10 @@ class RawArticle(Strict):
     ]
     url: str | None = Field(default=None, description="The article's own URL, when known.")
     title: str | None = None
-    published_at: AwareDatetime | None = None
+    published_at: datetime | None = Field(
+        default=None,
+        description="As received: a value without a timezone is kept so, and processing gives it the site's zone "
+        "with a warning (extractors.dates), the same on every reprocess.",
+    )
     authors: list[str] = Field(default_factory=list)
     language_hint: str | None = Field(default=None, description="A language the source declared.")

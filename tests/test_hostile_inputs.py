@@ -305,7 +305,7 @@ def test_run_reads_a_feed_source_through_the_cli(site: Site, tmp_path: Path) -> 
     env = {"NEWSFLOW_FETCH_ALLOW_ADDRESSES": "127.0.0.1/32", "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
            "NEWSFLOW_FETCH_RETRIES": "0", "PREFECT_HOME": str(tmp_path / "prefect-home")}  # fmt: skip
     out = _newsflow("run", f"feed:{site.base}/feed.xml", cwd=tmp_path, env=env, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.returncode == 1, out.stderr[-3000:]  # two items failed (below): 1, as `extract` exits
     assert "3 / 0 / 0" in out.stdout  # new / updated / unchanged
     failed = [line for line in out.stderr.splitlines() if line.startswith("failed ")]
     assert len(failed) == 2 and all(line.startswith(f"failed {site.base}/") for line in failed), failed

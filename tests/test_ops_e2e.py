@@ -318,7 +318,8 @@ def test_worker_runs_deployments_from_prefect_yaml(
 ) -> None:
     server = prefect_api
     data = tmp_path / "worker-data"
-    env = server.env(data, NEWSFLOW_DATABASE_URL=pg_url)
+    # The worker may read the test's inputs: deployments read files only under NEWSFLOW_INPUT_ROOTS.
+    env = server.env(data, NEWSFLOW_DATABASE_URL=pg_url, NEWSFLOW_INPUT_ROOTS=json.dumps([str(tmp_path)]))
     prefect = str(BIN / "prefect")
     created = subprocess.run([prefect, "work-pool", "create", "newsflow", "--type", "process"], env=env, cwd=REPO,
                              capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -416,7 +417,9 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     (schedule,) = deployments["ingest-site"]["schedules"]
     assert schedule["schedule"]["timezone"] == "Asia/Ho_Chi_Minh" and schedule["active"] is False
 
-    ingest = server.run(deployments["ingest-sources"]["id"], {"params": {"sources": [str(inputs)]}})
+    inbox = data / "inbox" / "serve-test"  # under the default allowed input directory of `newsflow serve`
+    shutil.copytree(inputs, inbox, dirs_exist_ok=True)
+    ingest = server.run(deployments["ingest-sources"]["id"], {"params": {"sources": [str(inbox)]}})
     assert ingest.status_code == 201, ingest.text
     # Not the same text as the file (the same text is the same article id).
     pasted = (REPO / INPUTS[0]).read_text(encoding="utf-8") + "\n\nEl convenio se firmó en Long An en marzo.\n"
@@ -704,6 +707,7 @@ def test_postgresql_as_prefects_database_and_newsflows_store(
     home.mkdir()
     monkeypatch.setenv("NEWSFLOW_DATABASE_URL", pg_url)
     monkeypatch.setenv("NEWSFLOW_TRANSLATOR", "none")
+    monkeypatch.setenv("NEWSFLOW_INPUT_ROOTS", json.dumps([str(inputs)]))
     reset_settings()
     with _prefect_server(home, PREFECT_API_DATABASE_CONNECTION_URL=prefect_pg_database) as server, \
             temporary_settings(updates={PREFECT_API_URL: server.api}):  # fmt: skip

@@ -332,7 +332,7 @@ def test_disk_full_on_output_reports_per_article_and_keeps_records(
     env = {**RUN_ENV, "NEWSFLOW_DATA_DIR": str(data), "NEWSFLOW_OUTPUT_DIR": str(tiny_disk)}
     out = flow_cli("run", str(tmp_path / "in"), env=env, timeout=600)
     _no_traceback(out)
-    assert out.returncode == 0, out.stderr[-3000:]  # the run finishes; the failures are reported
+    assert out.returncode == 1, out.stderr[-3000:]  # the run finishes; the failures are reported (exit 1)
     # Every record is stored although its JSON file could not be written...
     assert count_articles(url) == len(inputs)
     # ...and every article whose file is missing is reported, by its input, with the reason.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from extractors.pipeline import process
 from extractors.sources import InputError, iter_sources
 from newsflow.settings import Settings
 
@@ -40,7 +41,10 @@ def test_json_fields_and_timezone(tmp_path: Path) -> None:
                                 "published_at": "2024-03-05T08:00:00"}), encoding="utf-8")  # fmt: skip
     (item,) = _items(str(path))
     assert item.url == "https://x.example.vn/a" and item.source.site == "x.example.vn"
-    assert item.published_at.isoformat() == "2024-03-05T08:00:00+07:00"  # naive dates are Vietnam time
+    assert item.published_at.isoformat() == "2024-03-05T08:00:00"  # kept as received; processing gives the zone
+    record = process(item, None)
+    assert record.published_at.isoformat() == "2024-03-05T08:00:00+07:00"  # a .vn site: Vietnam time
+    assert any(w.startswith("published date 2024-03-05T08:00:00 has no timezone") for w in record.pipeline.warnings)
 
 
 def test_jsonl_bad_line_is_reported_with_its_number_and_the_rest_goes_on(tmp_path: Path) -> None:

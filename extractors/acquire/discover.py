@@ -10,10 +10,12 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+
+from extractors.dates import parse_date
 
 DocKind = Literal["feed", "sitemap", "sitemapindex", "html", "text"]
 
@@ -22,7 +24,8 @@ _ROOT = re.compile(rb"<(?:[A-Za-z0-9_-]+:)?(rss|feed|RDF|urlset|sitemapindex|htm
 
 @dataclass(frozen=True)
 class Found:
-    """An article URL some index named, with what the index says about it."""
+    """An article URL some index named, with what the index says about it. Dates are as the index wrote them:
+    naive when it named no zone (extractors.dates gives them the site's)."""
 
     url: str
     title: str | None = None
@@ -63,6 +66,20 @@ def _struct_to_dt(value: object) -> datetime | None:
         return None
 
 
+def _as_written(value: object) -> datetime | None:
+    """A date string of a feed or sitemap as written (naive when it names no zone; a day alone is its 00:00)."""
+    found = parse_date(value) if isinstance(value, str) else None
+    if found is None or isinstance(found, datetime):
+        return found
+    return datetime.combine(found, datetime.min.time())
+
+
+def _entry_date(entry: Any, key: str) -> datetime | None:
+    """An entry's date: its own text read as written, else feedparser's reading. feedparser turns a date
+    without a zone into UTC, which would put a Vietnamese site's morning story seven hours late."""
+    return _as_written(dict.get(entry, key)) or _struct_to_dt(dict.get(entry, f"{key}_parsed"))
+
+
 def parse_feed(body: bytes, base_url: str, content_type: str = "application/xml") -> list[Found]:
     """The entries of an RSS/Atom feed (links resolved against the feed URL), in feed order."""
     import feedparser
@@ -84,24 +101,14 @@ def parse_feed(body: bytes, base_url: str, content_type: str = "application/xml"
         if not link:
             continue
         found.append(Found(url=urljoin(base_url, link.strip()), title=(entry.get("title") or "").strip() or None,
-                           published_at=_struct_to_dt(entry.get("published_parsed")),
-                           updated_at=_struct_to_dt(dict.get(entry, "updated_parsed"))))  # fmt: skip
+                           published_at=_entry_date(entry, "published"),
+                           updated_at=_entry_date(entry, "updated")))  # fmt: skip
     return found
 
 
-def _parse_w3c_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[Found]]:
-    """A sitemap's page URLs, or a sitemap index's sitemap URLs, with their <lastmod>."""
+    """A sitemap's page URLs, or a sitemap index's sitemap URLs, with their <lastmod> and, in a news sitemap,
+    their <news:publication_date> (both as written: naive when they name no zone)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
     try:
         root = etree.fromstring(body, parser=parser)
@@ -114,17 +121,20 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[Found]]:
     for item in root:
         if not isinstance(item.tag, str):
             continue
-        loc = lastmod = None
-        for child in item:
-            if not isinstance(child.tag, str):
+        loc = lastmod = published = None
+        for child in item.iter():
+            if not isinstance(child.tag, str) or child is item:
                 continue
             local = etree.QName(child).localname
-            if local == "loc":
+            if local == "loc" and child.getparent() is item:
                 loc = (child.text or "").strip()
-            elif local == "lastmod":
+            elif local == "lastmod" and child.getparent() is item:
                 lastmod = child.text
+            elif local == "publication_date":  # <news:news><news:publication_date> (Google News sitemaps)
+                published = child.text
         if loc:
-            found.append(Found(url=urljoin(base_url, loc), updated_at=_parse_w3c_date(lastmod)))
+            found.append(Found(url=urljoin(base_url, loc), updated_at=_as_written(lastmod),
+                               published_at=_as_written(published)))  # fmt: skip
     return name, found
 
 

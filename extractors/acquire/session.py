@@ -41,6 +41,7 @@ from extractors.acquire.discover import DiscoveryError, Found, listing_links, pa
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item, LinkedRaw
 from extractors.acquire.urls import canonicalize, host_of
+from extractors.dates import as_aware, site_zone
 from extractors.documents import DOCUMENT_TYPES, DocumentError, Limits, fetched_document
 from extractors.documents import sniff as sniff_document
 from extractors.fetch import ARTICLE_TYPES, DISCOVERY_TYPES, Fetcher, FetchError, Response, gunzip_limited
@@ -336,6 +337,8 @@ class Acquirer:
         known = cached is not None and cached.media_type in ARTICLE_TYPES and self._stored(cached.body)
         if cached is not None and known:
             newer = entry.updated_at or entry.published_at
+            if newer is not None:  # as the index wrote it: a date without a zone is in the site's zone
+                newer = as_aware(newer, site_zone(entry.url))
             if newer is None or newer <= cached.fetched_at:
                 return _nothing  # known, stored and not changed since: not requested at all
         started = time.monotonic()

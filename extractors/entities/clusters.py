@@ -56,11 +56,12 @@ class Facts:
 
 @dataclass
 class _Holder:
-    """One written occurrence of a department, extended over the province named right after it."""
+    """One written occurrence of a member body (a department, or a branch of a mass organisation, Party board,
+    front or union), extended over the province named right after it."""
 
     start: int
     end: int
-    dept: Department
+    member: ClusterMember
 
 
 @dataclass
@@ -123,6 +124,12 @@ def _sentence_of(ctx: _Ctx, pos: int) -> tuple[int, int]:
 
 
 def _holders(text: str, depts: list[Department], provinces: list[Province]) -> list[_Holder]:
+    """Departments (`_dept_holders`) and other member bodies (`_body_holders`), in text order."""
+    out = _dept_holders(text, depts, provinces) + _body_holders(text, provinces)
+    return sorted(out, key=lambda h: (h.start, h.end))
+
+
+def _dept_holders(text: str, depts: list[Department], provinces: list[Province]) -> list[_Holder]:
     """Each department mention, its end moved past its own province named within a few words after it."""
     by_id = {p.id: p for p in provinces}
     out: list[_Holder] = []
@@ -136,12 +143,91 @@ def _holders(text: str, depts: list[Department], provinces: list[Province]) -> l
                 after = after or [p.end for p in prov.mentions if m.end <= p.start <= m.end + 160
                                   and "." not in text[m.end : p.start]]  # fmt: skip
                 end = min(after) if after else end
-            out.append(_Holder(m.start, end, dept))
-    return sorted(out, key=lambda h: (h.start, h.end))
+            out.append(_Holder(m.start, end, _member(dept)))
+    return out
+
+
+# Between a member body's name and its first province: "Liên hiệp Hội tỉnh Cà Mau", "Hội Nông dân các tỉnh
+# Cụm thi đua số 3: A, B"; between two provinces of its list: joiners only.
+_BODY_TO_PROVINCE = re.compile(r"^[\s,:(]*(?:(?:cac|tinh|thanh pho|tp\.?|of|the|province|provinces|de|la|du|des|"
+                               r"del|provincia|provincias|viet nam|vietnam)\b[\s,:(]*)*$")  # fmt: skip
+_PROVINCE_JOIN = re.compile(r"^[\s]*(?:[,;\-–][\s]*)?(?:(?:va|and|y|et)\s+)?(?:(?:tinh|thanh pho|tp\.?)\s+)?$")
+_LIST_LEAD_REACH = 90  # characters from a body to the colon that opens its province list
+
+
+def _body_rows() -> dict[str, dict]:
+    return {k: v for k, v in _data()["member_bodies"].items() if not k.startswith("_")}
+
+
+@lru_cache(maxsize=1)
+def _body_forms() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every member body's forms (longest first), and folded form -> body key."""
+    forms = {fold(f): key for key, row in _body_rows().items() for lang in ("vi", "en", "es", "fr")
+             for f in row.get(lang, [])}  # fmt: skip
+    alt = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alt})(?!\w)"), forms
+
+
+def _body_holders(text: str, provinces: list[Province], folded: str | None = None) -> list[_Holder]:
+    """Each named member body with the provinces written right after it, one holder per province.
+
+    'Liên hiệp Hội tỉnh Cà Mau' is one member; 'lãnh đạo Liên hiệp Hội các tỉnh, thành phố cụm thi đua số 9: A,
+    B và C' three: the list may open with a colon a few words on. A body with no province is not a member.
+    """
+    folded = fold(text) if folded is None else folded
+    mentions = sorted(((m.start, m.end, p) for p in provinces for m in p.mentions), key=lambda x: x[0])
+    if not mentions:
+        return []
+    pattern, forms = _body_forms()
+    out: list[_Holder] = []
+    for m in pattern.finditer(folded):  # leftmost-longest: "Ban Tuyên giáo Tỉnh ủy" before "Ban Tuyên giáo"
+        run = _province_run_after(text, folded, m.end(), mentions)
+        out += [_Holder(m.start(), end, _body_member(forms[m.group()], prov)) for end, prov in run]
+    return out
+
+
+def _province_run_after(text: str, folded: str, pos: int,
+                        mentions: list[tuple[int, int, Province]]) -> list[tuple[int, Province]]:  # fmt: skip
+    """The provinces (end offset, province) of the list that starts right after `pos`, or after a colon near it."""
+    first = next(((s, e, p) for s, e, p in mentions if s >= pos), None)
+    if first is None:
+        return []
+    gap = folded[pos : first[0]]
+    if not _BODY_TO_PROVINCE.match(gap):
+        colon = gap.find(":")
+        opens_list = 0 <= colon <= _LIST_LEAD_REACH and not any(ch in gap[:colon] for ch in ".;")
+        if not opens_list or gap[colon + 1 :].strip(" ("):
+            return []
+    run = [(first[1], first[2])]
+    last_end = first[1]
+    for s, e, p in mentions:
+        if s < last_end:
+            continue
+        if not _PROVINCE_JOIN.match(folded[last_end:s]):
+            break
+        run.append((e, p))
+        last_end = e
+    return run
+
+
+def _body_member(key: str, province: Province) -> ClusterMember:
+    row = _body_rows()[key]
+    ref = ProvinceRef(id=province.id, name=province.name, code=province.code, scheme=province.scheme)
+    unit = "thành phố" if load_gazetteer().get(province.id).is_city else "tỉnh"
+    # "Ban Tuyên giáo Tỉnh ủy Thái Bình": a Party board's name already says whose it is.
+    own = f"{province.name}" if row["kind"] == "party_board" else f"{unit} {province.name}"
+    name = f"{row['name_vi']} {own}"
+    return ClusterMember(kind=row["kind"], id=f"vn-body:{key}:{province.id}", name=name, body=key, province=ref)
 
 
 def _member(dept: Department) -> ClusterMember:
-    return ClusterMember(department=dept.id, sector=dept.sector, province=dept.province)
+    return ClusterMember(kind="department", id=dept.id, name=dept.name_vi, department=dept.id, sector=dept.sector,
+                         province=dept.province)  # fmt: skip
+
+
+def _family(member: ClusterMember) -> str | None:
+    """What the members of one cluster share: the department's sector, or the other body's key."""
+    return member.sector or member.body
 
 
 def _holder_before(ctx: _Ctx, pos: int, floor: int) -> _Holder | None:
@@ -176,8 +262,8 @@ def _places(holders: list[_Holder], provinces: list[Province]) -> list[tuple[int
 
 
 def _sector_member(cluster: Cluster, province: Province) -> ClusterMember | None:
-    """The member department of `province`, when the cluster's members are departments of one sector."""
-    if len({m.sector for m in cluster.members}) != 1:
+    """The member of `province`, when the cluster's members are bodies of one kind (departments of one sector)."""
+    if len({_family(m) for m in cluster.members}) != 1:
         return None  # a province bloc, or mixed sectors: a province alone does not say which department
     return next((m for m in cluster.members if m.province is not None and m.province.id == province.id), None)
 
@@ -186,7 +272,7 @@ def _member_before(ctx: _Ctx, cluster: Cluster, pos: int, floor: int) -> tuple[i
     """The department (or, shortened, its province) written just before `pos`: (end offset, member)."""
     holder = _holder_before(ctx, pos, floor)
     if holder is not None:
-        return holder.end, _member(holder.dept)
+        return holder.end, holder.member
     near = [(s, e, p) for s, e, p in ctx.places if floor <= s and e <= pos and pos - e <= _HOLDER_GAP
             and not any(ch in ".;:" for ch in ctx.text[e:pos])]  # fmt: skip
     for _, e, prov in sorted(near, key=lambda x: -x[1]):
@@ -202,7 +288,7 @@ def _member_after(
     """The department (or its province alone) written just after `pos`: (end offset, member)."""
     holder = _holder_after(ctx, pos, limit, gap)
     if holder is not None:
-        return holder.end, _member(holder.dept)
+        return holder.end, holder.member
     for s, e, prov in ctx.places:
         if pos <= s <= pos + gap and e <= limit:
             member = _sector_member(cluster, prov)
@@ -247,21 +333,28 @@ def _province_owner(ctx: _Ctx, provinces: list[Province], cluster: Organization)
         for prov in provinces:
             for m in prov.mentions:
                 between = ctx.text[cm.end : m.start]
-                if 0 <= m.start - cm.end <= 30 and not any(ch in ".;:," for ch in between):
+                # "Khối thi đua số 2 gồm Hội Nông dân tỉnh A, B": a member's province, not the bloc's owner.
+                listed = _find(fold(between), _cues("member_cues", ctx.lang)) or any(
+                    cm.end <= h.start < m.start for h in ctx.holders)
+                if 0 <= m.start - cm.end <= 30 and not any(ch in ".;:," for ch in between) and not listed:
                     return ClusterOwner(id=prov.id, name=prov.name, kind="province")
     return None
 
 
 def _sector_owner(members: list[ClusterMember]) -> ClusterOwner | None:
-    """Members all of one sector: the cluster is that sector's ministry's ('Sở TN&MT of six provinces')."""
-    sectors = {m.sector for m in members}
-    if len(sectors) != 1 or len(members) < 2:
+    """Members all of one sector: the cluster is that sector's ministry's ('Sở TN&MT of six provinces'); members
+    all branches of one body: the body's national organisation's ('Liên hiệp Hội of six provinces')."""
+    families = {_family(m) for m in members}
+    if len(families) != 1 or len(members) < 2:
         return None
-    sector = sectors.pop()
-    ministry = lx.departments().get(sector, {}).get("ministry")
+    family = families.pop()
+    if members[0].kind != "department":
+        row = _body_rows().get(family or "")
+        return ClusterOwner(id=f"vn-body:{family}", name=row["name_en"], kind="national_body") if row else None
+    ministry = lx.departments().get(family or "", {}).get("ministry")
     if not ministry:
         return None
-    return ClusterOwner(id=f"vn-ministry:{sector}", name=ministry["en"][0], kind="ministry")
+    return ClusterOwner(id=f"vn-ministry:{family}", name=ministry["en"][0], kind="ministry")
 
 
 def cluster_id(kind: str, number: int, owner: ClusterOwner | None) -> str:
@@ -282,16 +375,21 @@ def _members(ctx: _Ctx, org: Organization, alone: bool) -> list[ClusterMember]:
         sent = _sentence_of(ctx, a_start)
         for _, cue_end in _find(ctx.folded, _cues("member_cues", ctx.lang), a_end, sent[1])[:1]:
             for h in ctx.holders:
-                if cue_end <= h.start < sent[1] and h.dept.province is not None:
-                    out.setdefault(h.dept.id, _member(h.dept))
+                if cue_end <= h.start < sent[1] and h.member.province is not None:
+                    out.setdefault(h.member.key, h.member)
+        for h in ctx.holders:
+            # The body written before the cluster's name, its province list after it: "lãnh đạo Liên hiệp Hội
+            # các tỉnh, thành phố cụm thi đua số 9: A, B và C".
+            if sent[0] <= h.start < a_start and a_end <= h.end <= sent[1] and h.member.province is not None:
+                out.setdefault(h.member.key, h.member)
     for m in org.mentions:
         # Listed before the name: "Los Departamentos ... de A, B y C, que forman el Grupo de Emulación núm. 2".
         sent = _sentence_of(ctx, m.start)
         before = [s for s, e in _find(ctx.folded, _cues("members_before_cues", ctx.lang), sent[0], m.start)
                   if m.start - e <= 12]  # fmt: skip
         for h in ctx.holders:
-            if before and sent[0] <= h.start and h.end <= before[-1] and h.dept.province is not None:
-                out.setdefault(h.dept.id, _member(h.dept))
+            if before and sent[0] <= h.start and h.end <= before[-1] and h.member.province is not None:
+                out.setdefault(h.member.key, h.member)
     return list(out.values())
 
 
@@ -304,7 +402,7 @@ def _nearest_cluster(clusters: list[tuple[Organization, Cluster]], pos: int) -> 
 
 def _add_role(cluster: Cluster, role: ClusterRole) -> None:
     for old in cluster.roles:
-        if (old.year, old.role, old.member.department) == (role.year, role.role, role.member.department):
+        if (old.year, old.role, old.member.key) == (role.year, role.role, role.member.key):
             old.mentions.extend(m for m in role.mentions if m not in old.mentions)
             return
     cluster.roles.append(role)
@@ -381,6 +479,11 @@ def _event_sentences(ctx: _Ctx, anchors: list[int]) -> list[tuple[tuple[int, int
     return out
 
 
+def _reviewed_year(ctx: _Ctx, sent: tuple[int, int], cue: int) -> int | None:
+    """The year a review covers: the first year written after the review word in its sentence."""
+    return next((y for off, y in ctx.years if cue <= off < sent[1]), None)
+
+
 def _agrees(ctx: _Ctx, sent: tuple[int, int], year: int | None) -> bool:
     """The sentence names no year other than the event's ('ký kết giao ước năm 2025' is next year's event)."""
     return all(y == year for off, y in ctx.years if sent[0] <= off < sent[1])
@@ -395,19 +498,19 @@ def _place(ctx: _Ctx, sent: tuple[int, int], ref: date | None) -> ProvinceRef | 
     """
     for _, e in _find(ctx.folded, _cues("host_by_cues", ctx.lang), sent[0], sent[1]):
         holder = _holder_after(ctx, e, sent[1], gap=6)
-        if holder is not None and holder.dept.province is not None:
-            return holder.dept.province
+        if holder is not None and holder.member.province is not None:
+            return holder.member.province
     for s, _ in _find(ctx.folded, _cues("host_cues", ctx.lang), sent[0], sent[1]):
         holder = _holder_before(ctx, s, sent[0])
-        if holder is not None and holder.dept.province is not None:
-            return holder.dept.province
+        if holder is not None and holder.member.province is not None:
+            return holder.member.province
     gaz = load_gazetteer()
     scheme = "legacy_63" if ref is not None and ref.isoformat() < MERGER_DATE else "current_34"
     units = [fold(u) for u in _cues("place_units", ctx.lang)]
     for _, e in _find(ctx.folded, _cues("place_cues", ctx.lang), sent[0], sent[1]):
         holder = _holder_after(ctx, e, sent[1], gap=6)  # "at the Department of Transport of Quang Ngai"
-        if holder is not None and holder.dept.province is not None:
-            return holder.dept.province
+        if holder is not None and holder.member.province is not None:
+            return holder.member.province
         rest = ctx.folded[e : sent[1]].lstrip()
         for unit in sorted(units, key=len, reverse=True):
             if rest.startswith(unit + " "):
@@ -554,9 +657,10 @@ def _signatories(ctx: _Ctx, sent_spans: list[tuple[int, int]], officials: list[O
     plain = "".join(masked)
     for sent in sent_spans:
         for h in ctx.holders:
-            if sent[0] <= h.start < sent[1] and h.dept.province is not None:
-                out.setdefault(h.dept.id, PactSignatory(name=h.dept.name_vi, department=h.dept.id,
-                                                        province=h.dept.province))  # fmt: skip
+            if sent[0] <= h.start < sent[1] and h.member.province is not None:
+                out.setdefault(h.member.key, PactSignatory(name=h.member.name or h.member.key,
+                                                           department=h.member.department,
+                                                           province=h.member.province))  # fmt: skip
         by_dept = {d.id: d for d in ctx.depts}
         for off in officials:
             if any(sent[0] <= m.start < sent[1] for m in off.mentions):
@@ -575,10 +679,10 @@ def _signatories(ctx: _Ctx, sent_spans: list[tuple[int, int]], officials: list[O
         if cluster is not None and cluster.members and (sized or (not out and not counts)):
             by_id = {d.id: d for d in ctx.depts}
             for member in cluster.members:
-                dept = by_id.get(member.department)
-                name = dept.name_vi if dept else member.department
-                out.setdefault(member.department, PactSignatory(name=name, department=member.department,
-                                                                province=member.province))  # fmt: skip
+                dept = by_id.get(member.department) if member.department else None
+                name = dept.name_vi if dept else (member.name or member.key)
+                out.setdefault(member.key, PactSignatory(name=name, department=member.department,
+                                                         province=member.province))  # fmt: skip
     return list(out.values())
 
 
@@ -605,6 +709,9 @@ def _pact(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], officials: li
     all_years = Counter(y for _, y in ctx.years)
     year = (int(day.value[:4]) if day else None) or (years[0] if years else None)
     year = year or (all_years.most_common(1)[0][0] if all_years else None) or (ref.year if ref else None)
+    covered = _reviewed_year(ctx, sent, cue) if kind == "review" else None
+    if covered is not None and (year is None or covered <= year):
+        year = covered  # "Ngày 10/3/2022 ... tổng kết công tác thi đua năm 2021": the year reviewed
     theme = None
     for t in themes:
         if t.kind != "slogan" or not t.mentions:
@@ -630,7 +737,7 @@ def _pact(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], officials: li
         # Without a cluster, the organising body scopes the id, so unrelated pacts do not share one.
         host = _holder_before(ctx, cue, sent[0]) or next((h for h in ctx.holders if sent[0] <= h.start < sent[1]),
                                                          ctx.holders[0] if ctx.holders else None)  # fmt: skip
-        scope = host.dept.id if host else "unscoped"
+        scope = host.member.key if host else "unscoped"
     mentions = [Mention(text=ctx.text[s:e], start=s, end=e) for s, e in pact_spans]
     if not mentions:
         mentions = [Mention(text=ctx.text[cue:e], start=cue, end=e) for s, e in _find(ctx.folded, _cues(
@@ -695,9 +802,12 @@ def find_cluster_facts(
     default_year = (day_years[0] if day_years else None) or (
         all_years.most_common(1)[0][0] if all_years else (reference.year if reference else None)
     )
+    pact = _pact(ctx, pairs, officials, themes, dates, reference)
+    if pact is not None and pact.kind == "review" and pact.year is not None:
+        # A review report speaks of the year reviewed: its head and deputy are that year's (issue 18).
+        default_year = pact.year
     if pairs:
         _roles(ctx, pairs, default_year)
         for _, cluster in pairs:
             cluster.roles.sort(key=lambda r: (r.year, r.role != "head"))
-    pact = _pact(ctx, pairs, officials, themes, dates, reference)
     return Facts(clusters=[c for _, c in pairs], pacts=[pact] if pact else [])

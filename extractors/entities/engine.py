@@ -10,6 +10,7 @@ language because editions mix them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -86,12 +87,14 @@ _DISTRICT_BEFORE = {"huyen", "quan", "xa", "phuong", "tran", "district", "distri
 _CITY_AFTER = {"city", "town", "district", "ward"}
 _NOT_PLACE_AFTER = {"university", "universite", "airport", "river"}
 _WATERWAY_BEFORE = {"song", "rio", "fleuve", "riviere"}  # "sông Đồng Nai", "río Dong Nai": the river
-_NOT_PLACE_BEFORE = {("dai", "hoc"), ("universidad", "de"), ("universite", "de"), ("university", "of")}
+_NOT_PLACE_BEFORE = {("dai", "hoc"), ("universidad", "de"), ("universite", "de"), ("university", "of"),
+                     ("chung", "khoan")}  # fmt: skip
 _LOCAL_AFTER = {"huyen", "xa", "phuong", "quan", "thi", "district", "commune", "ward", "distrito", "comuna",
                 "del distrito", "du district", "town"}  # fmt: skip
 _COORD_SKIP = {",", "and", "y", "et", "va", "the", "los", "las", "les", "la", "el", "le", "cac", "its"}
 _NOT_DEPARTMENT_BEFORE = {"district", "'s", "huyen", "quan", "distrito", "district's", "phong", "commune"}
 _MAX_GAP = 8
+_FOREIGN_BODY_WORDS = {"department", "departments", "departamento", "departamentos", "departement", "departements"}
 
 
 @dataclass
@@ -119,13 +122,44 @@ def get_nlp() -> tuple[Language, PhraseMatcher]:
         add(f"prov|{form}", [form])
     for sector, row in lx.departments().items():
         forms = lx.forms_for(row, "vi")
-        add(f"dept|{sector}", forms + [_plural(f) for f in forms])
+        written = _written_forms(row.get("vi", []))
+        add(f"dept|{sector}", forms + [_plural(f) for f in forms] + written)
+        # The name without "Sở", only read inside a list of departments ("các Sở KH-ĐT, Xây dựng, TN-MT").
+        add(f"depttail|{sector}", [f[len("Sở "):] for f in [*row.get("vi", []), *written] if f.startswith("Sở ")])
         ministry = row.get("ministry")
         if ministry:
             add(f"ministry|{sector}", [*lx.forms_for(ministry, "vi"), *_minister_forms(ministry)])
     for kind, row in lx.lexicon()["organizations"].items():
         add(f"org|{kind}", lx.forms_for(row, "vi"))
     return nlp, matcher
+
+
+_GROUP_SPLIT = re.compile(r"\s*(?:,|&|-|–|\bvà\b)\s*")
+
+
+def _written_forms(forms: list[str]) -> list[str]:
+    """How the press writes a department's name besides the listed forms: its parts joined other ways ('Sở Tài
+    nguyên Môi trường', 'Sở Kế hoạch - Đầu tư', 'Sở Lao động, Thương binh và Xã hội') and its initials ('Sở
+    KH-ĐT', 'Sở NN-PTNT', 'Sở VH-TT-DL', 'Sở LĐTB&XH'). Only names of two parts or more get initials."""
+    out: list[str] = []
+    for form in forms:
+        if not form.startswith("Sở ") or not any(ch.islower() for ch in form[3:]):
+            continue  # already initials
+        parts = [p for p in _GROUP_SPLIT.split(form[3:]) if p]
+        if len(parts) < 2:
+            continue
+        joins = [" ", " - ", " – ", ", ", " và "]
+        out += [f"Sở {j.join(parts)}" for j in joins]
+        out.append(f"Sở {', '.join(parts[:-1])} và {parts[-1]}")
+        out.append(f"Sở {' - '.join(parts[:-1])} và {parts[-1]}")
+        initials = ["".join(w[0].upper() for w in part.split()) for part in parts]
+        if sum(len(i) for i in initials) < 4:
+            continue  # two letters say too little ("CT")
+        for j in ("&", "-", "", " và "):
+            out.append(f"Sở {j.join(initials)}")
+        out.append(f"Sở {''.join(initials[:-1])}&{initials[-1]}")
+        out.append(f"Sở {'-'.join(initials[:-1])}&{initials[-1]}")
+    return out
 
 
 _MINISTER = (("Ministry of ", "Minister of "), ("Ministerio de ", "ministro de "), ("Ministerio del ", "ministro del "),
@@ -151,8 +185,15 @@ def _plural(form: str) -> str:
     return f"{plural} {rest}" if plural and rest else form
 
 
+# Unit words a gazetteer form may begin with ("thành phố Hồ Chí Minh"): written in lower case mid-sentence.
+_UNIT_WORDS = {"thanh", "pho", "tinh", "tp", "tp."}
+
+
 def _capitalised(span: Span) -> bool:
-    return all(not t.is_alpha or t.text[0].isupper() for t in span)
+    i = span.start
+    while i < span.end - 1 and span.doc[i].norm_ in _UNIT_WORDS:
+        i += 1
+    return all(not t.is_alpha or t.text[0].isupper() for t in span.doc[i : span.end])
 
 
 def _name_parts() -> set[str]:
@@ -160,9 +201,53 @@ def _name_parts() -> set[str]:
     return parts | {"van", "thi", "huu", "duc", "ngoc", "quoc", "xuan", "dinh", "cong", "ba"}
 
 
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+
+
+@lru_cache(maxsize=50_000)
+def _syllable(word: str) -> tuple[str, str]:
+    """A Vietnamese syllable as (letters with their vowel marks, tone), wherever the tone mark is placed."""
+    chars = unicodedata.normalize("NFD", word.lower())
+    tone = "".join(c for c in chars if c in _TONES)
+    return unicodedata.normalize("NFC", "".join(c for c in chars if c not in _TONES)), tone
+
+
+def _other_syllables(span: Span, entry: ProvinceEntry) -> bool:
+    """Whether the span is written with other Vietnamese syllables than the province's name: 'Huệ' (a given
+    name) is not 'Huế', 'Hùng Yến' (a company) not 'Hưng Yên'. Text without diacritics never conflicts."""
+    own = {fold(w): _syllable(w) for w in entry.name.split()}
+    for token in span:
+        if token.text.isascii() or fold(token.text) not in own:
+            continue
+        letters, tone = _syllable(token.text)
+        name_letters, name_tone = own[fold(token.text)]
+        # A tone written and different, or a vowel mark written and different; a mark left out is no conflict
+        # ("Hô Chi Minh-Ville" in French editions).
+        if (tone and tone != name_tone) or (not letters.isascii() and letters != name_letters):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1)
+def _outlet_names() -> tuple[tuple[str, ...], ...]:
+    rows = lx.lexicon()["outlet_names"]
+    names = {tuple(w.split()) for lang, row in rows.items() if lang != "_about" for w in row}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+def _after_outlet_name(doc: Doc, start: int) -> bool:
+    """Whether an outlet's name, as written (capitals and all), ends right before token `start` (a dash between)."""
+    end = start - 1 if start > 0 and doc[start - 1].text in {"-", "–"} else start
+    for name in _outlet_names():
+        n = len(name)
+        if end - n >= 0 and all(doc[end - n + k].text == w for k, w in enumerate(name)):
+            return True
+    return False
+
+
 def _accept_province(doc: Doc, span: Span, entry: ProvinceEntry, form: str, name_parts: set[str]) -> bool:
     """Context rules that tell a province from a district, a city, a person or a street."""
-    if not _capitalised(span):
+    if not _capitalised(span) or _other_syllables(span, entry):
         return False
     prev = doc[span.start - 1] if span.start > 0 else None
     nxt = doc[span.end] if span.end < len(doc) else None
@@ -181,7 +266,9 @@ def _accept_province(doc: Doc, span: Span, entry: ProvinceEntry, form: str, name
     if nxt is not None and nxt.norm_ in _NOT_PLACE_AFTER:
         return False  # "Can Tho University"
     if span.start >= 2 and (doc[span.start - 2].norm_, prev_norm) in _NOT_PLACE_BEFORE:
-        return False  # "Đại học Cần Thơ", "Universidad de Da Nang"
+        return False  # "Đại học Cần Thơ", "Universidad de Da Nang", "Sở Giao dịch Chứng khoán TPHCM"
+    if _after_outlet_name(doc, span.start):
+        return False  # "Pháp Luật TP.HCM", "Báo Bạc Liêu", "VOV-TPHCM": a news outlet or its bureau
     if nxt is not None and nxt.text == "(" and span.end + 1 < len(doc) and \
             doc[span.end + 1].text in lx.lexicon()["news_agencies"]:
         return False  # "Hanoi (VNA) -": a dateline, not what the article is about
@@ -226,6 +313,7 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
         spans.append(Span(doc, start, end, label=strings[match_id]))
     # Longest match wins: "Văn phòng UBND tỉnh" beats "UBND", "Ho Chi Minh City" beats "Ho Chi Minh".
     spans = filter_spans(spans)
+    place_starts = {sp.start for sp in spans if sp.label_.startswith("prov|")}
     name_parts = _name_parts()
     found = _Found()
     raw_provinces: list[tuple[Span, str, list[ProvinceEntry]]] = []
@@ -237,11 +325,21 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
                 raw_provinces.append((span, key, cands))
         elif len(span) == 1 and span[0].norm_ in _acronyms() and not _written_as_acronym(span[0]):
             continue  # "Most of the capital went to ...": a word, not MOST
+        elif kind == "depttail":
+            if not _continues_department_list(doc, span, found):
+                continue
+            found.bodies.append((span, "dept", key))
         elif kind == "dept":
             prev = doc[span.start - 1].norm_ if span.start > 0 else ""
             own = prev == "'s" and span.start > 1 and doc[span.start - 2].norm_ in {"city", "province"}
             if prev in _NOT_DEPARTMENT_BEFORE and not own:  # "the city's Department of Finance" is the city's own
                 continue  # "the district's Department of ...": a district office
+            if span.start > 0 and span[0].text == "sở" and doc[span.start - 1].text.lower() in {"cơ", "trụ"}:
+                continue  # "cơ sở y tế" is a health facility, "trụ sở" a seat: no "Sở" there
+            nxt = doc[span.end] if span.end < len(doc) else None
+            if nxt is not None and span[0].norm_ in _FOREIGN_BODY_WORDS and nxt.is_alpha and nxt.text[0].isupper() \
+                    and span.end not in place_starts and nxt.norm_ not in _surnames():
+                continue  # "the Department of Health Sciences at the University of York": a longer name
             if prev == "(" and found.bodies and found.bodies[-1][1] == "dept" and \
                     found.bodies[-1][0].end == span.start - 1:
                 continue  # "Département de l'agriculture et de l'environnement (DARD)": a label, often wrong
@@ -251,6 +349,21 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
     scheme = _article_scheme([c for _, _, c in raw_provinces], reference)
     found.provinces = [(span, _choose(cands, scheme)) for span, _, cands in raw_provinces]
     return found
+
+
+_DEPT_LIST_JOIN = {",", "va", "and", ";"}
+
+
+def _continues_department_list(doc: Doc, span: Span, found: _Found) -> bool:
+    """A department's name without 'Sở' is one only in a list: right after a department and a joiner ('Sở KH-ĐT,
+    Xây dựng'), or after 'các Sở:' ('các Sở: Tài nguyên và Môi trường, Công Thương')."""
+    if span.start >= 2 and doc[span.start - 1].text == ":" and doc[span.start - 2].norm_ == "so":
+        return True
+    last = next((b for b, kind, _ in reversed(found.bodies) if kind == "dept"), None)
+    if last is None:
+        return False
+    between = doc[last.end : span.start]
+    return 1 <= len(between) <= 2 and all(t.norm_ in _DEPT_LIST_JOIN for t in between)
 
 
 def _provinces_after(doc: Doc, end: int, starts: dict[int, tuple[Span, ProvinceEntry]]) -> list[ProvinceEntry]:
@@ -280,6 +393,85 @@ def _provinces_after(doc: Doc, end: int, starts: dict[int, tuple[Span, ProvinceE
             gap += 1
             continue
         break
+    return out
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> frozenset[str]:
+    """Folded family names: after a department's English name they start its head's name, not a longer name."""
+    return frozenset(fold(n) for n in lx.names()["surnames"])
+
+
+@lru_cache(maxsize=1)
+def _list_words() -> dict[str, dict[str, tuple[tuple[str, ...], ...]]]:
+    """The folded phrases of `province_lists` (lexicon.json) by kind (lead, collective, plural, joiners), each
+    indexed by its first word, longest first."""
+    rows = lx.lexicon()["province_lists"]
+
+    def phrases(value: dict[str, list[str]] | list[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+        words = [w for row in value.values() for w in row] if isinstance(value, dict) else list(value)
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in {tuple(fold(w).split()) for w in words}:
+            by_first.setdefault(phrase[0], []).append(phrase)
+        return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in by_first.items()}
+
+    return {key: phrases(rows[key]) for key in ("lead", "collective", "plural", "joiners")}
+
+
+def _phrase_at(doc: Doc, i: int, phrases: dict[str, tuple[tuple[str, ...], ...]]) -> int:
+    """Tokens of the longest phrase of `phrases` starting at token i (0 when none)."""
+    for phrase in phrases.get(doc[i].norm_, ()):
+        n = len(phrase)
+        if i + n <= len(doc) and all(doc[i + k].norm_ == w for k, w in enumerate(phrase)):
+            return n
+    return 0
+
+
+_LIST_REACH = 16  # tokens between a body and the lead of its province list ("Sở Y tế 8 tỉnh, thành phố ...:")
+_SENTENCE_STOP = {".", "!", "?", ";"}
+
+
+def _listed_provinces(doc: Doc, span: Span, starts: dict[int, tuple[Span, ProvinceEntry]],
+                      body_starts: dict[int, Span]) -> list[ProvinceEntry]:  # fmt: skip
+    """Provinces of a list introduced a few words after a body that names several: one body per province.
+
+    'Sở Y tế 8 tỉnh khu vực ĐBSCL: A, B và C', 'Sở Tư pháp trong cụm thi đua gồm 7 tỉnh: A, B', 'các Sở Xây
+    dựng: A, B - C'. Either a plural word (or a number) stands before the body, or a collective word ('tỉnh',
+    'cụm') between it and the lead: otherwise a colon after a body ('Sở Y tế cho biết: ...') starts no list.
+    """
+    words = _list_words()
+    prev = doc[span.start - 1] if span.start > 0 else None
+    plural = (prev is not None and (prev.like_num or prev.norm_ in words["plural"])) or span[0].norm_ in words["plural"]
+    collective = False
+    i = span.end
+    while i < len(doc) and i - span.end <= _LIST_REACH:
+        if doc[i].norm_ in _SENTENCE_STOP or (i in body_starts and i != span.start) or i in starts:
+            return []  # a province before the lead is the body's own ("Sở Y tế tỉnh A cho biết: B và C ...")
+        lead = 1 if doc[i].text == ":" else _phrase_at(doc, i, words["lead"])
+        if lead and (plural or collective):
+            j = i + lead
+            while j < len(doc) and j - (i + lead) < 2 and j not in starts and doc[j].norm_ in _CONNECT:
+                j += 1
+            if j in starts:
+                return _province_run(doc, j, starts, words["joiners"])
+        collective = collective or bool(_phrase_at(doc, i, words["collective"]))
+        i += max(lead, 1)
+    return []
+
+
+def _province_run(doc: Doc, i: int, starts: dict[int, tuple[Span, ProvinceEntry]],
+                  joiners: dict[str, tuple[tuple[str, ...], ...]]) -> list[ProvinceEntry]:  # fmt: skip
+    """The provinces of a list starting at token i, joined by commas, dashes, semicolons or 'and'."""
+    out: list[ProvinceEntry] = []
+    while i in starts:
+        span, entry = starts[i]
+        out.append(entry)
+        j = span.end
+        while j < len(doc) and (doc[j].norm_ in joiners or doc[j].norm_ in {"tinh", "province", "tp", "tp."}):
+            j += 1
+        if j == span.end:
+            break
+        i = j
     return out
 
 
@@ -469,6 +661,9 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
 
     def places_of(span: Span, depth: int = 0) -> list[ProvinceEntry]:
         after = _provinces_after(doc, span.end, starts)
+        listed = _listed_provinces(doc, span, starts, body_starts)
+        if len(listed) > len(after):  # "các Sở Xây dựng: A, B - C, D": the list reads past the first joiner
+            return listed
         if after:
             return after
         before = _province_before(doc, span.start, ends)
@@ -505,10 +700,20 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
             )
             org.mentions.append(_mention(span))
     for key, span in unplaced:
-        # "the Department" without a province: the same sector's department named elsewhere in the article.
-        # With several placed ones, the bare name is a generic reference ("los Departamentos"): no entity.
+        # "the Department" without a province: the same sector's department named before it in its paragraph,
+        # else the province its paragraph names last before it ("Tư pháp Hà Nam ... Giám đốc Sở Tư pháp ..."),
+        # else the same sector's department named elsewhere in the article, else the article's province. With
+        # several placed ones elsewhere, the bare name is a generic reference ("los Departamentos"): no entity.
         placed = [d for d in departments.values() if d.sector == key and d.province is not None]
-        if not placed:
+        para = text.rfind("\n", 0, span.start_char) + 1
+        same = [(m.start, d) for d in placed for m in d.mentions if para <= m.start < span.start_char]
+        near = [(sp.start_char, e) for sp, e in found.provinces if para <= sp.start_char < span.start_char]
+        plural = span[0].norm_ in _FOREIGN_BODY_WORDS and span[0].norm_.endswith("s")  # "des Départements ..."
+        if same and not plural:
+            _add_department(departments, key, sectors[key], max(same, key=lambda x: x[0])[1].province, span)
+        elif near and not plural:
+            _add_department(departments, key, sectors[key], max(near, key=lambda x: x[0])[1].ref(), span)
+        elif not placed:
             _add_department(departments, key, sectors[key], main.ref() if main else None, span)
         elif len(placed) == 1:
             _add_department(departments, key, sectors[key], placed[0].province, span)
@@ -522,7 +727,11 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     # Topics may weigh a cue word inside a department's or ministry's name ("... and Environment") less.
     names = [(m.start, m.end) for d in depts for m in d.mentions]
     names += [(m.start, m.end) for o in orgs if o.kind == "ministry" for m in o.mentions]
-    themes = find_themes(text, lang) + find_topics(text, lang, names)
+    themes = find_themes(text, lang)
+    # Topics are what Vietnamese government news is about: an edition in another language gets them only when
+    # it names a Vietnamese province, body or official (foreign news about other countries gets none).
+    if lang == "vi" or provs or depts or officials or any(o.kind != "emulation_cluster" for o in orgs):
+        themes += find_topics(text, lang, names)
     facts = find_cluster_facts(text, lang, reference_date(published, dates), clusters, orgs, depts, provs, officials,
                                themes, dates)  # fmt: skip
     return Entities(

@@ -66,10 +66,26 @@ def _title_pattern(lang: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:el|la|le|the)?(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
 
 
+# A former post: "nguyên Giám đốc", "cựu Chủ tịch", "former Director", "ex ministro", "ancien directeur".
+_FORMER = re.compile(r"(?:nguyen|cuu|former|ex-?|antiguo|antigua|ancien|ancienne)\s+$")
+_FORMER_START = re.compile(r"^(?:nguyen|cuu|former|ex-?|antiguo|antigua|ancien|ancienne)\s+")
+
+
 def title_head(title: str, lang: str) -> str:
-    """The post a title names, without the body written after it ('Chánh Thanh tra tỉnh' -> 'Chánh Thanh tra')."""
-    m = _title_pattern(lang).match(fold(title).strip())
-    return title.strip()[m.start(1) : m.end(1)] if m and m.start(1) == 0 else title
+    """The post a title names, without the body written after it ('Chánh Thanh tra tỉnh' -> 'Chánh Thanh tra');
+    a former post keeps its marker ('nguyên Giám đốc Sở Y tế' -> 'nguyên Giám đốc')."""
+    title = title.strip()
+    former = _FORMER_START.match(fold(title))
+    if former:
+        return title[: former.end()] + title_head(title[former.end() :], lang)
+    m = _title_pattern(lang).match(fold(title))
+    return title[m.start(1) : m.end(1)] if m and m.start(1) == 0 else title
+
+
+def _former_start(folded: str, start: int) -> int:
+    """Where a title begins when a former marker stands right before it ('nguyên Giám đốc')."""
+    m = _FORMER.search(folded, max(0, start - 10), start)
+    return m.start() if m else start
 
 
 @lru_cache(maxsize=8)
@@ -77,7 +93,10 @@ def _title_link(lang: str) -> re.Pattern[str]:
     links = lx.lexicon()["title_links"]
     words = sorted({fold(t) for t in links.get(lang, []) + links["vi"]}, key=len, reverse=True)
     alt = "|".join(re.escape(w) + ("" if w.endswith("'") else r"\s+") for w in words)
-    return re.compile(r"(?:,\s*(?:" + alt + r")?|\s+[-–—]\s+|\s+(?:" + alt + r"))")
+    # ", X", " - X", " (X": a link mark, then perhaps a link word; or a link word alone. A birth date may stand
+    # between ("ông A, sinh ngày 3/6/1961 giữ chức vụ Giám đốc ...").
+    born = r"(?:,?\s*sinh (?:ngay|nam) [\d/.-]+,?)?"
+    return re.compile(born + r"(?:(?:,\s*|\s+[-–—]\s+|\s*\(\s*)(?:" + alt + r")?|\s+(?:" + alt + r"))")
 
 
 @lru_cache(maxsize=8)
@@ -87,11 +106,22 @@ def _address_pattern(lang: str) -> re.Pattern[str]:
     return re.compile(r"(?:" + "|".join(re.escape(w) for w in words) + r")\s*$")
 
 
+_MIDDLE_ONLY = {"Văn", "Thị"}
+_HONORIFIC = re.compile(r"(?<!\w)(?:ong|ba|dong chi)\s$")
+
+
 def _starts_name(text: str, s: int, w: str) -> bool:
     if _is_surname(w):
         return True
+    before = fold(text[max(0, s - 12) : s])
     # A weak family name ("Thái", also a place word) only right after "đồng chí" / "comrade".
-    return fold(w) in _weak_surnames() and bool(_address_before().search(fold(text[max(0, s - 12) : s])))
+    # "Chử" is not the weak "Chu": diacritics, when written, must agree.
+    if fold(w) in _weak_surnames() and (w == ascii_name(w) or w in set(lx.names().get("weak_surnames", []))):
+        return bool(_address_before().search(before) or _HONORIFIC.search(before))
+    # Any other valid syllable right after "ông", "bà", "đồng chí" ("ông Chử Xuân Dũng", "Ông Vưu Nghị Bình"):
+    # no family-name list is complete. A title must still stand next to the name for an official.
+    _, _, stop = _name_sets()
+    return bool(_HONORIFIC.search(before)) and _SYLLABLE.match(fold(w)) is not None and w not in stop
 
 
 def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -112,10 +142,15 @@ def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int
                     break
                 if not _SYLLABLE.match(fold(nw)) or (len(nw) > 1 and nw.isupper()):
                     break
-                if nw in stop and not _ends_name(text, words, j, i):
+                if nw in stop and not _ends_name(text, words, j, i) and not _inner_given_name(text, words, j, i):
                     break
+                if j - i >= 2 and nw in _frequent_surnames() and _capital_follows(text, words, j):
+                    break  # "Từ Liêm Nguyễn Văn Hải": a new name begins ("Mai Văn Huỳnh (" ends one)
                 end = ne
                 j += 1
+            while j - i > 2 and text[words[j - 1][0] : words[j - 1][1]] in _MIDDLE_ONLY:
+                j -= 1  # "TP.Phan Thiết Văn bản": "Văn", "Thị" stand inside a name, never at its end
+                end = words[j - 1][1]
             if j - i >= 4 and fold(text[words[j - 2][0] : end]) == "viet nam":
                 j -= 2  # "... Việt Nam" ends a body's name, not a person's
                 end = words[j - 1][1]
@@ -127,12 +162,53 @@ def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int
     return out
 
 
+# After a name: a title link (" - ", ", ", " (") or the end of a clause.
+_AFTER_NAME = re.compile(r"(?:\s*[,(]|\s+[-–—]\s|\s*[.;:)]|\s*$)")
+
+
+def _inner_given_name(text: str, words: list[tuple[int, int]], j: int, i: int) -> bool:
+    """'Anh' in 'Đào Anh Dũng', 'Chánh' in 'Võ Văn Chánh': a given name that is also a common or title word,
+    inside a name (a capitalised name syllable follows that is no such word) or ending one that a title link
+    follows ('Trần Anh - Phó Giám đốc')."""
+    ns, ne = words[j]
+    if text[ns:ne] not in _given_name_words() or j - i > 2:
+        return False  # after three syllables ("Nguyễn Văn Hải Anh Quốc") the word is not the name's
+    if _title_pattern("vi").match(fold(text[ns : ns + 40])):
+        return False  # "Nguyễn Văn A Chánh Văn phòng": the title after the name
+    _, _, stop = _name_sets()
+    if j + 1 < len(words):
+        after_s, after_e = words[j + 1]
+        nxt = text[after_s:after_e]
+        if text[ne:after_s] == " " and nxt[0].isupper() and nxt not in stop and _SYLLABLE.match(fold(nxt)):
+            return True
+    return bool(_AFTER_NAME.match(text, ne))
+
+
+def _capital_follows(text: str, words: list[tuple[int, int]], j: int) -> bool:
+    if j + 1 >= len(words):
+        return False
+    ne, (after_s, _) = words[j][1], words[j + 1]
+    return text[ne:after_s] == " " and text[after_s].isupper()
+
+
+@lru_cache(maxsize=1)
+def _frequent_surnames() -> frozenset[str]:
+    return frozenset(lx.names()["frequent_surnames"]["forms"])
+
+
+@lru_cache(maxsize=1)
+def _given_name_words() -> frozenset[str]:
+    return frozenset(lx.names().get("given_names_also_words", []) + lx.names().get("given_names_also_titles", []))
+
+
 def _ends_name(text: str, words: list[tuple[int, int]], j: int, i: int) -> bool:
     """'Anh' in 'Mai Thị Lan Anh': a given name that is also a common word ends a name of 3+ syllables
     when no capitalised word follows it (so 'Anh' never opens or runs on into a name of its own)."""
     ns, ne = words[j]
-    if text[ns:ne] not in _word_given_names() or j - i < 2:
+    if text[ns:ne] not in _given_name_words() or j - i < 2:
         return False
+    if _title_pattern("vi").match(fold(text[ns : ns + 40])):
+        return False  # "Trần Văn Bình Chánh văn phòng": the title after the name
     if j + 1 < len(words):
         after_s = words[j + 1][0]
         if text[ne:after_s] == " " and text[after_s].isupper():
@@ -296,6 +372,7 @@ class _Read:
     body: OfficialBody | None = None
     head: str = ""
     left: bool = False
+    end: int = 0  # where what was read ends (after a title written after the name)
 
 
 def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tuple[int, int, str]]) -> _Read:
@@ -309,7 +386,9 @@ def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tup
         if between not in {"", "kiêm", "và", "and", "y", "et"}:
             break
         first = rest.pop()
-    read = _Read(title=text[first.start(1) : hit.end()], head=text[hit.start(1) : hit.end()], left=True)
+    folded = fold(text)
+    read = _Read(title=text[_former_start(folded, first.start(1)) : hit.end()], head=text[hit.start(1) : hit.end()],
+                 left=True)  # fmt: skip
     # Earlier titles joined by a list word after their own body: "Bí thư Tỉnh ủy, Chủ tịch HĐND tỉnh X".
     chain_start = first.start(1)
     for prev in reversed(rest):
@@ -323,27 +402,98 @@ def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tup
     return read
 
 
-def _read_right(text: str, folded: str, lang: str, end: int, spans: list[tuple[int, int, str]]) -> _Read:
+def _read_right(text: str, folded: str, lang: str, end: int, spans: list[tuple[int, int, str]],
+                name_starts: frozenset[int] = frozenset()) -> _Read:  # fmt: skip
     """Titles after the name: 'X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ...'."""
     titles = _title_pattern(lang)
     read = _Read()
     pos = end
     for _ in range(3):
         link = _title_link(lang).match(folded, pos)
-        right = titles.match(folded, link.end()) if link else None
+        at = link.end() if link else pos
+        former = _FORMER_START.match(folded[at : at + 12]) if link else None
+        right = titles.match(folded, at + (former.end() if former else 0)) if link else None
         if right is None:
             break
         tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
+        if read.title is not None and any(right.start(1) <= n <= right.end() + len(tail) for n in name_starts):
+            break  # "A - Chủ tịch UBND thị xã, Phó Chủ tịch B": the next title is B's
+        begin = _former_start(folded, right.start(1))
         if read.title is None:
-            read.title = read.head = text[right.start(1) : right.end()]
+            read.title = text[begin : right.end()]
+            read.head = text[right.start(1) : right.end()]
             body_text = _clean_body(tail)
             if body_text:
                 read.body = _linked_body(text, body_text, right, right.end() + len(tail), spans)
         elif lang != "vi" or text[right.start(1)].isupper():
             # A Vietnamese post is capitalised; "làm trưởng đoàn" (led the visit) is a role, not a title.
-            read.more.append(text[right.start(1) : right.end()])
+            read.more.append(text[begin : right.end()])
         pos = right.end() + len(tail)
+        read.end = pos
     return read
+
+
+@lru_cache(maxsize=2)
+def _unit_before(group: str) -> re.Pattern[str]:
+    forms = sorted(lx.names()["place_units"][group], key=len, reverse=True)
+    # The unit, then at most one capitalised word that is not part of the name ("quận Nam [Từ Liêm]").
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in forms) + r")\s?(?:[^\W\d_]+\s)?$")
+
+
+def _place_name(text: str, start: int, name: str) -> bool:
+    """A name-shaped place after an administrative unit: 'huyện Thạch Thành', 'TP.Phan Thiết', 'xã Tu Mơ Rông'."""
+    before = text[max(0, start - 24) : start]
+    words = name.split()
+    if len(words) == 2 and _unit_before("city").search(before):
+        return True
+    if not _unit_before("local").search(before):
+        return False
+    middles = set(lx.names()["place_units"]["person_middles"])
+    return len(words) == 2 or (len(words) == 3 and words[1] not in middles)
+
+
+def _person(text: str, start: int, end: int) -> bool:
+    name = text[start:end]
+    return fold(name) not in _NOT_PERSONS and not _year_name(name) and not _place_name(text, start, name)
+
+
+def _year_name(name: str) -> bool:
+    """'Đinh Dậu', 'Canh Tý': a year of the sixty-year cycle."""
+    rows = lx.names()["year_names"]
+    words = name.split()
+    return len(words) == 2 and words[0] in rows["stems"] and words[1] in rows["branches"]
+
+
+_PLURAL_BEFORE = re.compile(r"(?<!\w)(?:cac|nhung)\s+$")
+# A list of names after its title: "các Phó Chủ tịch: A, B", "gồm các ông: A, B", "Phó Bí thư Tỉnh ủy: A - ..., B".
+_LIST_WORDS = re.compile(r"(?<!\w)(?:cac|nhung|gom|bao gom|gom co|the following|les|los|las)(?!\w)")
+_LIST_TAIL = re.compile(r"[\s,]*(?:(?:gom co|bao gom|gom|nhu)\s*)?(?:(?:cac|nhung)\s*)?(?:(?:ong|ba|dong chi)\s*)?$")
+
+
+def _list_header(text: str, folded: str, titles: re.Pattern[str], breaks: list[re.Match[str]], start: int,
+                 spans: list[tuple[int, int, str]]) -> _Read | None:  # fmt: skip
+    """The title of a list the name opens: a title and a plural or list word before a colon right before it."""
+    if not breaks or text[breaks[-1].start()] != ":":
+        return None
+    if fold(text[breaks[-1].end() : start]).strip(" ,") not in {"", "ong", "ba", "cac ong", "cac ba", "dong chi"}:
+        return None
+    colon = breaks[-1].start()
+    seg_from = breaks[-2].end() if len(breaks) > 1 else max(0, colon - _MAX_LEFT)
+    hits = list(titles.finditer(folded, seg_from, colon))
+    if not hits or not _LIST_WORDS.search(folded, seg_from, colon):
+        return None
+    tail = _LIST_TAIL.search(folded, hits[-1].end(), colon)
+    read = _read_left(text, hits, tail.start() if tail else colon, spans)
+    return read if read.title else None
+
+
+def _continues_list(folded: str, prev_end: int, start: int) -> bool:
+    """Whether a name continues the list the previous name is in: only a joiner, or the previous name's own
+    titles and a joiner, stand between ('A, B', 'A - Chủ tịch UBND tỉnh; B')."""
+    between = folded[prev_end:start]
+    if len(between) > 100 or any(ch in between for ch in ".:\n") or ("(" in between and ")" not in between):
+        return False
+    return bool(re.search(r"(?:[,;]|\s(?:va|and|y|et))\s*(?:(?:ong|ba)\s+)?$", between))
 
 
 def find_officials(
@@ -367,29 +517,48 @@ def find_officials(
     titles = _title_pattern(lang)
     address = _address_pattern(lang)
     found: dict[str, Official] = {}
-    names = find_names(text, blocked)
+    # Not persons: the President; "Tết Đinh Dậu" (a year); "huyện Thạch Thành" (a place). Dropped before reading
+    # titles, so a place does not take the title of the person named after it.
+    names = [(a, b) for a, b in find_names(text, blocked) if _person(text, a, b)]
+    starts = frozenset(a for a, _ in names)
+    listed: _Read | None = None  # the title of a list of names ("các Phó Chủ tịch: A, B và C") while it runs
+    prev_end = 0  # the end of what the previous name's titles written after it covered
     for index, (start, end) in enumerate(names):
         name = text[start:end]
-        if fold(name) in _NOT_PERSONS:
-            continue
         left_from = max(0, start - _MAX_LEFT)
         breaks = list(_SENTENCE_BREAK.finditer(text, left_from, start))
+        header = _list_header(text, folded, titles, breaks, start, spans)
         if breaks:
             left_from = breaks[-1].end()
         if index and names[index - 1][1] > left_from:
             left_from = names[index - 1][1]  # a title before another person's name is that person's
+        # ... and so is one written after it ("A – Giám đốc ..., và B").
+        left_from = max(left_from, min(prev_end, start))
         title_hits = list(titles.finditer(folded, left_from, start))
+        if header is None and not title_hits and listed is not None and index and \
+                _continues_list(folded, names[index - 1][1], start):
+            header = listed
+        listed = header
         read = _Read()
-        if title_hits:
+        if header is not None and not title_hits:
+            # A name of a list: the list's title, and the name's own titles written after it.
+            own = _read_right(text, folded, lang, end, spans, starts)
+            read = _Read(title=header.title, more=[*header.more, *([own.title] if own.title else []), *own.more],
+                         body=header.body, head=header.head, left=False, end=own.end)  # fmt: skip
+        elif title_hits:
             read = _read_left(text, title_hits, start, spans)
+            if _PLURAL_BEFORE.search(folded, max(0, title_hits[0].start(1) - 8), title_hits[0].start(1)):
+                listed = read  # "Các Phó trưởng ban A, B và C": the names after A share the title
             if _appointment_pattern().search(folded, title_hits[-1].end(), start):
                 # "The People's Committee appointed X as ...": the post after the name is X's, the title before not.
-                after = _read_right(text, folded, lang, end, spans)
+                after = _read_right(text, folded, lang, end, spans, starts)
                 read = after if after.title is not None else read
         else:
-            read = _read_right(text, folded, lang, end, spans)
-            if read.title is None and not address.search(folded, max(0, start - 12), start):
-                continue
+            read = _read_right(text, folded, lang, end, spans, starts)
+        prev_end = max(read.end, end)
+        if read.title is None and not title_hits and header is None and \
+                not address.search(folded, max(0, start - 12), start):
+            continue
         body = read.body
         if read.left and body is None:
             body = _body_after_name(text, end, spans)  # "Director Tran Van A of the Department of Health"

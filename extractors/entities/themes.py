@@ -13,6 +13,9 @@ from schemas.models import Mention, Theme
 QUOTES: dict[str, str] = {"“": "”“\"", "«": "»", "„": "“”", '"': '"”', "‘": "’", "”": "”"}
 _MAX_LEAD = 40  # characters between the cue and the opening quote ("chủ đề thi đua năm 2024 là “")
 _MAX_LEN = 300
+# Cues that name a movement or campaign ('phong trào thi đua yêu nước: “…”'): its name follows within a few words.
+_UNQUOTED = re.compile(r"\s*:\s*([^\W\d_][^.;!?\n:“”«»\"]{2,80}?)\s*(?:[.;!?]\s|[.;!?]?\n|[.;!?]?$)")
+_MOVEMENT_CUES = {"phong trao", "phong trao thi dua", "cuoc van dong"}
 
 
 def _single_open(lead: str, i: int) -> bool:
@@ -36,9 +39,18 @@ def find_themes(text: str, lang: str) -> list[Theme]:
         if cue.start() < last_end:
             continue
         lead = text[cue.end() : cue.end() + _MAX_LEAD]
+        bare = _UNQUOTED.match(text, cue.end())
+        if bare and bare.group(1)[0].isupper() and len(bare.group(1).split()) <= 8 and \
+                not any(ch in QUOTES for ch in bare.group(1)):
+            # "có chủ đề: Từ Làng Sen nhớ Bác." — a short wording after a colon, ended by the sentence.
+            _add(out, text, bare.start(1), bare.end(1), lang)
+            last_end = bare.end(1)
+            continue
         pos = next((i for i, ch in enumerate(lead) if ch in QUOTES or _single_open(lead, i)), None)
         if pos is None or any(ch in ".;!?\n" for ch in lead[:pos]):
             continue
+        if cue.group() in _MOVEMENT_CUES and len(lead[:pos].split()) > 4:
+            continue  # "cuộc vận động không chỉ phát huy tinh thần “...”": a quoted phrase, not the movement's name
         open_at = cue.end() + pos
         if text[open_at] == "'":
             close_at = next((i for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN))
@@ -58,8 +70,41 @@ def find_themes(text: str, lang: str) -> list[Theme]:
         start += inner.index(stripped)
         end = start + len(stripped)
         last_end = close_at
-        key = fold(stripped)
-        theme = out.setdefault(key, Theme(text=stripped, text_en=stripped if lang == "en" else None,
-                                          kind="slogan", mentions=[]))  # fmt: skip
-        theme.mentions.append(Mention(text=stripped, start=start, end=end))
+        _add(out, text, start, end, lang)
+        # More quoted wordings joined to the first by a list word, each perhaps explained in brackets:
+        # 'phương châm “5 biết” (...); “5 rõ” (...) và “3 không”'.
+        nxt = _next_in_list(text, close_at + 1)
+        while nxt is not None:
+            s2, e2, close2 = nxt
+            _add(out, text, s2, e2, lang)
+            last_end = close2
+            nxt = _next_in_list(text, close2 + 1)
     return list(out.values())
+
+
+_LIST_GAP = re.compile(r"\s*(?:\([^()]{0,160}\))?\s*(?:[,;]\s*(?:và|and|y|et)?|\s(?:và|and|y|et))\s*")
+
+
+def _next_in_list(text: str, pos: int) -> tuple[int, int, int] | None:
+    """The next quoted wording of a list of themes (start, end, closing quote), or None."""
+    gap = _LIST_GAP.match(text, pos)
+    if gap is None or gap.end() >= len(text) or text[gap.end()] not in "“«„\"":
+        return None
+    open_at = gap.end()
+    closers = QUOTES[text[open_at]]
+    close_at = next((i for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN)) if text[i] in closers), None)
+    if close_at is None or "\n" in text[open_at:close_at]:
+        return None
+    inner = text[open_at + 1 : close_at]
+    stripped = inner.strip(" \t.,")
+    if len(stripped) < 3:
+        return None
+    start = open_at + 1 + inner.index(stripped)
+    return start, start + len(stripped), close_at
+
+
+def _add(out: dict[str, Theme], text: str, start: int, end: int, lang: str) -> None:
+    stripped = text[start:end]
+    theme = out.setdefault(fold(stripped), Theme(text=stripped, text_en=stripped if lang == "en" else None,
+                                                 kind="slogan", mentions=[]))  # fmt: skip
+    theme.mentions.append(Mention(text=stripped, start=start, end=end))

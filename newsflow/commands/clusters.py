@@ -94,7 +94,7 @@ def clusters(
         table.add_column(column, overflow="fold")
     for c in registry.clusters:
         heads = ", ".join(
-            f"{r.year} {'/'.join(h.province.name if h.province else h.department for h in r.holders)}"
+            f"{r.year} {'/'.join(h.province.name if h.province else h.id for h in r.holders)}"
             for r in c.roles if r.role == "head"
         )  # fmt: skip
         pacts = ", ".join(f"{p.year} {p.kind}" for p in c.pacts)
@@ -130,17 +130,17 @@ def show(
         console.print(f"  names: {' | '.join(c.names)}")
         console.print(f"  records: {', '.join(c.records)}")
         table = Table(title="members", title_justify="left")
-        for column in ("province", "department", "records"):
+        for column in ("province", "member", "kind", "records"):
             table.add_column(column, overflow="fold")
         for m in c.members:
-            table.add_row(m.province.name if m.province else "-", m.department, ", ".join(m.records))
+            table.add_row(m.province.name if m.province else "-", m.name or m.id, m.kind, ", ".join(m.records))
         console.print(table)
         roles = Table(title="head and deputy by year", title_justify="left")
         for column in ("year", "role", "holder", "basis", "records", "conflict"):
             roles.add_column(column, overflow="fold")
         for r in c.roles:
             for h in r.holders:
-                roles.add_row(str(r.year), r.role, h.province.name if h.province else h.department, ", ".join(h.basis),
+                roles.add_row(str(r.year), r.role, h.province.name if h.province else h.id, ", ".join(h.basis),
                               ", ".join(h.records), "CONFLICT" if r.conflict else "")  # fmt: skip
         console.print(roles)
         pacts = Table(title="pacts", title_justify="left")

@@ -14,6 +14,7 @@ from rich.table import Table
 from newsflow.errors import UserError
 
 _DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "eval"
+_DEFAULT_REAL = Path(__file__).resolve().parents[2] / "tests" / "real"
 
 
 class System(StrEnum):
@@ -36,6 +37,16 @@ def _eval_set(path: Path | None) -> Path:
     return local if local.is_dir() else _DEFAULT_SET
 
 
+def _real_set(shared: Path | None) -> tuple[Path, Path]:
+    """tests/real (gold and splits) and the ../shared directory beside the checkout that holds the real texts."""
+    local = Path("tests/real")
+    real = local.resolve() if (local / "splits.json").is_file() else _DEFAULT_REAL
+    shared = shared if shared is not None else real.parents[1].parent / "shared"
+    if not shared.is_dir():
+        raise UserError(f"--shared {shared}: not a directory (the real texts of tests/real stay in ../shared)")
+    return real, shared
+
+
 def eval_command(
     eval_set: Annotated[Path | None, typer.Option("--set", help="Directory of annotated *.json files "
                                                   "(default: tests/eval).")] = None,
@@ -47,21 +58,40 @@ def eval_command(
     show_errors: Annotated[bool, typer.Option("--errors", help="Also list each article's missed and spurious "
                                               "entities.")] = False,
     split: Annotated[str, typer.Option("--split", help="tuning (the set the engine was tuned on), heldout (never "
-                                       "tuned on), blind (written without seeing the engine) or scripts (editions in "
-                                       "other scripts, provinces only).")] = "tuning",
+                                       "tuned on), blind (written without seeing the engine), scripts (editions in "
+                                       "other scripts, provinces only), real-dev or real-test (real published texts "
+                                       "in ../shared, gold in tests/real).")] = "tuning",
+    shared: Annotated[Path | None, typer.Option("--shared", help="Where the real texts of real-dev/real-test are "
+                                                "(default: ../shared beside the checkout).")] = None,
 ) -> None:
     """Score entity extraction against the annotated evaluation set: precision, recall, F1 per type and language."""
     from extractors.entities.baseline import BaselineUnavailable, load_baseline
     from extractors.entities.engine import extract_entities
-    from extractors.evaluation import ENTITY_TYPES, Extractor, errors, evaluate, load_eval_set, split_dir
+    from extractors.evaluation import (
+        ENTITY_TYPES,
+        REAL_SPLITS,
+        REAL_TYPES,
+        SPLITS,
+        Extractor,
+        errors,
+        evaluate,
+        load_eval_set,
+        load_real_split,
+        split_dir,
+    )
 
+    if split not in (*SPLITS, *REAL_SPLITS):
+        raise UserError(f"--split: unknown split {split!r} (choose from {', '.join((*SPLITS, *REAL_SPLITS))})")
+    real = split in REAL_SPLITS
+    directory = Path("tests/real" if real else "tests/eval")
     try:
-        directory = split_dir(_eval_set(eval_set), split)
-    except ValueError as exc:
-        raise UserError(f"--split: {exc}") from None
-    try:
-        articles = load_eval_set(directory, lang)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
+        if real:
+            directory, shared_dir = _real_set(shared)
+            articles = load_real_split(directory, shared_dir, split, lang)
+        else:
+            directory = split_dir(_eval_set(eval_set), split)
+            articles = load_eval_set(directory, lang)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
         raise UserError(f"evaluation set {directory}: {exc}") from None
     if not articles:
         raise UserError(f"no articles in {directory} for language(s) {', '.join(lang or [])}")
@@ -75,6 +105,8 @@ def eval_command(
         except BaselineUnavailable as exc:
             raise UserError(str(exc)) from None
         types = ("provinces",) if system is System.names else ENTITY_TYPES
+    if real:  # organisations are not annotated in tests/real
+        types = tuple(t for t in types if t in REAL_TYPES)
     report = evaluate(articles, extract, types)
     if fmt is EvalFormat.json:
         typer.echo(json.dumps({"system": system.value, "articles": len(articles), "scores": report.as_dict()},

@@ -1,0 +1,93 @@
+"""Ctrl-C and SIGTERM for `newsflow run`: the first one stops the run cleanly, a second one at once.
+
+`graceful()` installs the handlers (main thread only). The first SIGINT or SIGTERM sets `STOP`: the run
+reads no more inputs and submits no more batches, the batch in hand stops after its current article, and
+what was processed is stored and written, so the run ends within seconds with its summary marked
+interrupted (exit code 130). A second signal ends the process at once (`os._exit(130)`): nothing is
+half-written even then (records are stored in transactions, files written under temporary names and
+renamed), and the next run marks the run "interrupted" and deletes its partial run file.
+
+The flow's code only asks `requested()`. Tasks in other processes (Dask workers) do not see the flag; the
+flow still stops submitting batches and waits for those in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+EXIT_CODE = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+STOP = threading.Event()
+_armed = threading.Event()  # handlers installed by `graceful()` (the CLI), so the flow may re-install them
+_received: list[int] = []
+_handler: Callable[[int, FrameType | None], None] | None = None
+
+
+def requested() -> bool:
+    """True once the run was asked to stop (Ctrl-C, SIGTERM)."""
+    return STOP.is_set()
+
+
+def signal_name() -> str:
+    """The first signal received, as a name (SIGINT, SIGTERM), or '' when none was."""
+    return signal.Signals(_received[0]).name if _received else ""
+
+
+@contextmanager
+def graceful(on_first: Callable[[str], None] | None = None) -> Iterator[threading.Event]:
+    """Within the block, SIGINT and SIGTERM stop the run gracefully (`STOP`), and a second one exits at once.
+
+    `on_first(name)` is called (in the main thread, from the handler) when the first signal arrives, e.g. to
+    tell the user what happens now. The previous handlers come back after the block.
+    """
+    global _handler
+    STOP.clear()
+    _received.clear()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        _received.append(signum)
+        if len(_received) > 1:
+            sys.stderr.write(f"\n{signal.Signals(signum).name} again: stopping at once\n")
+            sys.stderr.flush()
+            os._exit(EXIT_CODE)
+        STOP.set()
+        if on_first is not None:
+            on_first(signal.Signals(signum).name)
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handle)
+    _handler = handle
+    _armed.set()
+    try:
+        yield STOP
+    finally:
+        _armed.clear()
+        _handler = None
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def keep_handlers() -> Iterator[None]:
+    """Inside a flow run started under `graceful()`: put its SIGTERM handler back for the block.
+
+    Prefect's flow engine installs its own SIGTERM handler for the run (it raises an exception in the main
+    thread, which would end the run without its summary). Outside `graceful()`, or off the main thread,
+    nothing changes.
+    """
+    handler = _handler
+    if handler is None or not _armed.is_set() or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

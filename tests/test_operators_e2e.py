@@ -1,0 +1,309 @@
+"""Issue 21 end to end: deployments on a real Prefect server (the fixtures of tests/test_ops_e2e.py) and a real
+`newsflow run` stopped by real signals.
+
+- Quick run: a run created with no parameters, as the UI's Quick run does, is accepted and completes.
+- Run states: a run whose every input failed ends Failed; one with some failures Completed with the counts.
+- ingest-sources reads only under the allowed input directories (default: samples/ and <data dir>/inbox).
+- The output artifact gives the path as text; the summary counts clusters and pacts; no warning per URL
+  source about a missing site concurrency limit.
+- `newsflow run` exits 1 when an input failed (as `extract`), and Ctrl-C / SIGTERM stop it within seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsflow.storage import Store
+from tests import test_ops_e2e
+from tests.test_ops_e2e import REPO, PrefectServer, _free_port, _tail
+
+pytestmark = pytest.mark.e2e
+# The session's Prefect server and `newsflow serve` on it (this module's own serve process).
+prefect_api = test_ops_e2e.prefect_api
+served = test_ops_e2e.served
+GOOD = "Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024 về thu ngân sách. Ông Trần Văn Khải chủ trì."
+
+
+def _logs(server: PrefectServer, flow_run_id: str) -> list[str]:
+    body = {"logs": {"flow_run_id": {"any_": [flow_run_id]}}}
+    response = server.request("POST", "/logs/filter", json=body)
+    response.raise_for_status()
+    return [str(entry["message"]) for entry in response.json()]
+
+
+def _deployment(server: PrefectServer, name: str) -> dict[str, Any]:
+    return server.deployments()[name]
+
+
+# --- Quick run ----------------------------------------------------------------------------------------------------
+
+
+def test_quick_run_with_no_parameters_is_accepted_and_completes(served: tuple[PrefectServer, Path]) -> None:
+    server, data = served
+    deployments = server.deployments()
+    started = {}
+    # One after the other: four runs at once on a loaded 2-core machine kept the SQLite-backed server too busy.
+    for name in ("reprocess", "export", "retranslate-pending", "ingest-sources"):
+        response = server.request("POST", f"/deployments/{deployments[name]['id']}/create_flow_run", json={})
+        assert response.status_code == 201, (name, response.status_code, response.text[:300])
+        started[name] = response.json()["id"]
+        run = server.wait(started[name])
+        assert run["state"]["type"] == "COMPLETED", (name, run["state"], _tail(data / "serve.log"))
+    # ingest-sources' default is samples/ (as `newsflow run`), read from the served process's directory.
+    summary = server.artifacts(started["ingest-sources"])["newsflow-ingest-sources-summary"]["data"]
+    assert "| failed | 0 |" in summary and "| processed | 0 |" not in summary, summary
+    # A deployment with a required field (the pasted text) still refuses a run without it, saying what is missing.
+    refused = server.request("POST", f"/deployments/{deployments['process-text']['id']}/create_flow_run", json={})
+    assert refused.status_code == 409 and "'params' is a required property" in refused.text, refused.text
+
+
+def test_the_forms_show_dropdowns_and_plain_fields(served: tuple[PrefectServer, Path]) -> None:
+    server, _ = served
+    schema = _deployment(server, "process-text")["parameter_openapi_schema"]
+    fields = schema["definitions"]["ProcessTextParams"]["properties"]
+    assert fields["translator"] == {"$ref": "#/definitions/TranslatorChoice", "default": "default",
+                                    "description": fields["translator"]["description"], "title": "Translator"}
+    assert {"anyOf"} & set(fields["title"]) == set() and fields["language"]["default"] == "detect"
+    bad = server.run(_deployment(server, "reprocess")["id"], {"params": {"translator": "klingon"}})
+    assert bad.status_code == 409 and "'klingon' is not one of ['default', 'auto'" in bad.text, bad.text
+
+
+# --- run states, allowed directories, artifacts, limits --------------------------------------------------------------
+
+
+def test_a_run_whose_every_input_failed_ends_failed(served: tuple[PrefectServer, Path]) -> None:
+    server, data = served
+    inbox = data / "inbox" / "all-failed"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "empty.txt").write_text("", encoding="utf-8")
+    # A URL source: refused by the SSRF guard (loopback), so it fails too, after its site limit was looked up.
+    url = f"http://127.0.0.1:{_free_port()}/tin-tuc/a.html"
+    response = server.run(_deployment(server, "ingest-sources")["id"], {"params": {"sources": [str(inbox), url]}})
+    assert response.status_code == 201, response.text
+    run = server.wait(response.json()["id"])
+    assert run["state"]["type"] == "FAILED", run["state"]
+    message = run["state"]["message"] or ""
+    assert message.startswith("every input failed: 0 processed, 2 failed") and "empty.txt" in message, message
+    summary = server.artifacts(run["id"])["newsflow-ingest-sources-summary"]["data"]
+    assert "| failed | 2 |" in summary  # the artifacts are published all the same
+    deadline = time.monotonic() + 60  # logs reach the server in batches, after the run's state
+    logs = _logs(server, run["id"])
+    while not any("failed: " in line for line in logs):
+        assert time.monotonic() < deadline, f"the run's logs did not reach the server: {logs}"
+        time.sleep(1)
+        logs = _logs(server, run["id"])
+    assert not [line for line in logs if "do not exist" in line], logs  # no warning about the missing site limit
+
+
+def test_a_run_with_some_failures_completes_with_the_counts_and_its_output_path(
+    served: tuple[PrefectServer, Path],
+) -> None:
+    server, data = served
+    inbox = data / "inbox" / "some-failed"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "empty.txt").write_text("", encoding="utf-8")
+    reference = (REPO / "samples" / "reference" / "cluster-viii-pact.es.txt").read_text(encoding="utf-8")
+    (inbox / "pact.es.txt").write_text(reference + "\n\nCopia para la prueba de estados.\n", encoding="utf-8")
+    response = server.run(_deployment(server, "ingest-sources")["id"], {"params": {"sources": [str(inbox)]}})
+    run = server.wait(response.json()["id"])
+    assert run["state"]["type"] == "COMPLETED" and run["state"]["name"] == "Completed", run["state"]
+    assert (run["state"]["message"] or "").startswith("1 processed, 1 failed (1 new"), run["state"]
+    artifacts = server.artifacts(run["id"])
+    summary = artifacts["newsflow-ingest-sources-summary"]["data"]
+    assert "| clusters | 1 |" in summary and "| pacts | 1 |" in summary, summary
+    output = artifacts["newsflow-ingest-sources-output"]
+    assert output["type"] == "markdown"
+    run_files = list((data / "output" / "runs").glob("*.jsonl"))
+    path = next(p for p in run_files if p.stem in output["data"])
+    assert f"| file | `{path.resolve()}` |" in output["data"]  # the path, as text to copy
+    assert "does not open file://" in output["data"]  # and why there is no link that opens (no NEWSFLOW_OUTPUT_URL)
+
+
+def test_ingest_sources_refuses_paths_outside_the_allowed_directories(
+    served: tuple[PrefectServer, Path], tmp_path: Path
+) -> None:
+    server, data = served
+    secret = tmp_path / "secret.txt"
+    secret.write_text(GOOD, encoding="utf-8")
+    inbox = data / "inbox" / "links"
+    inbox.mkdir(parents=True, exist_ok=True)
+    link = inbox / "secret.txt"
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    deployment = _deployment(server, "ingest-sources")["id"]
+    for source, shown in ((str(secret), f"{secret}: outside the allowed input directories"),
+                          (str(link), f"{link} (it leads to {secret}): outside the allowed input directories")):
+        response = server.run(deployment, {"params": {"sources": [source]}})
+        assert response.status_code == 201, response.text
+        run = server.wait(response.json()["id"])
+        assert run["state"]["type"] == "FAILED", run["state"]
+        message = run["state"]["message"] or ""
+        assert message.startswith(shown) and str((data / "inbox").resolve()) in message, message
+        assert "NEWSFLOW_INPUT_ROOTS" in message
+        assert server.task_runs(run["id"]) == []  # refused before anything was read
+    store = Store(f"sqlite:///{data / 'newsflow.db'}")
+    try:
+        assert not [r for r in store.iter_records() if r.source.uri in (str(secret), str(link))]
+    finally:
+        store.close()
+
+
+# --- newsflow run: exit codes and signals ------------------------------------------------------------------------
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               NEWSFLOW_TRANSLATOR="none", NEWSFLOW_DATA_DIR=str(tmp_path / "data"), **extra)  # fmt: skip
+    return env
+
+
+def test_run_exits_1_when_an_input_failed_as_extract_does(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "good.txt").write_text(GOOD, encoding="utf-8")
+    (inputs / "empty.txt").write_text("", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "newsflow.cli", "run", str(inputs)], cwd=tmp_path,
+                         env=_env(tmp_path), capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and f"failed {inputs / 'empty.txt'}: empty input" in run.stderr
+    assert "1 / 0 / 0" in run.stdout  # the good one is stored
+    extract = subprocess.run([sys.executable, "-m", "newsflow.cli", "extract", str(inputs)], cwd=tmp_path,
+                             env=_env(tmp_path), capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert extract.returncode == run.returncode
+
+
+def _corpus(root: Path, n: int) -> Path:
+    root.mkdir(parents=True)
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "samples" / "vi").glob("*.txt"))]
+    for i in range(n):
+        (root / f"a{i:04}.txt").write_text(texts[i % len(texts)] + f"\n\nBài số {i} của bộ kiểm tra.\n",
+                                           encoding="utf-8")  # fmt: skip
+    return root
+
+
+def _run_in_background(tmp_path: Path, log: Path) -> subprocess.Popen[bytes]:
+    inputs = _corpus(tmp_path / "in", 600)
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "newsflow.cli", "run", str(inputs)], cwd=tmp_path,
+                                env=_env(tmp_path), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its own group, which the test signals as a terminal would
+
+
+def _wait_for_records(tmp_path: Path, proc: subprocess.Popen[bytes], log: Path) -> None:
+    records = tmp_path / "data" / "output" / "records"
+    deadline = time.monotonic() + 300
+    while not (records.is_dir() and any(records.glob("*.json"))):
+        assert proc.poll() is None, f"the run ended before it could be interrupted:\n{_tail(log)}"
+        assert time.monotonic() < deadline, f"no record after 300 s:\n{_tail(log)}"
+        time.sleep(0.2)
+
+
+def _carriers(pid: int) -> list[int]:
+    """Processes still carrying the run's guard token (its Prefect server): NEWSFLOW_RUN_GUARD=<pid>-..."""
+    marker = f"NEWSFLOW_RUN_GUARD={pid}-".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if any(item.startswith(marker) for item in environ.split(b"\0")):
+                found.append(int(entry.name))
+    return found
+
+
+def _runs(data: Path) -> list[tuple[str, dict[str, Any]]]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{data / 'newsflow.db'}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sqlalchemy.text("SELECT status, counts FROM runs")).all()
+    finally:
+        engine.dispose()
+    return [(row[0], json.loads(row[1] or "{}")) for row in rows]
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_process_group_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+    log = tmp_path / "run.log"
+    proc = _run_in_background(tmp_path, log)
+    try:
+        _wait_for_records(tmp_path, proc, log)
+        sent = time.monotonic()
+        os.killpg(proc.pid, sig)  # Ctrl-C in a terminal: SIGINT to the whole foreground process group
+        code = proc.wait(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert code == 130, output[-3000:]
+    assert took < 10, f"{took:.1f} s from the signal to the exit:\n{output[-3000:]}"
+    assert "Traceback" not in output and "EventsWorker" not in output and "ERROR" not in output, output[-3000:]
+    assert f"{sig.name}: stopping" in output and "(interrupted)" in output
+    data = tmp_path / "data"
+    # What was processed is stored and written whole; the rest is kept raw for a later run.
+    (status, counts), = _runs(data)
+    assert status == "interrupted" and counts["interrupted"] is True and counts["not_processed"] > 0, counts
+    store = Store(f"sqlite:///{data / 'newsflow.db'}")
+    try:
+        stored = store.count()
+        assert stored == counts["processed"] > 0 and store.count_raw() == counts["received"]
+    finally:
+        store.close()
+    out = data / "output"
+    assert len(list((out / "records").glob("*.json"))) == stored
+    (run_file,) = list((out / "runs").glob("*.jsonl"))
+    assert len(run_file.read_text(encoding="utf-8").splitlines()) == stored
+    assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".*.partial"))
+    time.sleep(1)
+    assert _carriers(proc.pid) == []  # its Prefect server is gone too
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_a_second_ctrl_c_exits_at_once_and_the_next_run_tidies_up(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    proc = _run_in_background(tmp_path, log)
+    try:
+        _wait_for_records(tmp_path, proc, log)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.05)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert code == 130 and took < 3, (code, took, output[-3000:])
+    assert "Traceback" not in output and "SIGINT again: stopping at once" in output
+    deadline = time.monotonic() + 20  # the watcher ends the run's server
+    while _carriers(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _carriers(proc.pid) == []
+    # Running again stores every article once and marks the stopped run interrupted.
+    again = subprocess.run([sys.executable, "-m", "newsflow.cli", "run", str(tmp_path / "in")], cwd=tmp_path,
+                           env=_env(tmp_path), capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    statuses = sorted(status for status, _ in _runs(tmp_path / "data"))
+    assert statuses == ["completed", "interrupted"], statuses
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'newsflow.db'}")
+    try:
+        assert store.count() == 600
+    finally:
+        store.close()
+    assert not list((tmp_path / "data" / "output").rglob(".*.partial"))
