@@ -21,6 +21,19 @@ TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl",
 LanguageDetectorName = Literal["langdetect", "lingua"]
 
 
+def _env_list(value: Any, separator: str) -> Any:
+    """A list setting written in the environment: a JSON list, or items joined by `separator`."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not a valid JSON list ({exc})") from None
+    return [item.strip() for item in text.split(separator) if item.strip()]
+
+
 class Settings(BaseSettings):
     """Runtime configuration; built lazily by `get_settings()`, never at import time."""
 
@@ -166,29 +179,13 @@ class Settings(BaseSettings):
     @classmethod
     def _address_list(cls, value: Any) -> Any:
         # From the environment: a JSON list, or the plainer "127.0.0.1/32,10.0.0.0/8".
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                try:
-                    return json.loads(text)
-                except ValueError as exc:
-                    raise ValueError(f"not a valid JSON list ({exc})") from None
-            return [item.strip() for item in text.split(",") if item.strip()]
-        return value
+        return _env_list(value, ",")
 
     @field_validator("input_roots", mode="before")
     @classmethod
     def _path_list(cls, value: Any) -> Any:
         # From the environment: a JSON list, or directories separated by ':' as in PATH.
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                try:
-                    return json.loads(text)
-                except ValueError as exc:
-                    raise ValueError(f"not a valid JSON list ({exc})") from None
-            return [item for item in text.split(os.pathsep) if item.strip()]
-        return value
+        return _env_list(value, os.pathsep)
 
     @field_validator("fetch_allow_addresses")
     @classmethod
