@@ -63,7 +63,8 @@ def _title_pattern(lang: str) -> re.Pattern[str]:
     titles = lx.lexicon()["titles"]
     words = sorted({fold(t) for t in titles.get(lang, []) + titles["vi"]}, key=len, reverse=True)
     # Machine-translated editions glue the article to the title ("Elvicepresidente", "Levice-président").
-    return re.compile(r"(?<!\w)(?:el|la|le|the)?(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    # ... or write it before the title ("Mr. A, the Director of ...").
+    return re.compile(r"(?<!\w)(?:(?:el|la|le|the)\s?)?(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
 
 
 # A former post: "nguyên Giám đốc", "cựu Chủ tịch", "former Director", "ex ministro", "ancien directeur".
