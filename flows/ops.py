@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -39,7 +39,6 @@ from newsflow.settings import get_settings
 from newsflow.storage import Store
 from schemas.models import RawArticle, SourceInfo
 
-VIETNAM = timezone(timedelta(hours=7))
 # Defaults of the flows whose every parameter has one: the deployment's form starts filled in, and the UI's
 # Quick run (a run with no parameters) is accepted (Prefect refuses a run missing a required parameter).
 _ALL_SAMPLES = IngestSourcesParams()
@@ -54,9 +53,8 @@ _HTML = re.compile(r"^\s*<(!doctype|html|head|body|article|div|p|h[1-6])\b", re.
 def raw_from_paste(params: ProcessTextParams, now: datetime | None = None) -> RawArticle:
     """The pasted article as a raw input; its uri is the URL given, else `paste:<sha256 prefix>`."""
     digest = hashlib.sha256(params.text.encode("utf-8")).hexdigest()[:16]
+    # A date without a zone stays so: processing gives it the site's zone with a warning, as every input gets.
     published = params.published_at
-    if published is not None and published.tzinfo is None:
-        published = published.replace(tzinfo=VIETNAM)
     url = params.url.strip() or None
     source = SourceInfo(
         kind="text",
