@@ -319,15 +319,28 @@ def test_the_heap_is_settled_once_per_process(monkeypatch: pytest.MonkeyPatch) -
     from flows import ingest
 
     monkeypatch.setattr(ingest, "_SETTLED", threading.Event())
-    collected: list[int] = []
-    real_collect = gc.collect
-    monkeypatch.setattr(gc, "collect", lambda *args: collected.append(1) or real_collect(*args))
+    calls: list[str] = []
+    real_collect, real_freeze = gc.collect, gc.freeze
+    here = threading.current_thread()
+
+    # Only this thread's calls count: a thread an earlier test left running may collect or settle its own run.
+    def counting_collect(*args: int) -> int:
+        if threading.current_thread() is here:
+            calls.append("collect")
+        return real_collect(*args)
+
+    def counting_freeze() -> None:
+        if threading.current_thread() is here:
+            calls.append("freeze")
+        real_freeze()
+
+    monkeypatch.setattr(gc, "collect", counting_collect)
+    monkeypatch.setattr(gc, "freeze", counting_freeze)
     gc.unfreeze()
     try:
         ingest._settle_heap()
-        frozen = gc.get_freeze_count()
-        assert frozen > 0 and collected == [1]
+        assert gc.get_freeze_count() > 0 and calls == ["collect", "freeze"]
         ingest._settle_heap()
-        assert collected == [1] and gc.get_freeze_count() == frozen
+        assert calls == ["collect", "freeze"]  # the second batch settles nothing
     finally:
         gc.unfreeze()
