@@ -123,9 +123,9 @@ def _sentence_of(ctx: _Ctx, pos: int) -> tuple[int, int]:
     return (pos, pos)
 
 
-def _holders(text: str, depts: list[Department], provinces: list[Province]) -> list[_Holder]:
+def _holders(text: str, folded: str, depts: list[Department], provinces: list[Province]) -> list[_Holder]:
     """Departments (`_dept_holders`) and other member bodies (`_body_holders`), in text order."""
-    out = _dept_holders(text, depts, provinces) + _body_holders(text, provinces)
+    out = _dept_holders(text, depts, provinces) + _body_holders(text, folded, provinces)
     return sorted(out, key=lambda h: (h.start, h.end))
 
 
@@ -168,13 +168,12 @@ def _body_forms() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(rf"(?<!\w)(?:{alt})(?!\w)"), forms
 
 
-def _body_holders(text: str, provinces: list[Province], folded: str | None = None) -> list[_Holder]:
+def _body_holders(text: str, folded: str, provinces: list[Province]) -> list[_Holder]:
     """Each named member body with the provinces written right after it, one holder per province.
 
     'Liên hiệp Hội tỉnh Cà Mau' is one member; 'lãnh đạo Liên hiệp Hội các tỉnh, thành phố cụm thi đua số 9: A,
     B và C' three: the list may open with a colon a few words on. A body with no province is not a member.
     """
-    folded = fold(text) if folded is None else folded
     mentions = sorted(((m.start, m.end, p) for p in provinces for m in p.mentions), key=lambda x: x[0])
     if not mentions:
         return []
@@ -773,8 +772,9 @@ def find_cluster_facts(
     `numbered` are the engine's numbered clusters (`kind == "emulation_cluster"`); `reference` is the article's
     date (it dates roles and pacts whose year the text leaves out).
     """
-    ctx = _Ctx(text=text, folded=fold(text), lang=lang, sentences=sentences(text),
-               holders=_holders(text, departments, provinces), depts=departments,
+    folded = fold(text)
+    ctx = _Ctx(text=text, folded=folded, lang=lang, sentences=sentences(text),
+               holders=_holders(text, folded, departments, provinces), depts=departments,
                years=[(m.start(), int(m.group(1))) for m in _YEAR.finditer(text)])  # fmt: skip
     ctx.places = _places(ctx.holders, provinces)
     pairs: list[tuple[Organization, Cluster]] = []

@@ -449,8 +449,12 @@ def _place_name(text: str, start: int, name: str) -> bool:
         return True
     if not _unit_before("local").search(before):
         return False
-    middles = set(lx.names()["place_units"]["person_middles"])
-    return len(words) == 2 or (len(words) == 3 and words[1] not in middles)
+    return len(words) == 2 or (len(words) == 3 and words[1] not in _person_middles())
+
+
+@lru_cache(maxsize=1)
+def _person_middles() -> frozenset[str]:
+    return frozenset(lx.names()["place_units"]["person_middles"])
 
 
 def _person(text: str, start: int, end: int) -> bool:
