@@ -160,10 +160,9 @@ def _main_text(raw: Any) -> str:
 
 
 def _engine(translator: str | None) -> Any:
-    from extractors.translate import Translator
-    from newsflow.settings import get_settings
+    from newsflow.runtime import runtime
 
-    return Translator(get_settings(), translator or "none")
+    return runtime().translator(translator or "none")
 
 
 def measure_stage(corpus: Path, stage: str) -> dict[str, Any]:
@@ -200,7 +199,8 @@ def measure_stage(corpus: Path, stage: str) -> dict[str, Any]:
 
 def measure_process(corpus: Path, translator: str | None) -> dict[str, Any]:
     """`process` (every stage, translation as asked) on every article, no storage."""
-    from extractors.pipeline import ArticleError, process
+    from extractors.pipeline import ArticleError
+    from newsflow.runtime import process
 
     engine = _engine(translator)
     for raw in _raws(SAMPLES / "reference"):
@@ -217,9 +217,10 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     """The flow's work without Prefect, batch by batch as the flow does it: keep the raw inputs, process,
     then the flow's own storing function (`store_batch.fn`: one transaction, the JSON files), and the run's
     JSONL. One thread, no overlap: what a plain script would do."""
-    from extractors.pipeline import ArticleError, process
-    from flows.ingest import _settle_heap, _store, store_batch
+    from extractors.pipeline import ArticleError
+    from flows.ingest import _settle_heap, store_batch
     from newsflow.output import RunWriter
+    from newsflow.runtime import process, shared_store
     from newsflow.settings import get_settings
 
     settings = get_settings()
@@ -229,7 +230,7 @@ def measure_plain(corpus: Path, translator: str | None) -> dict[str, Any]:
     _settle_heap()  # as the flow's first batch does (in the flow, that is the warm-up run's batch)
     target = settings.translation_target
     database_url = settings.resolved_database_url
-    store = _store(database_url)
+    store = shared_store(database_url)
     out_dir = settings.resolved_output_dir
     run_id = str(uuid.uuid4())
     count, start = 0, time.perf_counter()

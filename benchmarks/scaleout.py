@@ -133,9 +133,9 @@ def _tree_cpu(pid: int) -> float:
 
 
 def _count_records(data: Path) -> int:
-    from newsflow.storage import Store
+    from newsflow.runtime import open_store
 
-    store = Store(f"sqlite:///{data / 'newsflow.db'}")
+    store = open_store(f"sqlite:///{data / 'newsflow.db'}")
     try:
         return store.count()
     finally:

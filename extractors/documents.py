@@ -41,7 +41,7 @@ from pydantic import BaseModel
 from extractors.dates import parse_date
 
 if TYPE_CHECKING:
-    from newsflow.settings import Settings
+    from extractors.config import DocumentConfig
     from schemas.models import RawArticle, SourceInfo
 
 PDF_TYPE: Final = "application/pdf"
@@ -127,19 +127,16 @@ def describe(data: bytes) -> str:
 class Limits:
     """How much of a document is read (the `NEWSFLOW_DOCUMENT_*` settings), and where OCR text is cached."""
 
-    max_pages: int
-    max_bytes: int
-    max_unzipped: int
-    ocr_timeout: float
-    ocr_cache: Path | None  # None: no cache
+    # The defaults are the settings' defaults (newsflow.settings reads them from here).
+    max_pages: int = 300
+    max_bytes: int = 50 * 1024 * 1024
+    max_unzipped: int = 200 * 1024 * 1024  # a DOCX unpacking to more is a zip bomb
+    ocr_timeout: float = 120.0  # seconds one scanned page may take to render, and again to OCR
+    ocr_cache: Path | None = None  # None: no cache
     time_budget: float = 120.0  # seconds reading one document may take, OCR excluded (it has ocr_timeout)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Limits:
-        if settings is None:
-            from newsflow.settings import get_settings
-
-            settings = get_settings()
+    def from_settings(cls, settings: DocumentConfig) -> Limits:
         cache = settings.data_dir / "ocr-cache" if settings.document_ocr_cache else None
         return cls(settings.document_max_pages, settings.document_max_bytes, settings.document_max_unzipped_bytes,
                    settings.document_ocr_timeout, cache, settings.document_time_budget)  # fmt: skip
@@ -182,9 +179,10 @@ def read_document(
 ) -> Document:
     """The text of a PDF or DOCX file (`media_type` from `sniff` when not given).
 
-    `limits` default to the settings; `max_pages`/`max_bytes`/`ocr_timeout` override single ones.
+    `limits` default to `Limits()` (the settings' defaults, no OCR cache); `max_pages`/`max_bytes`/`ocr_timeout`
+    override single ones.
     """
-    limits = limits or Limits.from_settings()
+    limits = limits or Limits()
     max_pages = max_pages if max_pages is not None else limits.max_pages
     max_bytes = max_bytes if max_bytes is not None else limits.max_bytes
     ocr_timeout = ocr_timeout if ocr_timeout is not None else limits.ocr_timeout
@@ -204,7 +202,7 @@ def read_document(
 
 def check_document(data: bytes, name: str, media_type: str, *, limits: Limits | None = None) -> str | None:
     """Cheap checks at receive time (size, type, encryption, corruption, page count); the title from metadata."""
-    limits = limits or Limits.from_settings()
+    limits = limits or Limits()
     _check_size(data, name, limits.max_bytes)
     if media_type == PDF_TYPE:
         reader = _open_pdf(data, name, limits.max_pages)

@@ -52,8 +52,8 @@ import httpcore
 import httpx
 
 from extractors.acquire.encoding import Decoded, DecodeError, decode_body
+from extractors.config import FetchConfig
 from extractors.documents import DOCUMENT_TYPES
-from newsflow.settings import Settings
 
 ARTICLE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 ALLOWED_TYPES = ARTICLE_TYPES  # the name earlier callers import
@@ -207,7 +207,7 @@ def is_public_address(ip: IPAddress) -> bool:
     return next((public for net, public in _IPV6_TABLE if ip in net), False)
 
 
-def _allowed(ip: IPAddress, settings: Settings) -> bool:
+def _allowed(ip: IPAddress, settings: FetchConfig) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     for item in settings.fetch_allow_addresses:
@@ -222,7 +222,7 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
 
 
-def _checked_addresses(host: str, port: int, settings: Settings) -> list[str]:
+def _checked_addresses(host: str, port: int, settings: FetchConfig) -> list[str]:
     try:
         addresses = resolve(host, port)
     except (socket.gaierror, UnicodeError) as exc:
@@ -240,7 +240,7 @@ def _checked_addresses(host: str, port: int, settings: Settings) -> list[str]:
     return addresses
 
 
-def check_url(url: str, settings: Settings) -> list[str]:
+def check_url(url: str, settings: FetchConfig) -> list[str]:
     """Raise FetchError(kind="blocked") if the URL's scheme or any address its host resolves to is forbidden;
     return the checked addresses (the only ones a `Fetcher` then connects to)."""
     parts = urlsplit(url)
@@ -265,7 +265,7 @@ class PinnedBackend(httpcore.NetworkBackend):
     pinned is resolved and checked here, so nothing bypasses the guard.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: FetchConfig) -> None:
         self.settings = settings
         self._inner = httpcore.SyncBackend()
         self._lock = threading.Lock()
@@ -397,7 +397,7 @@ def _origin(url: str) -> str:
 # --- the client ------------------------------------------------------------------------------------------
 
 
-def user_agent(settings: Settings) -> str:
+def user_agent(settings: FetchConfig) -> str:
     return settings.user_agent + (f" contact: {settings.contact}" if settings.contact else "")
 
 
@@ -532,7 +532,7 @@ class _Decompressor:
                 piece = self.inflater.unused_data if self.inflater.eof else b""
 
 
-def gunzip_limited(data: bytes, settings: Settings) -> bytes:
+def gunzip_limited(data: bytes, settings: FetchConfig) -> bytes:
     """A gzip file (e.g. sitemap.xml.gz) decompressed under the same limits as a response body."""
     inflater = _Decompressor("gzip", settings.max_body_bytes, settings.fetch_max_decompression_ratio)
     out = inflater.feed(data)
@@ -548,7 +548,7 @@ class Fetcher:
     (`PinnedBackend`); a `transport` given replaces that (tests with httpx.MockTransport only).
     """
 
-    def __init__(self, settings: Settings, *, ignore_robots: Sequence[str] | None = None,
+    def __init__(self, settings: FetchConfig, *, ignore_robots: Sequence[str] | None = None,
                  sleep: Callable[[float], None] = time.sleep, gate: Gate = GATE,
                  robots: RobotsCache = ROBOTS, transport: httpx.BaseTransport | None = None) -> None:  # fmt: skip
         self.settings = settings
@@ -799,7 +799,7 @@ def to_page(resp: Response) -> Page:
                 encoding_note=decoded.note)  # fmt: skip
 
 
-def fetch_url(url: str, settings: Settings) -> Page:
+def fetch_url(url: str, settings: FetchConfig) -> Page:
     """GET one article page politely (robots.txt, per-host gate, retries), with every limit and the SSRF guard."""
     with Fetcher(settings) as fetcher:
         return to_page(fetcher.get(url))

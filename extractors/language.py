@@ -35,12 +35,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
+from extractors.config import Detector
 from extractors.text import fold
 from schemas.models import LanguageInfo, LanguageSegment
 
-Detector = Literal["langdetect", "lingua"]
 DETECTORS: tuple[str, ...] = ("langdetect", "lingua")
 # The languages newsflow meets: Vietnamese and the portals' editions. lingua is restricted to these.
 EXPECTED_LANGUAGES: tuple[str, ...] = ("vi", "en", "es", "fr", "de", "ru", "pt", "zh", "ja")

@@ -19,23 +19,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from extractors.acquire.items import duplicate_link
+from extractors.config import MAX_TEXT_CHARS, Detector, PipelineConfig
 from extractors.dates import site_zone, with_zone
-from extractors.documents import DOCUMENT_TYPES, Document, DocumentError, read_document, with_pages
+from extractors.documents import DOCUMENT_TYPES, Document, DocumentError, Limits, read_document, with_pages
 from extractors.entities.engine import extract_entities
 from extractors.entities.people import find_names
 from extractors.html import extract_html
-from extractors.language import Detector, detect_language
+from extractors.ids import article_url_of, record_id, sha
+from extractors.language import detect_language
 from extractors.storable import storable, storable_raw, unstorable_count, unstorable_note
 from extractors.text import normalize_text, one_line
 from extractors.textclean import clean_main_text
-from newsflow import __version__
 from schemas.models import (
     SCHEMA_VERSION,
     ArticleRecord,
@@ -60,6 +62,20 @@ class TranslatorLike(Protocol):
     ) -> Translation: ...
 
 
+@dataclass(frozen=True)
+class ProcessOptions:
+    """What `process` is handed besides the article: the version written into records, the detector, limits."""
+
+    version: str  # newsflow's version: records say which pipeline made them
+    detector: Detector = "langdetect"
+    max_text_chars: int = MAX_TEXT_CHARS
+    documents: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig, version: str) -> ProcessOptions:
+        return cls(version, config.language_detector, config.max_text_chars, Limits.from_settings(config))
+
+
 class ArticleError(ValueError):
     """An article that cannot become a record (e.g. no main text); the message says why."""
 
@@ -72,43 +88,6 @@ def failure_reason(exc: BaseException, limit: int = 500) -> str:
     return one_line(str(exc) if isinstance(exc, ArticleError) else f"{type(exc).__name__}: {exc}", limit)
 
 
-def canonical_url(url: str) -> str:
-    """One spelling per page for the id: the acquisition layer's canonical URL (tracking parameters,
-    fragments, trailing slashes and mobile/AMP variants removed)."""
-    from extractors.acquire.urls import canonicalize
-
-    return canonicalize(url)
-
-
-def article_url_of(*candidates: str | None) -> str | None:
-    """The first candidate that is an absolute http(s) URL with a host (the record's `url`), else None.
-
-    A page's canonical link may be relative, or say `javascript:`; neither is an article's URL.
-    """
-    for candidate in candidates:
-        value = (candidate or "").strip()
-        if not value or not value.isprintable():
-            continue
-        try:
-            parts = urlsplit(value)
-            host = parts.hostname
-        except ValueError:
-            continue
-        if parts.scheme.lower() in ("http", "https") and host:
-            return value
-    return None
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def record_id(url: str | None, text: str) -> str:
-    """Stable id: from the article's URL when it has one, else from its main text."""
-    key = f"url:{canonical_url(url)}" if url else f"text:{' '.join(text.split())}"
-    return "nf-" + _sha(key)[:24]
-
-
 def _split_title(text: str) -> tuple[str | None, str]:
     """A plain text's first line is its title when it is short, unpunctuated and followed by a blank line."""
     head, sep, rest = text.partition("\n\n")
@@ -117,30 +96,32 @@ def _split_title(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def _read_raw_document(raw: RawArticle) -> Document:
+def _read_raw_document(raw: RawArticle, limits: Limits) -> Document:
     """The text of a received PDF/DOCX, from the base64 bytes kept in `raw` (the file is not needed)."""
     try:
         data = base64.b64decode(raw.content, validate=True)
     except (binascii.Error, ValueError):
         raise ArticleError(f"{raw.media_type} content is not valid base64") from None
     try:
-        return read_document(data, raw.source.uri, raw.media_type)
+        return read_document(data, raw.source.uri, raw.media_type, limits=limits)
     except DocumentError as exc:
         raise ArticleError(str(exc).removeprefix(f"{raw.source.uri}: ")) from None
 
 
 def process(
-    raw: RawArticle, translator: TranslatorLike | None, target: str = "en", detector: Detector | None = None
+    raw: RawArticle,
+    translator: TranslatorLike | None,
+    target: str = "en",
+    detector: Detector | None = None,
+    *,
+    options: ProcessOptions,
 ) -> ArticleRecord:
     """Turn one received article into a validated record (the same function for every entry point).
 
     `translator` None leaves the translation `pending` ("not attempted"); `detector` defaults to the
-    `language_detector` setting. A main text longer than the `max_text_chars` setting is an ArticleError;
+    options' detector. A main text longer than `options.max_text_chars` is an ArticleError;
     characters no database or JSON file can hold (NUL, lone surrogates) are replaced, with a warning.
     """
-    from newsflow.settings import get_settings
-
-    settings = get_settings()
     warnings: list[str] = []
     raw, replaced, replaced_in = storable_raw(raw)
     title, published, authors, hint, url = raw.title, raw.published_at, list(raw.authors), raw.language_hint, raw.url
@@ -149,7 +130,7 @@ def process(
     date_hints: list[datetime] = []  # a page's dates that carry an offset: the zone of one that has none
     document: Document | None = None
     if raw.media_type in DOCUMENT_TYPES:
-        document = _read_raw_document(raw)
+        document = _read_raw_document(raw, options.documents)
         text, title = document.text, title or document.title  # text kept whole: page spans index into it
         published = published or document.published_at
         scanned = [str(n) for n, method in enumerate(document.methods, start=1) if method == "ocr"]
@@ -177,9 +158,9 @@ def process(
         authors = authors or cleaned.authors
     if not text.strip():
         raise ArticleError("no main text found")
-    if len(text) > settings.max_text_chars:
+    if len(text) > options.max_text_chars:
         raise ArticleError(
-            f"main text has {len(text):,} characters, over the limit of {settings.max_text_chars:,} "
+            f"main text has {len(text):,} characters, over the limit of {options.max_text_chars:,} "
             "(NEWSFLOW_MAX_TEXT_CHARS)"
         )
     # What extraction made of the input (a page's "&#0;", a PDF's text layer) may hold them too.
@@ -196,9 +177,7 @@ def process(
         article_url = storable(article_url) if article_url is not None else None
         warnings.append(unstorable_note(replaced, replaced_in))
 
-    if detector is None:
-        detector = settings.language_detector
-    language = detect_language(text, hint, detector)
+    language = detect_language(text, hint, detector or options.detector)
     if language.code == "und":
         warnings.append("language undetermined (text too short)")
     if len({s.code for s in language.segments}) > 1:
@@ -213,14 +192,12 @@ def process(
 
     entities = extract_entities(text, language.code if language.code != "und" else "en",
                                 published.date() if published else None)  # fmt: skip
-    from extractors.acquire.items import duplicate_link
-
     duplicate = duplicate_link(raw)
     if duplicate is not None:
         warnings.append(f"same story as {duplicate.id} ({duplicate.url}): not translated again")
     record = ArticleRecord(
         id=record_id(url, text),
-        content_hash=_sha(f"{title or ''}\n{text}"),
+        content_hash=sha(f"{title or ''}\n{text}"),
         schema_version=SCHEMA_VERSION,
         source=raw.source.model_copy(update={"site": raw.source.site or (urlsplit(url).hostname if url else None)}),
         url=article_url,
@@ -231,7 +208,7 @@ def process(
         text=text,
         translation=Translation(status="pending", target=target, error="translation not attempted"),
         entities=entities,
-        pipeline=PipelineInfo(version=__version__, processed_at=datetime.now(UTC), warnings=warnings),
+        pipeline=PipelineInfo(version=options.version, processed_at=datetime.now(UTC), warnings=warnings),
         duplicate_of=duplicate,
     )
     if duplicate is None:

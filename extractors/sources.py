@@ -22,10 +22,10 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -33,9 +33,9 @@ from pydantic import ValidationError
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item
 from extractors.acquire.session import Acquirer, is_url_source
+from extractors.config import AcquireConfig, SourceConfig
 from extractors.dates import parse_iso
 from extractors.documents import DOCUMENT_SUFFIXES, DocumentError, Limits, check_document, describe, sniff
-from newsflow.settings import Settings
 from schemas.models import RawArticle, SourceInfo
 
 SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx"}
@@ -208,7 +208,7 @@ def _from_text(content: str, source: SourceInfo, suffix: str) -> Iterator[Item]:
     yield RawArticle(source=source, content=content, media_type="text/html" if is_html else "text/plain")
 
 
-def _from_document(data: bytes, source: SourceInfo, suffix: str, settings: Settings) -> Iterator[Item]:
+def _from_document(data: bytes, source: SourceInfo, suffix: str, settings: SourceConfig) -> Iterator[Item]:
     """A PDF/DOCX (by its magic bytes, or by its name): checked now, kept as base64 bytes, read when processed."""
     media_type = sniff(data)
     named = DOCUMENT_SUFFIXES.get(suffix)
@@ -257,7 +257,7 @@ def _read_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
-def _read_file(path: Path, given: str, settings: Settings) -> Iterator[Item]:
+def _read_file(path: Path, given: str, settings: SourceConfig) -> Iterator[Item]:
     source = SourceInfo(kind="file", uri=given, fetched_at=_now())
     suffix = path.suffix.lower()
     try:
@@ -276,7 +276,7 @@ def _wanted(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED and path.name.lower() != "readme.md"
 
 
-def _directory(root: Path, settings: Settings) -> list[tuple[Path, str | None]]:
+def _directory(root: Path, settings: SourceConfig) -> list[tuple[Path, str | None]]:
     """The files to read under `root`, sorted by path: (path, None) to read, (path, reason) to report.
 
     Hidden entries are skipped, as are files of other types. A FIFO, socket or device with an article's
@@ -342,10 +342,13 @@ def _directory(root: Path, settings: Settings) -> list[tuple[Path, str | None]]:
     return sorted(found, key=lambda entry: entry[0])
 
 
-def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer | None = None) -> Iterator[Item]:
+def iter_sources(sources: list[str], settings: SourceConfig, *, acquirer: Acquirer | None = None,
+                 open_acquirer: Callable[[], Acquirer] | None = None) -> Iterator[Item]:  # fmt: skip
     """Every article of every source, in order (directories recursively, sorted by path).
 
-    URL sources use `acquirer` when given (the caller closes it), else one made from `settings` for this call.
+    URL sources use `acquirer` when given (the caller closes it), else one `open_acquirer()` makes at the first
+    URL and this call closes (`newsflow.runtime` hands one with the fetch log and the store). Without either,
+    URLs are fetched by an Acquirer without a fetch log, which needs `settings` to be an `AcquireConfig`.
     """
     own: Acquirer | None = None
     try:
@@ -353,7 +356,7 @@ def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer |
             if is_url_source(given):
                 if acquirer is None and own is None:
                     try:
-                        own = Acquirer.from_settings(settings)
+                        own = open_acquirer() if open_acquirer else Acquirer(cast(AcquireConfig, settings))
                     except Exception as exc:  # the fetch log's database: name it, do not crash the batch
                         yield InputError(given, f"cannot open the fetch log: {type(exc).__name__}: {exc}")
                         continue
@@ -367,7 +370,7 @@ def iter_sources(sources: list[str], settings: Settings, *, acquirer: Acquirer |
             own.close()
 
 
-def _iter_local(given: str, settings: Settings) -> Iterator[Item]:
+def _iter_local(given: str, settings: SourceConfig) -> Iterator[Item]:
     """One local source: stdin, a directory (recursively), or a file."""
     if given == "-":
         data = sys.stdin.buffer.read()

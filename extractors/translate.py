@@ -75,8 +75,8 @@ from deep_translator.exceptions import InvalidSourceOrTargetLanguage, LanguageNo
 from urllib3.exceptions import NewConnectionError
 
 from extractors import apertium
+from extractors.config import TranslateConfig
 from extractors.protect import Protector
-from newsflow.settings import Settings
 from schemas.models import Translation
 
 log = logging.getLogger(__name__)
@@ -299,18 +299,6 @@ class MemoryCache:
 
     def __len__(self) -> int:
         return len(self._data)
-
-
-@functools.lru_cache(maxsize=4)
-def _database_cache(url: str) -> TranslationCache:
-    from newsflow.storage import Store
-
-    return Store(url)
-
-
-def default_cache(settings: Settings) -> TranslationCache | None:
-    """The database of `settings` when `settings.translation_cache` is on (the default), else None."""
-    return _database_cache(settings.resolved_database_url) if settings.translation_cache else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -617,7 +605,7 @@ def _primary(code: str) -> str:
     return code.strip().replace("_", "-").split("-")[0].lower()
 
 
-def _root(settings: Settings, provider: str) -> str | None:
+def _root(settings: TranslateConfig, provider: str) -> str | None:
     """The service root a provider is reached at, or None when it is not configured."""
     if provider == "apertium":
         return "local" if apertium.installed() else None
@@ -665,13 +653,13 @@ class Translator:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: TranslateConfig,
         name: str | None = None,
         *,
-        cache: TranslationCache | Literal["default"] | None = "default",
+        cache: TranslationCache | None = None,
         acquire: Callable[[str], None] | None = None,
     ) -> None:
-        """`cache`: "default" is the database of `settings` (see `default_cache`), None for no cache.
+        """`cache`: where chunk translations are kept (the store, `newsflow.runtime` hands it), None for none.
 
         `acquire(provider)` is called before every provider request (e.g. a Prefect rate limit).
         """
@@ -691,9 +679,7 @@ class Translator:
                     raise ValueError(f"translator 'apertium' needs the apertium command: {apertium.INSTALL_HINT}")
                 needs = {"libre": "libre_url", "deepl": "deepl_api_key", "microsoft": "microsoft_api_key"}
                 raise ValueError(f"translator {name!r} needs NEWSFLOW_{needs[name].upper()}")
-        self.cache: TranslationCache | None = (
-            (default_cache(settings) if self._roots else None) if cache == "default" else cache
-        )
+        self.cache = cache
         _install_request_hook()
 
     @property

@@ -32,10 +32,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import BaseAnnotation, opaque
 from sqlalchemy.exc import OperationalError
 
+import extractors
 from extractors.acquire.items import duplicate_link
-from extractors.pipeline import failure_reason, process
-from extractors.sources import InputError, iter_sources
-from extractors.translate import Translator
+from extractors.pipeline import failure_reason
+from extractors.sources import InputError
 from flows import report
 from flows.limits import LimitedTranslator
 from flows.limits import site_slot as _site_slot
@@ -43,6 +43,7 @@ from flows.runners import NewsflowTaskRunner
 from flows.summary import ENTITY_TYPES, ArticleOutcome, Failure, NameCount, RunSummary, SummaryBuilder
 from newsflow import interrupts, progress
 from newsflow.output import RunWriter, stale_partials, write_records
+from newsflow.runtime import runtime, shared_store
 from newsflow.settings import Settings, TranslatorName, get_settings, portable, settings_in_force
 from newsflow.storage import SaveStatus, StorageError, Store
 from schemas.models import ArticleRecord, RawArticle
@@ -97,11 +98,6 @@ def _writer_turn(dialect: str) -> AbstractContextManager[object]:
     with the globals it names, and a lock cannot be pickled (a module-level function goes by reference).
     """
     return _SQLITE_WRITER if dialect == "sqlite" else nullcontext()
-
-
-@lru_cache(maxsize=4)
-def _store(url: str) -> Store:
-    return Store(url)
 
 
 # --- plain helpers -----------------------------------------------------------------------------------
@@ -162,8 +158,6 @@ def make_batches(raws: Sequence[RawArticle], size: int) -> list[list[RawArticle]
 @lru_cache(maxsize=1)
 def pipeline_fingerprint() -> str:
     """Hash of the extraction code and rule data: a cached batch is reused only with the same pipeline."""
-    import extractors
-
     digest = hashlib.sha256()
     root = Path(extractors.__file__).parent
     for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".json") and p.is_file()):
@@ -198,7 +192,7 @@ def iter_received(sources: Iterable[str], settings: Settings) -> Iterator[RawArt
     limits: dict[str, bool] = {}  # site limit name -> exists, asked once per site in this run
     for source in sources:
         host = site_of(source)
-        items: Iterable[RawArticle | InputError] = iter_sources([source], settings)
+        items: Iterable[RawArticle | InputError] = runtime(settings).iter_sources([source])
         if host is not None:
             with _site_slot(host, limits):
                 items = list(items)
@@ -272,17 +266,18 @@ def _process_batch(batch: list[RawArticle], translator: str, target: str) -> lis
     settings = get_settings()
     # Keep the inputs first: one whose extraction fails, or that a killed run never reaches, stays stored
     # for `newsflow reprocess` (idempotent, so a retried or cached batch adds nothing).
-    store = _store(settings.resolved_database_url)
+    here = runtime(settings)
+    store = here.store
     with _writer_turn(store.dialect):  # SQLite: wait for the writer lock here, not in its sleep-polling busy handler
         store.save_raws(batch)
-    engine = LimitedTranslator(Translator(settings, translator))
+    engine = LimitedTranslator(here.translator(translator))
     out: list[Result] = []
     for raw in batch:
         if interrupts.requested():  # Ctrl-C: the rest of the batch stays stored raw ("pending") for a later run
             out.append((raw, None, NOT_PROCESSED))
             continue
         try:
-            record = process(raw, engine, target)
+            record = here.process(raw, engine, target)
             out.append((raw, record, None))
             progress.emit("processed")
         except Exception as exc:  # an ArticleError, or any other error of one article: that article fails
@@ -311,7 +306,7 @@ def store_batch(
 def _store_batch(
     results: list[Result], database_url: str, out_dir: str
 ) -> list[tuple[str, SaveStatus, Failure | None]]:
-    store = _store(database_url)
+    store = shared_store(database_url)
     ok = [(record, raw) for raw, record, _ in results if record is not None]
     # One transaction for the batch: a commit (and its fsync) per article cost more than the extraction.
     # SQLite has one writer at a time: batches stored in parallel threads would wait in its busy handler,
@@ -420,7 +415,7 @@ def run_pipeline(
     The run's row is "completed" when this returns; when it raises, "failed" or "interrupted" (`tracked_run`).
     """
     settings = get_settings()
-    store = _store(settings.resolved_database_url)
+    store = shared_store(settings.resolved_database_url)
     with tracked_run(store, settings.resolved_output_dir) as run_id:
         return _run_pipeline(run_id, store, batches, labels, flow_name=flow_name, translator=translator,
                              target=target, received=received, failures=failures)  # fmt: skip

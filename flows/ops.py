@@ -20,8 +20,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.states import Failed
 from pydantic import BaseModel, Field
 
+from extractors.acquire.session import is_url_source, relink
+from extractors.sources import display_name
 from flows import report
-from flows.ingest import _store, _transient_db_error, final_state, ingest_raw, receive
+from flows.ingest import _transient_db_error, final_state, ingest_raw, receive
 from flows.params import (
     ExportFormat,
     ExportParams,
@@ -35,6 +37,7 @@ from flows.params import (
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary
 from newsflow.output import atomic_write_text
+from newsflow.runtime import runtime, shared_store
 from newsflow.settings import get_settings
 from newsflow.storage import Store
 from schemas.models import RawArticle, SourceInfo
@@ -84,9 +87,6 @@ def refused_sources(sources: list[str], roots: list[Path]) -> list[str]:
     and symbolic links, so `samples/../../etc` or a link in an allowed directory to `/etc` is refused. Relative
     paths are read from the worker's working directory, as the run reads them.
     """
-    from extractors.acquire.session import is_url_source
-    from extractors.sources import display_name
-
     refused = []
     for source in sources:
         if is_url_source(source):
@@ -169,13 +169,10 @@ def languages_table(result: ExportResult) -> list[dict[str, object]]:
 def load_raw(database_url: str, limit: int | None) -> list[RawArticle]:
     """The raw inputs the store kept (oldest first), up to `limit`; a syndicated copy gets its fetch-log link
     back (`relink`), so its record keeps `duplicate_of`."""
-    from extractors.acquire.session import relink
-    from newsflow.fetchlog import FetchLog
-
-    log = FetchLog(database_url) if get_settings().fetch_log else None
+    log = runtime(get_settings()).fetch_log()
     try:
         out: list[RawArticle] = []
-        for _, raw in _store(database_url).iter_raw():
+        for _, raw in shared_store(database_url).iter_raw():
             if limit is not None and len(out) >= limit:
                 break
             out.append(relink(raw, log))
@@ -189,7 +186,7 @@ def load_raw(database_url: str, limit: int | None) -> list[RawArticle]:
       retry_condition_fn=_transient_db_error)  # fmt: skip
 def export_task(database_url: str, out_dir: str, name: str, since: datetime | None, fmt: ExportFormat) -> ExportResult:
     """Idempotent: a retry rewrites the same file."""
-    return write_export(_store(database_url), Path(out_dir) / "exports" / name, since, fmt)
+    return write_export(shared_store(database_url), Path(out_dir) / "exports" / name, since, fmt)
 
 
 # --- flows ---------------------------------------------------------------------------------------------

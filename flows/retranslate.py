@@ -20,14 +20,12 @@ machines, e.g. `prefect gcl create newsflow:translate-rate:google --limit 5 --sl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from extractors.pipeline import translate_record
-from extractors.translate import Translator
 from flows import report
 from flows.ingest import tracked_run
 from flows.limits import LimitedTranslator, prefect_rate_limit
@@ -35,6 +33,7 @@ from flows.params import RetranslateParams
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary, SummaryBuilder
 from newsflow.output import RunWriter, write_record
+from newsflow.runtime import runtime, shared_store
 from newsflow.settings import Settings, get_settings, portable, settings_in_force
 from newsflow.storage import SaveStatus, Store
 from schemas.models import ArticleRecord, RawArticle
@@ -55,15 +54,10 @@ class RetranslateSummary(BaseModel):
     run_file: str | None = None
 
 
-@lru_cache(maxsize=4)
-def _store(url: str) -> Store:
-    return Store(url)
-
-
 def make_translator(settings: Settings, name: str | None, store: Store) -> LimitedTranslator:
     """The run's translator: the store as cache, the provider concurrency limits, Prefect rate limits if on."""
     acquire = prefect_rate_limit if settings.translation_prefect_limits else None
-    return LimitedTranslator(Translator(settings, name, cache=store, acquire=acquire))
+    return LimitedTranslator(runtime(settings).translator(name, cache=store, acquire=acquire))
 
 
 def still_pending(old: ArticleRecord, new: ArticleRecord) -> ArticleRecord:
@@ -113,7 +107,7 @@ def _retranslate_batch(
     out_dir: str,
 ) -> list[tuple[ArticleRecord, SaveStatus]]:
     settings = get_settings()
-    store = _store(database_url)
+    store = shared_store(database_url)
     engine = make_translator(settings, translator, store)
     out: list[tuple[ArticleRecord, SaveStatus]] = []
     for record, raw in batch:
@@ -130,11 +124,12 @@ def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSumma
     logger = get_run_logger()
     settings = portable(get_settings())  # absolute directories: tasks may run in other processes (Dask)
     translator = params.translator.value if params.translator else settings.translator
-    Translator(settings, translator, cache=None)  # an unusable choice (no key, no apertium) fails before any task
+    # An unusable choice (no key, no apertium) fails here, before any task.
+    runtime(settings).translator(translator, cache=False)
     target = params.target_language.value if params.target_language else None
     database_url = settings.resolved_database_url
     out_dir = settings.resolved_output_dir
-    store = _store(database_url)
+    store = shared_store(database_url)
     if translator == "none":  # a scheduled run while translation is switched off: nothing to do, say so
         logger.warning("translation is off (NEWSFLOW_TRANSLATOR=none): pending records are left as they are")
         pending = []

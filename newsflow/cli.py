@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsflow.errors import UserError
+from newsflow.prefectenv import prefect_environment
 from newsflow.settings import configure, get_settings
 
 app = typer.Typer(
@@ -79,31 +80,11 @@ DatabaseOpt = Annotated[
 ]
 
 
-def _configure(data_dir: Path | None, database_url: str | None) -> None:
-    configure(data_dir, database_url)
-
-
-def _prefect_environment(verbose: bool) -> None:
-    """Embedded defaults for Prefect's local (ephemeral) mode, set before Prefect is imported (`newsflow
-    retranslate`; `newsflow run` also starts the local server itself: `_start_local_prefect`)."""
-    settings = get_settings()
-    # The ephemeral server needs more than the default 20 s to create its database on 2 cores.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(settings.prefect_startup_timeout))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Without -v only critical logs: a failed task's log carries a traceback, and the CLI already reports
-    # every failure itself, in one line (per article, or the error that stopped the run).
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
-    # Prefect's local server is a child process: it now ends with this one, even after a kill -9.
-    from newsflow.localserver import guard_local_server
-
-    guard_local_server()
-
-
 def _start_local_prefect(verbose: bool) -> Any:
-    """`_prefect_environment`, then Prefect's local server for `run`, started now (it takes seconds: the run
+    """`prefect_environment`, then Prefect's local server for `run`, started now (it takes seconds: the run
     imports and loads its models meanwhile) in a session of its own, so a Ctrl-C in the terminal does not stop
     it under the run (`newsflow.localserver.LocalServer`). None when PREFECT_API_URL names a server."""
-    _prefect_environment(verbose)
+    prefect_environment(verbose)
     from newsflow.localserver import start_local_server
 
     return start_local_server()
@@ -114,7 +95,7 @@ def _warm_up() -> None:
     server starts: they load on first use otherwise, in the first batch, after the server is up."""
     from datetime import UTC, datetime
 
-    from extractors.pipeline import process
+    from newsflow.runtime import process
     from schemas.models import RawArticle, SourceInfo
 
     raw = RawArticle(source=SourceInfo(kind="text", uri="warm-up", fetched_at=datetime.now(UTC)),
@@ -209,12 +190,12 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's own logs.")] = False,
 ) -> None:
     """Run the ingest flow (Prefect, local mode): process SOURCES, store records and write JSON files."""
-    _configure(data_dir, database_url)
+    configure(data_dir, database_url)
     paths = _check_sources(list(sources or []))
-    from newsflow.storage import Store
+    from newsflow.runtime import open_store
 
     # Open the database before Prefect starts: a wrong URL is a one-line error, not a failed flow run.
-    Store(get_settings().resolved_database_url).close()
+    open_store(get_settings().resolved_database_url).close()
     server = _start_local_prefect(verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
@@ -323,27 +304,27 @@ def extract(
     ),
 ) -> None:
     """Process SOURCES like `run` but store nothing: records go to stdout, in input order."""
-    _configure(None, None)
+    configure(None, None)
     paths = _check_sources(sources)
-    from extractors.pipeline import failure_reason, process
-    from extractors.sources import InputError, iter_sources
-    from extractors.translate import Translator as Engine
+    from extractors.acquire.session import Acquirer
+    from extractors.pipeline import failure_reason
+    from extractors.sources import InputError
+    from newsflow.runtime import runtime
 
     settings = get_settings()
-    engine = Engine(settings, translator.value if translator else None)
+    here = runtime(settings)
+    engine = here.translator(translator.value if translator else None)
     failures = 0
     records = []
-    from extractors.acquire.session import Acquirer
-
     # `extract` stores nothing: no fetch log either.
-    for item in iter_sources(paths, settings, acquirer=Acquirer(settings, log=None)):
+    for item in here.iter_sources(paths, acquirer=Acquirer(settings, log=None)):
         if isinstance(item, InputError):
             err.print(f"error: {_name(item.source)}: {_one_line(item.reason)}", markup=False, highlight=False,
                       soft_wrap=True)  # fmt: skip
             failures += 1
             continue
         try:
-            record = process(item, engine, settings.translation_target)
+            record = here.process(item, engine, settings.translation_target)
         except Exception as exc:  # any error of one article fails that article only
             err.print(f"error: {_name(item.source.uri)}: {_one_line(failure_reason(exc))}", markup=False,
                       highlight=False, soft_wrap=True)  # fmt: skip
@@ -393,9 +374,9 @@ def export(
     A stored record that cannot be read is left out and named on stderr; the others are written, and the
     exit code is then 1.
     """
-    _configure(data_dir, database_url)
+    configure(data_dir, database_url)
     moment = _parse_since(since)
-    from newsflow.storage import Store
+    from newsflow.runtime import open_store
 
     skipped: list[str] = []
 
@@ -404,7 +385,7 @@ def export(
         err.print(f"error: stored record {record_id} skipped: {reason}", markup=False, highlight=False,
                   soft_wrap=True)  # fmt: skip
 
-    store = Store(get_settings().resolved_database_url)
+    store = open_store(get_settings().resolved_database_url)
     try:
         first = True
         if fmt is Format.json:

@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
+from extractors.config import MAX_TEXT_CHARS, Detector
+from extractors.documents import Limits
 from newsflow.errors import UserError
 
 TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl", "microsoft", "apertium"]
-LanguageDetectorName = Literal["langdetect", "lingua"]
 
 
 def _env_list(value: Any, separator: str) -> Any:
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
         default=False,
         description="Also take a slot of the Prefect rate limit 'newsflow-translate-rate-<provider>' per request.",
     )
-    language_detector: LanguageDetectorName = "langdetect"
+    language_detector: Detector = "langdetect"
     translation_endpoints: dict[str, str] = Field(
         default_factory=dict,
         description="Provider name -> base URL override (a mirror or proxy that speaks the provider's API).",
@@ -127,27 +128,27 @@ class Settings(BaseSettings):
     )
     max_input_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file accepted.")
     max_text_chars: int = Field(
-        default=2_000_000, ge=1,
+        default=MAX_TEXT_CHARS, ge=1,
         description="Longest main text of one article, in characters; a longer one fails alone, naming the limit.",
     )  # fmt: skip
 
     # --- documents (extractors/documents.py: PDF, scanned PDF via OCR, DOCX) ---
-    document_max_pages: int = Field(default=300, ge=1, description="Most pages of one PDF/DOCX.")
-    document_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest PDF/DOCX, bytes.")
+    document_max_pages: int = Field(default=Limits.max_pages, ge=1, description="Most pages of one PDF/DOCX.")
+    document_max_bytes: int = Field(default=Limits.max_bytes, gt=0, description="Largest PDF/DOCX, bytes.")
     document_max_unzipped_bytes: int = Field(
-        default=200 * 1024 * 1024, gt=0, description="Most bytes a DOCX may unpack to (zip-bomb guard)."
+        default=Limits.max_unzipped, gt=0, description="Most bytes a DOCX may unpack to (zip-bomb guard)."
     )
     document_ocr_timeout: float = Field(
-        default=120.0, gt=0, description="Seconds one scanned page may take to render, and again to OCR."
+        default=Limits.ocr_timeout, gt=0, description="Seconds one scanned page may take to render, and again to OCR."
     )
     document_ocr_cache: bool = Field(
         default=True, description="Keep OCR text per page in data_dir/ocr-cache; reprocessing reuses it."
     )
     document_time_budget: float = Field(
-        default=120.0, gt=0, description="Seconds reading one PDF/DOCX may take (OCR excluded: own limit)."
+        default=Limits.time_budget, gt=0, description="Seconds reading one PDF/DOCX may take (OCR excluded: own limit)."
     )
 
-    # --- acquisition (extractors/fetch.py, extractors/acquire/, newsflow/fetchlog.py) ---
+    # --- acquisition (extractors/fetch.py, extractors/acquire/, newsflow/storage/fetchlog.py) ---
     http_connect_timeout: float = Field(default=10.0, gt=0, description="Connect timeout for URL sources, s.")
     fetch_min_interval: float = Field(
         default=1.0, ge=0, description="Seconds between two requests to one host (robots.txt Crawl-delay wins)."

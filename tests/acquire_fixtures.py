@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.fetchlog import FetchLog
+from newsflow.storage.fetchlog import FetchLog
 from tests.acquire_site import Site, serve
 
 

@@ -12,10 +12,10 @@ from extractors.acquire.items import duplicate_link
 from extractors.acquire.session import Acquirer
 from extractors.fetch import Fetcher, HostGate, RobotsCache
 from extractors.html import SiteProfile
-from extractors.pipeline import process
 from extractors.sources import InputError, iter_sources
-from newsflow.fetchlog import FetchLog
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
+from newsflow.storage.fetchlog import FetchLog
 from schemas.models import RawArticle
 from tests.acquire_site import Site, bomb
 
@@ -252,14 +252,14 @@ def test_ssrf_guard_blocks_private_targets_unless_allow_listed(site: Site, prefi
 
     monkeypatch.setattr(html, "PROFILES", [SiteProfile(name="any", domains=("*",), body="article", listing="body")])
     url = target.replace("LOCAL", site.base)
-    (item,) = list(iter_sources([prefix + url], Settings(fetch_min_interval=0)))
+    (item,) = list(runtime(Settings(fetch_min_interval=0)).iter_sources([prefix + url]))
     assert isinstance(item, InputError) and item.source == url
     assert "a non-public address (not allow-listed)" in item.reason
     assert sum(site.hits.values()) == 0
 
 
 def test_allow_listing_is_what_lets_the_local_site_through(site: Site) -> None:
-    (item,) = list(iter_sources([f"{site.base}/news/a3.html"], _settings()))
+    (item,) = list(runtime(_settings()).iter_sources([f"{site.base}/news/a3.html"]))
     assert isinstance(item, RawArticle)
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from extractors.pipeline import process
-from extractors.sources import iter_sources
 from newsflow.cli import app
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 from newsflow.storage import Store
 from schemas.models import RawArticle
@@ -19,7 +18,7 @@ from tests.acquire_site import serve
 def test_fetches_lists_failures_with_their_reason(isolated_settings: Path) -> None:
     with serve() as site:
         settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0, fetch_retries=0)
-        items = list(iter_sources([f"{site.base}/news/a3.html", f"{site.base}/photo.png"], settings))
+        items = list(runtime(settings).iter_sources([f"{site.base}/news/a3.html", f"{site.base}/photo.png"]))
     assert len(items) == 2
     result = CliRunner().invoke(app, ["fetches", "--json", "--outcome", "failed"])
     assert result.exit_code == 0, result.output
@@ -32,7 +31,7 @@ def test_fetches_lists_failures_with_their_reason(isolated_settings: Path) -> No
 def test_reprocess_reruns_extraction_without_fetching(isolated_settings: Path) -> None:
     with serve() as site:
         settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0)
-        (raw,) = list(iter_sources([f"{site.base}/news/a3.html"], settings))
+        (raw,) = list(runtime(settings).iter_sources([f"{site.base}/news/a3.html"]))
         assert isinstance(raw, RawArticle)
         hits = sum(site.hits.values())
         store = Store(settings.resolved_database_url)
@@ -59,7 +58,7 @@ def test_reprocess_keeps_the_near_duplicate_link(isolated_settings: Path) -> Non
     """A syndicated copy's stored raw page has no link; reprocess takes it back from the fetch log."""
     with serve() as site:
         settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0, fetch_retries=0)
-        raws = [i for i in iter_sources([f"feed:{site.base}/feed.xml"], settings) if isinstance(i, RawArticle)]
+        raws = [i for i in runtime(settings).iter_sources([f"feed:{site.base}/feed.xml"]) if isinstance(i, RawArticle)]
         (copy,) = [r for r in raws if r.url == f"{site.base}/syndicated/a1-copy.html"]
         copy_id = process(copy, None).id
         with Store(settings.resolved_database_url) as store:
@@ -85,7 +84,7 @@ def test_reprocess_flow_loads_raw_pages_with_their_duplicate_link(isolated_setti
 
     with serve() as site:
         settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0, fetch_retries=0)
-        raws = [i for i in iter_sources([f"feed:{site.base}/feed.xml"], settings) if isinstance(i, RawArticle)]
+        raws = [i for i in runtime(settings).iter_sources([f"feed:{site.base}/feed.xml"]) if isinstance(i, RawArticle)]
     with Store(settings.resolved_database_url) as store:
         for raw in raws:
             store.save(process(raw, None), raw)

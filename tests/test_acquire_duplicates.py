@@ -11,11 +11,11 @@ import pytest
 from extractors.acquire.items import duplicate_link
 from extractors.acquire.session import Acquirer
 from extractors.fetch import Fetcher, RobotsCache
-from extractors.pipeline import process
 from extractors.sources import iter_sources
-from newsflow.fetchlog import FetchLog
+from newsflow.runtime import process
 from newsflow.settings import Settings
 from newsflow.storage import Store, raw_input_id
+from newsflow.storage.fetchlog import FetchLog
 from schemas.models import RawArticle
 from tests.acquire_site import Site
 

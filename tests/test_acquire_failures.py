@@ -14,8 +14,8 @@ import pytest
 from extractors.acquire.session import Acquirer
 from extractors.fetch import Fetcher, FetchError, RobotsCache, _Decompressor, gunzip_limited
 from extractors.sources import InputError
-from newsflow.fetchlog import FetchLog
 from newsflow.settings import Settings
+from newsflow.storage.fetchlog import FetchLog
 from schemas.models import RawArticle
 from tests.acquire_site import A3, Site, compress
 

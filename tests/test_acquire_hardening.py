@@ -18,8 +18,8 @@ import pytest
 from extractors.acquire.items import InputError
 from extractors.acquire.session import Acquirer
 from extractors.fetch import Fetcher, FetchError, RobotsCache, _Decompressor
-from newsflow.fetchlog import FetchLog
 from newsflow.settings import Settings
+from newsflow.storage.fetchlog import FetchLog
 from tests.acquire_site import A3, Site, bomb, compress, serve
 
 NAMES = ("news.example.test", "mirror.example.test")

@@ -10,7 +10,7 @@ from extractors.acquire.dedupe import distance, simhash
 from extractors.acquire.encoding import decode_body
 from extractors.acquire.urls import canonicalize
 from extractors.textclean import repair_mojibake
-from newsflow.fetchlog import FetchLog
+from newsflow.storage.fetchlog import FetchLog
 from tests.acquire_site import to_cp1258
 
 

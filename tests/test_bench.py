@@ -12,9 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmarks/ is not an installed package
 from benchmarks import pipeline as bench
-from extractors.pipeline import process
-from extractors.sources import InputError, iter_sources
+from extractors.sources import InputError
 from flows.ingest import Failure, iter_received, stream_batches
+from newsflow.runtime import process, runtime
 from newsflow.settings import get_settings
 from schemas.models import RawArticle
 
@@ -23,7 +23,7 @@ def test_corpus_copies_are_distinct_articles_with_the_samples_mix(tmp_path: Path
     templates = bench.templates()
     size = len(templates) + 5  # every sample once, some twice
     corpus = bench.generate_corpus(tmp_path / "corpus", size)
-    items = list(iter_sources([str(corpus)], get_settings()))
+    items = list(runtime(get_settings()).iter_sources([str(corpus)]))
     assert not [i for i in items if isinstance(i, InputError)]
     raws = [i for i in items if isinstance(i, RawArticle)]
     assert len(raws) == size

@@ -10,7 +10,7 @@ import pytest
 
 from extractors.entities.clusters import sentences
 from extractors.entities.engine import extract_entities
-from extractors.pipeline import process
+from newsflow.runtime import process
 from schemas.models import ArticleRecord, Cluster, Entities, RawArticle, SourceInfo
 
 REPO = Path(__file__).resolve().parent.parent

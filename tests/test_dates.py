@@ -21,10 +21,10 @@ from extractors.acquire.discover import parse_feed, parse_sitemap
 from extractors.acquire.session import Acquirer
 from extractors.dates import VIETNAM, SiteZone, parse_date, parse_iso, site_zone, with_zone
 from extractors.fetch import Fetcher, RobotsCache
-from extractors.pipeline import process
 from extractors.sources import InputError, iter_sources
-from newsflow.fetchlog import FetchLog
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
+from newsflow.storage.fetchlog import FetchLog
 from schemas.models import ArticleRecord, RawArticle, SourceInfo
 from tests.documents import pact
 
@@ -36,7 +36,7 @@ PLUS_2 = timezone(timedelta(hours=2))
 
 
 def _one(sources: list[str], settings: Settings | None = None) -> ArticleRecord:
-    items = list(iter_sources(sources, settings or Settings()))
+    items = list(runtime(settings or Settings()).iter_sources(sources))
     assert not [i for i in items if isinstance(i, InputError)], items
     (raw,) = items
     return process(raw, None)
@@ -201,7 +201,7 @@ def test_reprocessing_a_stored_raw_input_gives_the_same_date_and_warning() -> No
 def test_json_input_with_a_bad_date_is_refused_naming_the_field(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
     path.write_text(json.dumps({"text": BODY_EN, "published_at": "5 March"}), encoding="utf-8")
-    (error,) = iter_sources([str(path)], Settings())
+    (error,) = runtime(Settings()).iter_sources([str(path)])
     assert isinstance(error, InputError) and error.reason == "published_at '5 March' is not an ISO 8601 date"
 
 

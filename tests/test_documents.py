@@ -31,6 +31,7 @@ from extractors.documents import (
     PDF_TYPE,
     Document,
     DocumentError,
+    Limits,
     ocr_cache_name,
     read_document,
     sniff,
@@ -39,7 +40,8 @@ from extractors.documents import (
     with_pages,
 )
 from extractors.sources import InputError, iter_sources
-from newsflow.settings import Settings, reset_settings
+from newsflow.runtime import runtime
+from newsflow.settings import Settings, get_settings, reset_settings
 from schemas.models import Mention, RawArticle
 from tests.documents import pact
 
@@ -82,7 +84,9 @@ def need_ocr() -> None:
 
 
 def _read(path: Path, **limits: float) -> Document:
-    return read_document(path.read_bytes(), path.name, **limits)  # type: ignore[arg-type]
+    """Read as the pipeline does: the limits of the settings in force (NEWSFLOW_DOCUMENT_*), or those given."""
+    return read_document(path.read_bytes(), path.name, limits=Limits.from_settings(get_settings()),
+                         **limits)  # type: ignore[arg-type]  # fmt: skip
 
 
 def _cer(expected: str, got: str) -> float:
@@ -296,7 +300,7 @@ def test_sources_detect_documents_by_magic_bytes_and_refuse_impostors(docs: dict
         handle.writestr("hello.txt", "xin chào")
     (tmp_path / "fake.docx").write_bytes(archive.getvalue())
     shutil.copy(docs["docx"], tmp_path / "pact.docx")
-    items = list(iter_sources([str(tmp_path)], Settings()))
+    items = list(runtime(Settings()).iter_sources([str(tmp_path)]))
     errors = {Path(i.source).name: i.reason for i in items if isinstance(i, InputError)}
     assert errors == {"fake.pdf": "not a PDF file (it starts with b'S\\xe1\\xbb\\x9f T\\xc6\\xb0')",
                       "fake.docx": "not a DOCX file (it is a ZIP archive without word/document.xml)"}  # fmt: skip
@@ -344,11 +348,11 @@ def doc_site(docs: dict[str, Path]) -> Iterator[str]:
 
 
 def test_documents_at_urls_are_kept_as_bytes_and_read(docs: dict[str, Path], doc_site: str) -> None:
-    from extractors.pipeline import process
+    from newsflow.runtime import process, runtime
 
     settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0)  # type: ignore[call-arg]
     urls = [f"{doc_site}{path}" for path in ("/giao-uoc.pdf", "/giao-uoc.docx", "/download?id=7", "/loi.pdf")]
-    items = list(iter_sources(urls, settings))
+    items = list(runtime(settings).iter_sources(urls))
     errors = {i.source: i.reason for i in items if isinstance(i, InputError)}
     assert errors == {urls[3]: "served as application/pdf but not a PDF file (it is an HTML page)"}
     raws = {r.source.uri: r for r in items if isinstance(r, RawArticle)}
@@ -369,7 +373,7 @@ def test_documents_at_urls_are_kept_as_bytes_and_read(docs: dict[str, Path], doc
 def test_document_url_limits_are_the_document_limits(doc_site: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSFLOW_DOCUMENT_MAX_PAGES", "1")
     settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0)  # type: ignore[call-arg]
-    (item,) = list(iter_sources([f"{doc_site}/giao-uoc.pdf"], settings))
+    (item,) = list(runtime(settings).iter_sources([f"{doc_site}/giao-uoc.pdf"]))
     assert isinstance(item, InputError) and item.reason == "PDF has 2 pages, over the limit of 1"
 
 
@@ -402,7 +406,7 @@ def test_with_pages_reaches_every_mention_however_deep() -> None:
 
 
 def test_process_sets_pages_on_document_mentions(docs: dict[str, Path]) -> None:
-    from extractors.pipeline import process
+    from newsflow.runtime import process
 
     raw = next(r for r in iter_sources([str(docs["text"])], Settings()) if isinstance(r, RawArticle))
     record = process(raw, None)

@@ -9,8 +9,8 @@ import pytest
 
 from extractors.entities.engine import extract_entities
 from extractors.entities.gazetteer import load_gazetteer
-from extractors.pipeline import process
-from extractors.sources import InputError, iter_sources
+from extractors.sources import InputError
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,7 +21,7 @@ SIX = ["Long An", "Tiền Giang", "Vĩnh Long", "Đồng Tháp", "Bến Tre", "T
 
 
 def _record(path: Path):
-    items = list(iter_sources([str(path)], Settings()))
+    items = list(runtime(Settings()).iter_sources([str(path)]))
     assert len(items) == 1 and not isinstance(items[0], InputError), items
     return process(items[0], None)
 
@@ -69,7 +69,7 @@ def test_same_story_same_ids_across_languages() -> None:
 def test_every_mention_points_at_its_text() -> None:
     settings = Settings()
     count = 0
-    for item in iter_sources([str(REPO / "samples")], settings):
+    for item in runtime(settings).iter_sources([str(REPO / "samples")]):
         assert not isinstance(item, InputError), item
         record = process(item, None)
         for field in ("provinces", "departments", "officials", "themes", "organizations", "dates"):

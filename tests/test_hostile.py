@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.pipeline import ArticleError, process
-from extractors.sources import InputError, iter_sources
+from extractors.pipeline import ArticleError
+from extractors.sources import InputError
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 from schemas.models import RawArticle, SourceInfo
 
@@ -21,7 +22,7 @@ def _raw(content: str, media_type: str) -> RawArticle:
 
 
 def _one(path: Path, settings: Settings | None = None) -> RawArticle | InputError:
-    items = list(iter_sources([str(path)], settings or Settings()))
+    items = list(runtime(settings or Settings()).iter_sources([str(path)]))
     assert len(items) == 1, items
     return items[0]
 

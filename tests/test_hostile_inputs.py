@@ -21,9 +21,10 @@ import pytest
 
 from extractors import documents
 from extractors.documents import DOCX_TYPE, DocumentError, Limits, read_document
-from extractors.pipeline import ArticleError, process
-from extractors.sources import JSON_MAX_DEPTH, InputError, display_name, iter_sources
-from newsflow.settings import Settings, reset_settings
+from extractors.pipeline import ArticleError
+from extractors.sources import JSON_MAX_DEPTH, InputError, display_name
+from newsflow.runtime import process, runtime
+from newsflow.settings import Settings, get_settings, reset_settings
 from schemas.models import RawArticle
 from tests.acquire_site import Site
 
@@ -35,7 +36,7 @@ needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on t
 
 
 def _items(*sources: str | Path, settings: Settings | None = None) -> list[RawArticle | InputError]:
-    return list(iter_sources([str(s) for s in sources], settings or Settings()))
+    return list(runtime(settings or Settings()).iter_sources([str(s) for s in sources]))
 
 
 def _errors(items: list[RawArticle | InputError]) -> dict[str, str]:
@@ -237,7 +238,7 @@ def test_a_document_over_its_time_budget_fails_alone_in_one_line(monkeypatch: py
 
     monkeypatch.setenv("NEWSFLOW_DOCUMENT_TIME_BUDGET", "0.000000001")
     reset_settings()
-    assert Limits.from_settings().time_budget == 1e-9
+    assert Limits.from_settings(get_settings()).time_budget == 1e-9
     (tmp_path / "slow.docx").write_bytes(data)
     (tmp_path / "good.txt").write_text(GOOD, encoding="utf-8")
     raws = _items(tmp_path / "slow.docx", tmp_path / "good.txt")

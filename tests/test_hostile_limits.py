@@ -24,8 +24,8 @@ from sqlalchemy import select, update
 
 from extractors.entities import engine
 from extractors.entities.engine import chunk_bounds, extract_entities
-from extractors.pipeline import ArticleError, process
-from extractors.sources import iter_sources
+from extractors.pipeline import ArticleError
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings, get_settings, reset_settings
 from newsflow.storage import Article, Run, StorageError, Store, raw_input_id
 from schemas.models import ArticleRecord, Entities, RawArticle, SourceInfo
@@ -148,7 +148,7 @@ JSONL_WITH_NUL = "\n".join([
 def test_nul_and_lone_surrogates_are_replaced_the_same_on_both_databases(db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(JSONL_WITH_NUL, encoding="utf-8")
-    raws = [item for item in iter_sources([str(path)], Settings()) if isinstance(item, RawArticle)]
+    raws = [item for item in runtime(Settings()).iter_sources([str(path)]) if isinstance(item, RawArticle)]
     assert len(raws) == 3 and "\x00" in raws[0].content and "\ud800" in (raws[1].title or "")
     store = Store(db_url)
     try:
@@ -440,9 +440,9 @@ def test_extract_and_reprocess_fail_only_the_article_whatever_the_error(
     # The same raw inputs stored, then reprocessed: the big one is marked failed with the reason, the rest saved.
     store = Store(get_settings().resolved_database_url)
     try:
-        from extractors.sources import iter_sources
 
-        store.save_raws([item for item in iter_sources([str(src)], get_settings()) if not isinstance(item, Exception)])
+        items = runtime(get_settings()).iter_sources([str(src)])
+        store.save_raws([item for item in items if not isinstance(item, Exception)])
     finally:
         store.close()
     result = CliRunner().invoke(app, ["reprocess", "--translator", "none"])

@@ -672,10 +672,10 @@ def test_the_watcher_ends_when_its_process_exits_normally(tmp_path: Path) -> Non
 
 
 def test_the_clis_prefect_setup_starts_the_watcher() -> None:
-    """`newsflow run` and `newsflow retranslate` set Prefect up with `_prefect_environment`: it starts the watcher."""
+    """`newsflow run` and `newsflow retranslate` set Prefect up with `prefect_environment`: it starts the watcher."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
-    code = ("import os; from newsflow.cli import _prefect_environment; from newsflow import localserver; "
-            "_prefect_environment(False); print(localserver._watcher is not None, localserver.ENV in os.environ)")
+    code = ("import os; from newsflow.prefectenv import prefect_environment; from newsflow import localserver; "
+            "prefect_environment(False); print(localserver._watcher is not None, localserver.ENV in os.environ)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["True", "True"], out.stderr
 

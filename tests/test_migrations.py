@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from newsflow import migrations
 from newsflow.cli import app
-from newsflow.fetchlog import FetchLog
 from newsflow.storage import Article, Base, StorageError, Store, create_engine_for, raw_input_id
+from newsflow.storage.fetchlog import FetchLog
 from schemas.generate import render
 from schemas.models import ArticleRecord, RawArticle
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from extractors.acquire.session import Acquirer
-from extractors.pipeline import article_url_of, process
+from extractors.ids import article_url_of
 from extractors.sources import iter_sources
 from flows import report
 from flows.ingest import InputsFailed, final_state
@@ -30,6 +30,7 @@ from flows.params import (
     translator_name,
 )
 from flows.summary import Failure, RunSummary, SummaryBuilder
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings, get_settings, reset_settings
 from schemas.models import SCHEMA_VERSION, RawArticle, SourceInfo
 from tests import test_hostile_network
@@ -107,7 +108,7 @@ def test_the_record_keeps_the_articles_url_apart_from_where_it_was_read(tmp_path
     # A JSON input's `url` (the id still comes from it, as before).
     path = tmp_path / "a.json"
     path.write_text(json.dumps({"url": "https://longan.gov.vn/tin/1?utm_source=x", "text": TEXT}), encoding="utf-8")
-    (raw,) = list(iter_sources([str(path)], get_settings()))
+    (raw,) = list(runtime(get_settings()).iter_sources([str(path)]))
     record = process(raw, None)  # type: ignore[arg-type]
     assert (record.url, record.source.uri) == ("https://longan.gov.vn/tin/1?utm_source=x", str(path))
     assert json.loads(record.model_dump_json())["url"] == record.url

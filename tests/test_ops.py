@@ -186,7 +186,7 @@ def test_raw_from_paste() -> None:
     raw = raw_from_paste(ProcessTextParams(text="Tiêu đề\n\nNội dung.", published_at=when, language="vi"))
     assert raw.source.kind == "text" and raw.source.uri.startswith("paste:") and raw.media_type == "text/plain"
     assert raw.published_at == when and raw.language_hint == "vi"  # kept as given: processing gives the zone
-    from extractors.pipeline import process
+    from newsflow.runtime import process
 
     record = process(raw, None, "en")
     assert record.published_at == when.replace(tzinfo=timezone(timedelta(hours=7)))
@@ -196,7 +196,7 @@ def test_raw_from_paste() -> None:
 
 
 def _record() -> object:
-    from extractors.pipeline import process
+    from newsflow.runtime import process
 
     text = (REPO / "samples/reference/cluster-viii-pact.es.txt").read_text(encoding="utf-8")
     raw = RawArticle(source=SourceInfo(kind="file", uri="a/b/ref.es.txt", fetched_at=datetime.now(UTC)),

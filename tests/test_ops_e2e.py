@@ -554,7 +554,7 @@ def _seed_pending(texts: tuple[str, ...]) -> int:
     """Store one record per text with its translation pending (as an ingest with no provider leaves it)."""
     from datetime import UTC, datetime
 
-    from extractors.pipeline import process
+    from newsflow.runtime import process
     from newsflow.settings import get_settings
     from schemas.models import RawArticle, SourceInfo
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from extractors.pipeline import ArticleError, canonical_url, process, record_id
-from extractors.sources import iter_sources
+from extractors.ids import canonical_url, record_id
+from extractors.pipeline import ArticleError
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 from schemas.generate import SCHEMA_FILE
 from schemas.models import RawArticle, SourceInfo
@@ -23,7 +24,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def test_every_sample_becomes_a_valid_record(validator: jsonschema.Draft202012Validator) -> None:
-    records = [process(item, None) for item in iter_sources([str(REPO / "samples")], Settings())]
+    records = [process(item, None) for item in runtime(Settings()).iter_sources([str(REPO / "samples")])]
     assert len(records) >= 16
     for record in records:
         validator.validate(json.loads(record.model_dump_json()))
@@ -34,8 +35,8 @@ def test_every_sample_becomes_a_valid_record(validator: jsonschema.Draft202012Va
 
 
 def test_ids_are_stable_and_content_hash_follows_the_text() -> None:
-    first = [process(i, None) for i in iter_sources([str(REPO / "samples" / "json")], Settings())]
-    second = [process(i, None) for i in iter_sources([str(REPO / "samples" / "json")], Settings())]
+    first = [process(i, None) for i in runtime(Settings()).iter_sources([str(REPO / "samples" / "json")])]
+    second = [process(i, None) for i in runtime(Settings()).iter_sources([str(REPO / "samples" / "json")])]
     assert [r.id for r in first] == [r.id for r in second]
     assert [r.content_hash for r in first] == [r.content_hash for r in second]
     assert record_id("HTTPS://X.example.vn/a/#top", "t") == record_id("https://x.example.vn/a", "other text")

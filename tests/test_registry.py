@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pipeline import process
 from extractors.registry import build_registry, owner_matches
+from newsflow.runtime import process
 from newsflow.settings import get_settings
 from newsflow.storage import Store
 from schemas.models import ArticleRecord, ClusterOwner, RawArticle, SourceInfo

@@ -433,8 +433,8 @@ def test_reprocess_retries_raw_inputs_that_failed_or_never_finished(isolated_set
     failed, or that a killed run never reached, is still there for `newsflow reprocess`."""
     from typer.testing import CliRunner
 
-    from extractors.pipeline import process
     from newsflow.cli import app
+    from newsflow.runtime import process
     from newsflow.settings import get_settings
 
     done = _raw_text("done.txt", "Sáng 6/3, UBND tỉnh Sóc Trăng họp bàn kế hoạch chuyển đổi số năm 2025.")

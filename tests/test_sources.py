@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.pipeline import process
-from extractors.sources import InputError, iter_sources
+from extractors.sources import InputError
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,7 +21,7 @@ PAGE = (REPO / "samples" / "es" / "vinh-long-agricultura-alta-tecnologia-2024.ht
 
 
 def _items(*sources: str, settings: Settings | None = None) -> list:
-    return list(iter_sources(list(sources), settings or Settings()))
+    return list(runtime(settings or Settings()).iter_sources(list(sources)))
 
 
 def test_directory_is_read_recursively_in_order() -> None:
@@ -161,7 +161,7 @@ def test_url_failures_are_named(site: str, path: str, reason: str) -> None:
 )  # fmt: skip
 def test_ssrf_guard_blocks_private_targets_unless_allow_listed(site: str, url: str) -> None:
     url = url.replace("LOOPBACK", site)
-    (item,) = list(iter_sources([url], Settings())) if not url.startswith("file:") else [None]
+    (item,) = list(runtime(Settings()).iter_sources([url])) if not url.startswith("file:") else [None]
     if url.startswith("file:"):
         from extractors.fetch import FetchError, check_url
 

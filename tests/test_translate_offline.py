@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from extractors.pipeline import merge_entities, process, protected_spans
+from extractors.pipeline import merge_entities, protected_spans
 from extractors.protect import Protector
-from extractors.sources import iter_sources
 from extractors.translate import MemoryCache, Translator, _RateLimiter, reset_circuit_breakers
+from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 from newsflow.storage import Store
 from schemas.models import Entities, RawArticle, SourceInfo
@@ -79,7 +79,7 @@ def test_apertium_has_no_vietnamese_pair() -> None:
 
 @pytest.mark.usefixtures("apertium_installed")
 def test_mixed_page_translates_spanish_and_keeps_vietnamese_captions_apertium_cannot() -> None:
-    raw = next(iter_sources([str(REPO / "tests/data/langid/mixed/es-captions-vi.txt")], settings()))
+    raw = next(runtime(settings()).iter_sources([str(REPO / "tests/data/langid/mixed/es-captions-vi.txt")]))
     record = process(raw, Translator(settings(), "apertium", cache=None), "en", detector="langdetect")
     text = record.translation.text or ""
     assert record.translation.status == "done"
@@ -104,7 +104,7 @@ def test_mixed_page_online_translates_each_run_from_its_own_language() -> None:
 
 @pytest.mark.usefixtures("apertium_installed")
 def test_the_reference_article_through_apertium_merges_entities_and_translates_the_theme() -> None:
-    raw = next(iter_sources([str(REPO / "samples/reference/cluster-viii-pact.es.txt")], settings()))
+    raw = next(runtime(settings()).iter_sources([str(REPO / "samples/reference/cluster-viii-pact.es.txt")]))
     record = process(raw, Translator(settings(), "apertium", cache=None), "en", detector="langdetect")
     text = record.translation.text or ""
     for name in ("Long An", "Tien Giang", "Vinh Long", "Dong Thap", "Ben Tre", "Tra Vinh", "Vo Minh Thanh"):
@@ -180,8 +180,8 @@ def test_cache_is_keyed_by_provider_source_and_target() -> None:
 def test_default_cache_is_the_settings_database(isolated_settings: Path) -> None:
     with FakeProvider("google") as server:
         config = Settings(translation_endpoints={"google": server.url}, translation_rate_limits={})
-        assert Translator(config, "google").translate("Tỉnh Long An họp.", "vi").status == "done"
-        assert Translator(config, "google").translate("Tỉnh Long An họp.", "vi").status == "done"
+        assert runtime(config).translator("google").translate("Tỉnh Long An họp.", "vi").status == "done"
+        assert runtime(config).translator("google").translate("Tỉnh Long An họp.", "vi").status == "done"
     assert len(server.requests) == 1
     assert Store(config.resolved_database_url).count_translations() == 1
 

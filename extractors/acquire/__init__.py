@@ -5,7 +5,7 @@
 * `discover` - feeds, sitemaps and listing pages -> article URLs;
 * `dedupe` - content hashes and SimHash near-duplicates;
 * `session.Acquirer` - a run's acquisition: URLs in, `RawArticle`s or `InputError`s out, every attempt in
-  the fetch log (`newsflow/fetchlog.py`).
+  the fetch log (`newsflow/storage/fetchlog.py`).
 
 `extractors.fetch` holds the HTTP client itself (SSRF guard, limits, robots.txt, rate limits, retries).
 """

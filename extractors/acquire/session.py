@@ -41,11 +41,13 @@ from extractors.acquire.discover import DiscoveryError, Found, listing_links, pa
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item, LinkedRaw
 from extractors.acquire.urls import canonicalize, host_of
+from extractors.config import AcquireConfig
 from extractors.dates import as_aware, site_zone
 from extractors.documents import DOCUMENT_TYPES, DocumentError, Limits, fetched_document
 from extractors.documents import sniff as sniff_document
 from extractors.fetch import ARTICLE_TYPES, DISCOVERY_TYPES, Fetcher, FetchError, Response, gunzip_limited
-from newsflow.settings import Settings
+from extractors.html import extract_html, profile_for
+from extractors.ids import record_id
 from schemas.models import DuplicateOf, RawArticle, SourceInfo
 
 PREFIXES = ("feed:", "sitemap:", "listing:")
@@ -93,11 +95,11 @@ class Acquirer:
     """A run's acquisition (thread-safe). Use as a context manager, or call close().
 
     `log` is the fetch log (None: no persistence - no conditional GETs or cross-run de-duplication);
-    `is_stored(raw_id)` says whether the Store holds a record made from that raw input (default: asks the Store
-    lazily whether the raw input was processed).
+    `is_stored(raw_id)` says whether the store holds a record made from that raw input (None: nothing is, so an
+    unchanged page is delivered again). `newsflow.runtime` builds one with both.
     """
 
-    def __init__(self, settings: Settings, *, log: Any = None, fetcher: Fetcher | None = None,
+    def __init__(self, settings: AcquireConfig, *, log: Any = None, fetcher: Fetcher | None = None,
                  run_id: str | None = None, ignore_robots: list[str] | None = None,
                  is_stored: Callable[[str], bool] | None = None) -> None:  # fmt: skip
         self.settings = settings
@@ -108,25 +110,12 @@ class Acquirer:
         self._seen: set[str] = set()
         self._lock = threading.Lock()
         self._is_stored = is_stored
-        self._store: Any = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> Acquirer:
-        """An Acquirer with the fetch log at the Store's database when `settings.fetch_log` is on."""
-        log = None
-        if settings.fetch_log:
-            from newsflow.fetchlog import FetchLog
-
-            log = FetchLog(settings.resolved_database_url)
-        return cls(settings, log=log, **kwargs)
 
     def close(self) -> None:
         if self._own_fetcher:
             self.fetcher.close()
         if self.log is not None:
             self.log.close()
-        if self._store is not None:
-            self._store.close()
 
     def __enter__(self) -> Acquirer:
         return self
@@ -145,16 +134,7 @@ class Acquirer:
 
     def _stored(self, body: str) -> bool:
         raw_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        if self._is_stored is not None:
-            return self._is_stored(raw_id)
-        with self._lock:
-            if self._store is None:
-                from newsflow.storage import Store
-
-                self._store = Store(self.settings.resolved_database_url)
-        # Processed, not merely kept: a run killed between keeping a batch's inputs and storing its records
-        # leaves them "pending", and the next run must deliver them again or their records are never made.
-        return self._store.raw_status(raw_id) == "processed"
+        return self._is_stored is not None and self._is_stored(raw_id)
 
     def _record(self, url: str, kind: str, outcome: str, *, via: str | None = None, status: int | None = None,
                 reason: str | None = None, resp: Response | None = None, attempts: int = 1,
@@ -291,8 +271,6 @@ class Acquirer:
             yield from self._index(child.url, "sitemap", _xml_bytes(text), depth + 1, budget)
 
     def _listing(self, url: str) -> Iterator[Item]:
-        from extractors.html import profile_for
-
         profile = profile_for(url)
         if profile is None or not profile.listing:
             yield InputError(url, "no site profile with a 'listing' selector matches this host")
@@ -431,8 +409,6 @@ class Acquirer:
     def _fingerprint(self, text: str, media: str, url: str) -> tuple[str, int, bool]:
         main = text
         if media == "text/html":
-            from extractors.html import extract_html
-
             try:
                 main = extract_html(text, url=url).text
             except Exception:  # a page the extractor cannot read is still fetched; it just has no fingerprint
@@ -451,8 +427,6 @@ class Acquirer:
 def duplicate_of(log: Any, other: str, bits: int) -> DuplicateOf:
     """The link to the earlier page's record: its id comes from the URL it was stored under (the final URL
     of its fetch, from the fetch log), exactly as the pipeline derives it."""
-    from extractors.pipeline import record_id
-
     earlier = log.cached(other) if log is not None else None
     page = canonicalize(earlier.final_url) if earlier is not None else other
     return DuplicateOf(id=record_id(page, ""), url=page, kind="exact" if bits == 0 else "near", distance=bits,

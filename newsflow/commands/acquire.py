@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsflow.errors import UserError
+from newsflow.settings import configure, get_settings
 
 
 class Outcome(StrEnum):
@@ -24,12 +25,6 @@ class Outcome(StrEnum):
     disallowed = "disallowed"
     duplicate = "duplicate"
     near_duplicate = "near_duplicate"
-
-
-def _configure(data_dir: Path | None, database_url: str | None) -> None:
-    from newsflow.settings import configure
-
-    configure(data_dir, database_url)
 
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the database is (NEWSFLOW_DATA_DIR).")]
@@ -53,9 +48,8 @@ def fetches(
             run_id = str(uuid.UUID(run_id))
         except ValueError:
             raise UserError(f"--run {run_id!r}: not a run id (run ids are UUIDs, see `fetches --json`)") from None
-    _configure(data_dir, database_url)
-    from newsflow.fetchlog import FetchLog
-    from newsflow.settings import get_settings
+    configure(data_dir, database_url)
+    from newsflow.storage.fetchlog import FetchLog
 
     try:
         log = FetchLog(get_settings().resolved_database_url)
@@ -93,32 +87,28 @@ def reprocess(
 
     Raw inputs whose extraction failed are kept too, so they are retried here; one that fails again is
     marked failed with the reason (`--failed` retries only those)."""
-    _configure(data_dir, database_url)
+    configure(data_dir, database_url)
     from extractors.acquire.session import relink
-    from extractors.pipeline import failure_reason, process
+    from extractors.pipeline import failure_reason
     from extractors.sources import display_name
-    from extractors.translate import Translator
     from newsflow.output import write_record
-    from newsflow.settings import get_settings
-    from newsflow.storage import Store
+    from newsflow.runtime import open_store, runtime
 
     settings = get_settings()
+    here = runtime(settings)
     err = Console(stderr=True)
     try:
-        engine = Translator(settings, translator)
+        engine = here.translator(translator)
     except ValueError as exc:  # an unknown or unusable provider: one line, not a traceback
         raise UserError(f"--translator {translator}: {exc}") from None
     counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
-    store = Store(settings.resolved_database_url)
+    store = open_store(settings.resolved_database_url)
     log = None
     try:
-        if settings.fetch_log:  # stored raw pages do not keep a syndicated copy's link: the fetch log has it
-            from newsflow.fetchlog import FetchLog
-
-            log = FetchLog(settings.resolved_database_url)
+        log = here.fetch_log()  # stored raw pages do not keep a syndicated copy's link: the fetch log has it
         for raw_id, raw in store.iter_raw(status=("failed", "pending") if failed_only else None):
             try:
-                record = process(relink(raw, log), engine, settings.translation_target)
+                record = here.process(relink(raw, log), engine, settings.translation_target)
             except Exception as exc:  # any error of one article fails that article only
                 reason = failure_reason(exc)
                 err.print(f"error: raw {raw_id[:12]} ({display_name(raw.source.uri)}): {reason}", markup=False,

@@ -37,12 +37,11 @@ DatabaseOpt = Annotated[str | None, typer.Option("--database-url", help="SQLAlch
 
 
 def _registry(data_dir: Path | None, database_url: str | None, ministry: str | None) -> Registry:
-    from newsflow.cli import _configure
-    from newsflow.settings import get_settings
-    from newsflow.storage import Store
+    from newsflow.runtime import open_store
+    from newsflow.settings import configure, get_settings
 
-    _configure(data_dir, database_url)
-    store = Store(get_settings().resolved_database_url)
+    configure(data_dir, database_url)
+    store = open_store(get_settings().resolved_database_url)
     try:
         registry = build_registry(store.iter_records())
     finally:

@@ -23,12 +23,11 @@ db = typer.Typer(help="Database schema: upgrade, show or downgrade the Alembic r
 
 
 def _open(data_dir: Path | None, database_url: str | None) -> Store:
-    from newsflow.cli import _configure
-    from newsflow.settings import get_settings
-    from newsflow.storage import Store
+    from newsflow.runtime import open_store
+    from newsflow.settings import configure, get_settings
 
-    _configure(data_dir, database_url)
-    return Store(get_settings().resolved_database_url, migrate=False)
+    configure(data_dir, database_url)
+    return open_store(get_settings().resolved_database_url, migrate=False)
 
 
 @db.command()

@@ -32,9 +32,9 @@ def serve(
 
     Needs a Prefect server: `prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api.
     """
-    from newsflow.cli import _configure
+    from newsflow.settings import configure
 
-    _configure(data_dir, database_url)
+    configure(data_dir, database_url)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Runs send a heartbeat every 30 s (Prefect's default is 180), so `newsflow automation` marks a run whose
     # process died Crashed within 90 s; the served runs inherit this environment.

@@ -30,23 +30,23 @@ def register(app: typer.Typer) -> None:
 
         from rich.console import Console
 
-        from extractors.translate import PROVIDERS, Translator
-        from newsflow.cli import _configure, _prefect_environment
+        from extractors.translate import PROVIDERS
         from newsflow.errors import UserError
-        from newsflow.settings import get_settings
-        from newsflow.storage import Store
+        from newsflow.prefectenv import prefect_environment
+        from newsflow.runtime import open_store, runtime
+        from newsflow.settings import configure, get_settings
 
-        _configure(Path(data_dir) if data_dir else None, database_url)
+        configure(Path(data_dir) if data_dir else None, database_url)
         settings = get_settings()
         name = translator or settings.translator
         if name not in ("auto", *PROVIDERS):
             raise UserError(f"--translator {name!r}: use auto or one of {', '.join(PROVIDERS)}")
         try:
-            Translator(settings, name, cache=None)  # an unusable choice (no key, no apertium) is a one-line error
+            runtime(settings).translator(name, cache=False)  # an unusable choice (no key, no apertium): one line
         except ValueError as exc:
             raise UserError(f"--translator {name}: {exc}") from None
-        Store(settings.resolved_database_url).close()  # a wrong URL is a one-line error, before Prefect starts
-        _prefect_environment(verbose)
+        open_store(settings.resolved_database_url).close()  # a wrong URL is a one-line error, before Prefect starts
+        prefect_environment(verbose)
         from pydantic import ValidationError
 
         from flows.params import RetranslateParams, RetranslateProvider

@@ -5,7 +5,7 @@
 so a database made before newsflow used Alembic (the same tables, no `alembic_version`) is upgraded in
 place with its rows.
 
-The acquisition tables of `newsflow/fetchlog.py` share the database but are not migrated: they are a
+The acquisition tables of `newsflow/storage/fetchlog.py` share the database but are not migrated: they are a
 log and caches that `FetchLog` creates on open, and its models are not this package's to version.
 """
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from alembic import context
 
 from newsflow.migrations import STORE_TABLES
-from newsflow.storage import Base
+from newsflow.storage.tables import Base
 
 
 def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # The acquisition tables (newsflow/fetchlog.py) live in the same database but are not migrated here.
+    # The acquisition tables (newsflow/storage/fetchlog.py) live in the same database but are not migrated here.
     return not (type_ == "table" and name not in STORE_TABLES)
 
 

@@ -21,8 +21,9 @@ import atheris
 
 with atheris.instrument_imports(include=["extractors"]):
     from extractors.html import extract_html
-    from extractors.pipeline import ArticleError, process
+    from extractors.pipeline import ArticleError
     from extractors.textclean import clean_main_text
+    from newsflow.runtime import process
 
 from schemas.models import RawArticle, SourceInfo
 

@@ -21,7 +21,7 @@ depends_on = None
 
 
 def _key() -> sa.types.TypeEngine[str]:
-    # Same as newsflow.storage.key_type(): byte order ("C") on PostgreSQL.
+    # Same as newsflow.storage.engine.key_type(): byte order ("C") on PostgreSQL.
     return sa.String().with_variant(sa.String(collation="C"), "postgresql")
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from newsflow.storage import UTCDateTime, create_engine_for, key_type
+from newsflow.storage.engine import UTCDateTime, create_engine_for, key_type
 
 OUTCOMES = ("fetched", "not_modified", "failed", "blocked", "disallowed", "duplicate", "near_duplicate")
 
