@@ -24,6 +24,9 @@ Measurements (`--only`):
 Orchestration overhead is flow time / plain-loop time - 1.
 """
 
+# Deferred imports: each measurement runs in its own subprocess and imports what it measures there, so the
+# parent that starts them (and the other measurements) load nothing they do not use.
+
 from __future__ import annotations
 
 import argparse

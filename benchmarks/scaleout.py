@@ -36,6 +36,9 @@ the way wall time does.
 Results go to `<work-dir>/results.json` as they come (`--fresh` measures again); Markdown tables to stdout.
 """
 
+# Deferred imports: each measurement runs in its own subprocess and imports what it measures there, so the
+# parent that starts them (and the other measurements) load nothing they do not use.
+
 from __future__ import annotations
 
 import argparse

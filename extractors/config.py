@@ -9,6 +9,7 @@ would have to match the settings' types exactly (a `Literal` field could not be 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -124,3 +125,22 @@ class PipelineConfig(DocumentConfig, Protocol):
     def max_text_chars(self) -> int: ...
     @property
     def language_detector(self) -> Detector: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a document is read (the `NEWSFLOW_DOCUMENT_*` settings), and where OCR text is cached."""
+
+    # The defaults are the settings' defaults (newsflow.settings reads them from here).
+    max_pages: int = 300
+    max_bytes: int = 50 * 1024 * 1024
+    max_unzipped: int = 200 * 1024 * 1024  # a DOCX unpacking to more is a zip bomb
+    ocr_timeout: float = 120.0  # seconds one scanned page may take to render, and again to OCR
+    ocr_cache: Path | None = None  # None: no cache
+    time_budget: float = 120.0  # seconds reading one document may take, OCR excluded (it has ocr_timeout)
+
+    @classmethod
+    def from_settings(cls, settings: DocumentConfig) -> Limits:
+        cache = settings.data_dir / "ocr-cache" if settings.document_ocr_cache else None
+        return cls(settings.document_max_pages, settings.document_max_bytes, settings.document_max_unzipped_bytes,
+                   settings.document_ocr_timeout, cache, settings.document_time_budget)  # fmt: skip

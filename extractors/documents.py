@@ -34,15 +34,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from extractors.config import Limits
 from extractors.dates import parse_date
-
-if TYPE_CHECKING:
-    from extractors.config import DocumentConfig
-    from schemas.models import RawArticle, SourceInfo
+from schemas.models import Mention, RawArticle, SourceInfo
 
 PDF_TYPE: Final = "application/pdf"
 DOCX_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -123,25 +121,6 @@ def describe(data: bytes) -> str:
     return f"it starts with {data[:8]!r}"
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How much of a document is read (the `NEWSFLOW_DOCUMENT_*` settings), and where OCR text is cached."""
-
-    # The defaults are the settings' defaults (newsflow.settings reads them from here).
-    max_pages: int = 300
-    max_bytes: int = 50 * 1024 * 1024
-    max_unzipped: int = 200 * 1024 * 1024  # a DOCX unpacking to more is a zip bomb
-    ocr_timeout: float = 120.0  # seconds one scanned page may take to render, and again to OCR
-    ocr_cache: Path | None = None  # None: no cache
-    time_budget: float = 120.0  # seconds reading one document may take, OCR excluded (it has ocr_timeout)
-
-    @classmethod
-    def from_settings(cls, settings: DocumentConfig) -> Limits:
-        cache = settings.data_dir / "ocr-cache" if settings.document_ocr_cache else None
-        return cls(settings.document_max_pages, settings.document_max_bytes, settings.document_max_unzipped_bytes,
-                   settings.document_ocr_timeout, cache, settings.document_time_budget)  # fmt: skip
-
-
 class _Deadline:
     """The time budget of reading one document: `check()` raises a DocumentError once it is spent.
 
@@ -218,8 +197,6 @@ def fetched_document(data: bytes, content_type: str, source: SourceInfo, url: st
 
     The bytes decide the type; a body that is not what its Content-Type says is a DocumentError.
     """
-    from schemas.models import RawArticle
-
     found = sniff(data)
     if found is None:
         kind = "PDF" if content_type == PDF_TYPE else "DOCX" if content_type == DOCX_TYPE else "PDF or DOCX"
@@ -851,8 +828,6 @@ def with_pages(model: ModelT, document: Document) -> ModelT:
 
     A generic walk over the fields, so entity kinds added later (clusters, pacts) are covered too.
     """
-    from schemas.models import Mention
-
     def walk(value: Any) -> Any:
         if isinstance(value, Mention):
             return value.model_copy(update={"page": document.page_at(value.start)})

@@ -36,18 +36,16 @@ from typing import Any
 
 from extractors.entities import topics as topic_rules
 from extractors.entities.gazetteer import MERGER_DATE, load_gazetteer
+from extractors.entities.people import title_head  # the engine's title vocabulary, per language
 from extractors.text import ascii_name, fold, slug
-from schemas.models import Entities
+from schemas.models import ENTITY_KINDS, Entities
 
+# Dates are not annotated; clusters and pacts are scored per fact by their own set (tests/eval_clusters).
+_UNSCORED_KINDS = {"dates", "clusters", "pacts"}
+_FACETS = {"officials": ("official_titles", "official_bodies")}  # scored apart: a name right with a wrong title
 ENTITY_TYPES = (
-    "provinces",
-    "departments",
-    "officials",
-    "official_titles",
-    "official_bodies",
-    "themes",
-    "organizations",
-    "topics",
+    *(t for kind in ENTITY_KINDS if kind not in _UNSCORED_KINDS for t in (kind, *_FACETS.get(kind, ()))),
+    "topics",  # the themes of kind "topic", scored by their taxonomy key
 )
 # Scored only in the articles whose annotations have them (gold officials with a `body`).
 _OPTIONAL_TYPES = {"official_bodies"}
@@ -245,7 +243,6 @@ def theme_key(text: str) -> str:
 
 def title_key(title: str, lang: str) -> str:
     """A title as a key: the post itself ('Bí thư Tỉnh ủy' -> 'bi thu'), its body being scored apart."""
-    from extractors.entities.people import title_head  # the engine's title vocabulary, per language
 
     return theme_key(title_head(title, lang))
 

@@ -27,9 +27,9 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from extractors.acquire.items import duplicate_link
-from extractors.config import MAX_TEXT_CHARS, Detector, PipelineConfig
+from extractors.config import MAX_TEXT_CHARS, Detector, Limits, PipelineConfig
 from extractors.dates import site_zone, with_zone
-from extractors.documents import DOCUMENT_TYPES, Document, DocumentError, Limits, read_document, with_pages
+from extractors.documents import DOCUMENT_TYPES, Document, DocumentError, read_document, with_pages
 from extractors.entities.engine import extract_entities
 from extractors.entities.people import find_names
 from extractors.html import extract_html
@@ -39,6 +39,7 @@ from extractors.storable import storable, storable_raw, unstorable_count, unstor
 from extractors.text import normalize_text, one_line
 from extractors.textclean import clean_main_text
 from schemas.models import (
+    ENTITY_KINDS,
     SCHEMA_VERSION,
     ArticleRecord,
     Entities,
@@ -220,7 +221,9 @@ def process(
     return record
 
 
-_ENTITY_KINDS = ("provinces", "departments", "officials", "organizations")
+# The kinds found again in a translation and merged by id; themes get `text_en` instead, dates, clusters and
+# pacts are read from the original text only.
+_ENTITY_KINDS = tuple(k for k in ENTITY_KINDS if k not in ("themes", "dates", "clusters", "pacts"))
 
 
 def protected_spans(text: str, entities: Entities) -> list[tuple[int, int]]:

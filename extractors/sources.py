@@ -33,9 +33,9 @@ from pydantic import ValidationError
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item
 from extractors.acquire.session import Acquirer, is_url_source
-from extractors.config import AcquireConfig, SourceConfig
+from extractors.config import AcquireConfig, Limits, SourceConfig
 from extractors.dates import parse_iso
-from extractors.documents import DOCUMENT_SUFFIXES, DocumentError, Limits, check_document, describe, sniff
+from extractors.documents import DOCUMENT_SUFFIXES, DocumentError, check_document, describe, sniff
 from schemas.models import RawArticle, SourceInfo
 
 SUPPORTED = {".txt", ".html", ".htm", ".json", ".jsonl", ".pdf", ".docx"}

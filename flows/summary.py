@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.models import ArticleRecord
+from schemas.models import ENTITY_KINDS, ArticleRecord
 
-ENTITY_TYPES = ("provinces", "departments", "officials", "themes", "organizations", "dates", "clusters", "pacts")
+ENTITY_TYPES = ENTITY_KINDS  # a run's summary counts every kind of entity
 TOP_N = 10
 MAX_ARTICLE_ROWS = 500  # rows kept for the run's article table; every article is in the run's JSONL
 

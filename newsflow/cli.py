@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# Deferred imports: the commands import the pipeline, Prefect and the store inside their functions, so that
+# `newsflow --help`, `--version` and a mistyped option answer at once instead of loading spaCy and Prefect first.
 import json
 import os
 import sys

@@ -15,8 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
-from extractors.config import MAX_TEXT_CHARS, Detector
-from extractors.documents import Limits
+from extractors.config import MAX_TEXT_CHARS, Detector, Limits
 from newsflow.errors import UserError
 
 TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl", "microsoft", "apertium"]

@@ -349,6 +349,10 @@ class Entities(Strict):
     pacts: list[Pact] = Field(default_factory=list, description="Emulation pacts (empty in old records).")
 
 
+# Every entity list of a record, in the record's order: the summary, the evaluation and the pipeline read it here.
+ENTITY_KINDS: tuple[str, ...] = tuple(Entities.model_fields)
+
+
 class PipelineInfo(Strict):
     version: str
     processed_at: AwareDatetime

@@ -26,12 +26,12 @@ import pytest
 from pydantic import BaseModel
 
 from extractors import documents
+from extractors.config import Limits
 from extractors.documents import (
     DOCX_TYPE,
     PDF_TYPE,
     Document,
     DocumentError,
-    Limits,
     ocr_cache_name,
     read_document,
     sniff,

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from extractors import documents
-from extractors.documents import DOCX_TYPE, DocumentError, Limits, read_document
+from extractors.config import Limits
+from extractors.documents import DOCX_TYPE, DocumentError, read_document
 from extractors.pipeline import ArticleError
 from extractors.sources import JSON_MAX_DEPTH, InputError, display_name
 from newsflow.runtime import process, runtime

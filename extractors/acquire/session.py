@@ -41,9 +41,9 @@ from extractors.acquire.discover import DiscoveryError, Found, listing_links, pa
 from extractors.acquire.encoding import DecodeError, decode_body
 from extractors.acquire.items import InputError, Item, LinkedRaw
 from extractors.acquire.urls import canonicalize, host_of
-from extractors.config import AcquireConfig
+from extractors.config import AcquireConfig, Limits
 from extractors.dates import as_aware, site_zone
-from extractors.documents import DOCUMENT_TYPES, DocumentError, Limits, fetched_document
+from extractors.documents import DOCUMENT_TYPES, DocumentError, fetched_document
 from extractors.documents import sniff as sniff_document
 from extractors.fetch import ARTICLE_TYPES, DISCOVERY_TYPES, Fetcher, FetchError, Response, gunzip_limited
 from extractors.html import extract_html, profile_for

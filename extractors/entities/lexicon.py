@@ -8,6 +8,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from extractors.text import fold
+
 LANGUAGES = ("vi", "en", "es", "fr")
 
 
@@ -47,8 +49,6 @@ def forms_for(table: dict[str, Any], lang: str) -> list[str]:
 @lru_cache(maxsize=1)
 def glue_vocabulary() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     """Per language (en/es/fr): the folded words of the bodies' names and the connectors glued to them."""
-    from extractors.text import fold  # here, not at import time: extractors.text is heavier than this module
-
     rows: list[dict[str, Any]] = []
     for row in departments().values():
         rows.append(row)
@@ -72,8 +72,6 @@ def glued_split(word: str) -> int | None:
     language, a part shorter than four letters being a connector; two long words only at a capital
     ('NaturalResources'), so 'planetary' or 'environmental' stay whole.
     """
-    from extractors.text import fold
-
     norm = fold(word)
     if len(norm) < 5 or len(norm) != len(word) or not norm.isalpha():
         return None

@@ -3,6 +3,7 @@ raw pages, no fetching) and `newsflow site-check` (what a stored page gives, for
 
 from __future__ import annotations
 
+# Deferred imports: as in newsflow/cli.py, a command loads the pipeline, Prefect or the store only when it runs.
 import json
 import sys
 from enum import StrEnum

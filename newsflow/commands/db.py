@@ -6,6 +6,7 @@ deployment (or on a database only read by other tools), `db current` says where 
 
 from __future__ import annotations
 
+# Deferred imports: as in newsflow/cli.py, a command loads the pipeline, Prefect or the store only when it runs.
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 

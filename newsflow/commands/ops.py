@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Deferred imports: as in newsflow/cli.py, a command loads the pipeline, Prefect or the store only when it runs.
 import os
 from pathlib import Path
 from typing import Annotated
