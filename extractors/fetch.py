@@ -696,7 +696,7 @@ class Fetcher:
                     location = resp.headers.get("location")
                     if not location:
                         raise FetchError(f"redirect {status} without a Location header", status=status)
-                    return urljoin(url, location)
+                    return str(urljoin(url, location))
                 if status in TRANSIENT_STATUS:
                     raise _Transient(f"HTTP {status}", status, _retry_after(resp.headers.get("retry-after")))
                 if status >= 400:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from extractors.language import DETECTORS, Detector, detect_language
+from extractors.config import Detector
+from extractors.language import DETECTORS, detect_language
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "langid" / "eval.jsonl"
 BUCKETS = ("short", "medium", "long")

@@ -155,7 +155,7 @@ def _fast_detector_class() -> type:
 
     normalized = lru_cache(maxsize=4096)(NGram.normalize)
 
-    class FastDetector(Detector):
+    class FastDetector(Detector):  # type: ignore[misc]  # langdetect has no type information
         text: str
 
         def __init__(self, factory: Any) -> None:

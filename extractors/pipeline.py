@@ -45,6 +45,7 @@ from schemas.models import (
     Entities,
     PipelineInfo,
     RawArticle,
+    Theme,
     Translation,
 )
 
@@ -251,7 +252,7 @@ def merge_entities(original: Entities, translated: Entities) -> Entities:
     return original.model_copy(update=update)
 
 
-def _themes_en(record: ArticleRecord, translated: Entities, translator: TranslatorLike, target: str) -> list:
+def _themes_en(record: ArticleRecord, translated: Entities, translator: TranslatorLike, target: str) -> list[Theme]:
     quoted = [t for t in record.entities.themes if t.mentions]
     found = [t for t in translated.themes if t.mentions]
     out = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from schemas.models import SCHEMA_VERSION, ArticleRecord
 
 SCHEMA_FILE = Path(__file__).with_name("article_record.schema.json")
 
 
-def record_schema() -> dict:
+def record_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one record, as downstream systems consume it."""
     schema = ArticleRecord.model_json_schema(mode="serialization")
     return {

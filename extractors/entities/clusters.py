@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from extractors.entities import lexicon as lx
 from extractors.entities.gazetteer import MERGER_DATE, load_gazetteer
@@ -76,11 +77,11 @@ class _Ctx:
     places: list[tuple[int, int, Province]] = field(default_factory=list)  # province mentions outside departments
 
 
-def _data() -> dict:
+def _data() -> dict[str, Any]:
     return lx.load("clusters")
 
 
-def _cues(key: str, lang: str, table: dict | None = None) -> list[str]:
+def _cues(key: str, lang: str, table: dict[str, Any] | None = None) -> list[str]:
     return lx.forms_for((table or _data())[key], lang)
 
 
@@ -155,7 +156,7 @@ _PROVINCE_JOIN = re.compile(r"^[\s]*(?:[,;\-–][\s]*)?(?:(?:va|and|y|et)\s+)?(?
 _LIST_LEAD_REACH = 90  # characters from a body to the colon that opens its province list
 
 
-def _body_rows() -> dict[str, dict]:
+def _body_rows() -> dict[str, dict[str, Any]]:
     return {k: v for k, v in _data()["member_bodies"].items() if not k.startswith("_")}
 
 

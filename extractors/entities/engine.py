@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -166,7 +167,7 @@ _MINISTER = (("Ministry of ", "Minister of "), ("Ministerio de ", "ministro de "
              ("ministère de ", "ministre de "), ("ministère des ", "ministre des "), ("ministère du ", "ministre du "))
 
 
-def _minister_forms(ministry: dict) -> list[str]:
+def _minister_forms(ministry: dict[str, Any]) -> list[str]:
     """'Minister of Home Affairs' names the ministry as surely as 'Ministry of Home Affairs'."""
     out: list[str] = []
     for form in lx.forms_for(ministry, "en"):
@@ -768,7 +769,7 @@ def _province(provinces: dict[str, Province], entry: ProvinceEntry, gaz: Gazette
 
 
 def _add_department(
-    departments: dict[str, Department], sector: str, row: dict, province: ProvinceRef | None, span: Span
+    departments: dict[str, Department], sector: str, row: dict[str, Any], province: ProvinceRef | None, span: Span
 ) -> None:
     did = f"vn-department:{sector}:{province.id if province else 'unplaced'}"
     dept = departments.get(did)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from extractors.text import ascii_name, fold
 from schemas.models import ProvinceRef, Scheme
@@ -73,9 +74,10 @@ def _package_data() -> tuple[list[dict[str, str]], list[dict[str, str]], dict[st
     return legacy, current, mapping
 
 
-def _extra() -> dict:
+def _extra() -> dict[str, Any]:
     text = resources.files("extractors").joinpath("data/provinces_extra.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    extra: dict[str, Any] = json.loads(text)
+    return extra
 
 
 @lru_cache(maxsize=1)

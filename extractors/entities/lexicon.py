@@ -22,7 +22,8 @@ def load(name: str) -> dict[str, Any]:
 
 
 def departments() -> dict[str, Any]:
-    return load("departments")["sectors"]
+    sectors: dict[str, Any] = load("departments")["sectors"]
+    return sectors
 
 
 def lexicon() -> dict[str, Any]:
