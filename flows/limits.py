@@ -6,7 +6,7 @@ Names are `newsflow:<kind>:<key>`, lower case:
   `--limit 2` means at most two fetches from that site at once, across every run, worker and machine
   of one Prefect server;
 - `newsflow:translate:<provider>` (concurrency): a slot is held while an article is translated with
-  `<provider>` (google, mymemory, libre, deepl, microsoft, apertium);
+  `<provider>` (one of `extractors.translate.PROVIDERS`);
 - `newsflow:translate-rate:<provider>` (rate, a limit with slot decay): one slot is taken before every
   request to `<provider>` when NEWSFLOW_TRANSLATION_PREFECT_LIMITS=true, so
   `--limit 5 --slot-decay-per-second 1` means about one request a second.

@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from extractors.translate.providers import PROVIDERS, TRANSLATOR_CHOICES
 from newsflow.settings import TranslatorName
 
 PASTE_MAX_CHARS = 80_000
@@ -54,30 +55,24 @@ class TextLanguage(StrEnum):
     de = "de"
 
 
-class RetranslateProvider(StrEnum):
-    """Providers the retranslate flow can use ('none' makes no sense there); auto tries them in order."""
+# The provider dropdowns, built from the provider table (member name = value; the docstring is the form's
+# description). mypy cannot read members built at run time: it sees the one member the code names.
+if TYPE_CHECKING:
 
-    auto = "auto"
-    google = "google"
-    mymemory = "mymemory"
-    libre = "libre"
-    deepl = "deepl"
-    microsoft = "microsoft"
-    apertium = "apertium"
+    class RetranslateProvider(StrEnum): ...
 
+    class TranslatorChoice(StrEnum):
+        default = "default"
 
-class TranslatorChoice(StrEnum):
-    """Translation provider of a run: `default` is the worker's NEWSFLOW_TRANSLATOR (auto unless set)."""
-
-    default = "default"
-    auto = "auto"
-    none = "none"
-    google = "google"
-    mymemory = "mymemory"
-    libre = "libre"
-    deepl = "deepl"
-    microsoft = "microsoft"
-    apertium = "apertium"
+else:
+    RetranslateProvider = StrEnum("RetranslateProvider", [(n, n) for n in ("auto", *PROVIDERS)], module=__name__)
+    RetranslateProvider.__doc__ = (
+        "Providers the retranslate flow can use ('none' makes no sense there); auto tries them in order."
+    )
+    TranslatorChoice = StrEnum("TranslatorChoice", [(n, n) for n in ("default", *TRANSLATOR_CHOICES)], module=__name__)
+    TranslatorChoice.__doc__ = (
+        "Translation provider of a run: `default` is the worker's NEWSFLOW_TRANSLATOR (auto unless set)."
+    )
 
 
 class TextLanguageChoice(StrEnum):

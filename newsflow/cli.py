@@ -10,13 +10,14 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from extractors.translate.providers import TRANSLATOR_CHOICES
 from newsflow.errors import UserError
 from newsflow.prefectenv import prefect_environment
 from newsflow.settings import configure, get_settings
@@ -53,15 +54,12 @@ def _root(
     """Vietnamese provincial-government news (and its foreign-language editions) into structured JSON."""
 
 
-class Translator(StrEnum):
-    auto = "auto"
-    none = "none"
-    google = "google"
-    mymemory = "mymemory"
-    libre = "libre"
-    deepl = "deepl"
-    microsoft = "microsoft"
-    apertium = "apertium"
+if TYPE_CHECKING:  # mypy cannot read members built at run time; the code names none of them
+
+    class Translator(StrEnum): ...
+
+else:  # typer shows the members as the option's choices
+    Translator = StrEnum("Translator", [(name, name) for name in TRANSLATOR_CHOICES], module=__name__)
 
 
 class Format(StrEnum):

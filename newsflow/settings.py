@@ -10,15 +10,21 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from extractors.config import MAX_TEXT_CHARS, Detector, Limits
+from extractors.translate.providers import TRANSLATOR_CHOICES, default_rate_limits
 from newsflow.errors import UserError
 
-TranslatorName = Literal["auto", "none", "google", "mymemory", "libre", "deepl", "microsoft", "apertium"]
+# "auto", "none" and every provider of the table: a Literal, so pydantic refuses any other name with the list of
+# choices, and the JSON schemas (the deployment forms) show a dropdown. mypy cannot read a Literal built at run time.
+if TYPE_CHECKING:
+    TranslatorName = str
+else:
+    TranslatorName = Literal[TRANSLATOR_CHOICES]
 
 
 def _env_list(value: Any, separator: str) -> Any:
@@ -58,7 +64,7 @@ class Settings(BaseSettings):
         default=True, description="Keep every translation in the database; a re-run costs no provider call."
     )
     translation_rate_limits: dict[str, float] = Field(
-        default_factory=lambda: {"google": 5.0, "mymemory": 1.0, "libre": 10.0, "deepl": 5.0, "microsoft": 10.0},
+        default_factory=default_rate_limits,
         description="Provider name -> most requests per second, shared by all workers of a process.",
     )
     translation_prefect_limits: bool = Field(

@@ -305,7 +305,7 @@ def test_version() -> None:
 
 
 def test_a_stored_circuit_breaker_reason_has_no_countdown() -> None:
-    from extractors.translate import _breaker
+    from extractors.translate.resilience import _breaker
 
     key = ("google", "https://translate.example/test-operators")
     _breaker.trip(key, "connection refused")

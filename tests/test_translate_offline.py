@@ -11,7 +11,8 @@ import pytest
 
 from extractors.pipeline import merge_entities, protected_spans
 from extractors.protect import Protector
-from extractors.translate import MemoryCache, Translator, _RateLimiter, reset_circuit_breakers
+from extractors.translate import MemoryCache, Translator, reset_circuit_breakers
+from extractors.translate.resilience import _RateLimiter
 from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
 from newsflow.storage import Store
@@ -269,3 +270,21 @@ def test_store_lists_pending_translations_and_caches(
     assert store.get_translation("google", "vi", "en", "h" * 64) == CachedTranslation("text", "engine 1", when)
     assert store.get_translation("mymemory", "vi", "en", "h" * 64) is None
     store.close()
+
+
+def test_every_list_of_providers_is_built_from_the_table() -> None:
+    """The settings, the CLI and the deployment forms offer the providers of the one table, in its order."""
+    import typing
+
+    from extractors.translate.providers import PROVIDERS, TABLE, TRANSLATOR_CHOICES, default_rate_limits
+    from flows.params import RetranslateProvider, TranslatorChoice
+    from newsflow.cli import Translator as CliTranslator
+    from newsflow.settings import TranslatorName
+
+    assert tuple(p.name for p in TABLE) == PROVIDERS
+    assert typing.get_args(TranslatorName) == TRANSLATOR_CHOICES == ("auto", "none", *PROVIDERS)
+    assert [m.value for m in CliTranslator] == list(TRANSLATOR_CHOICES)
+    assert [m.value for m in TranslatorChoice] == ["default", *TRANSLATOR_CHOICES]
+    assert [m.value for m in RetranslateProvider] == ["auto", *PROVIDERS]
+    assert Settings.model_fields["translation_rate_limits"].default_factory is default_rate_limits
+    assert set(default_rate_limits()) == {p.name for p in TABLE if p.online}

@@ -7,6 +7,10 @@ from typing import Annotated
 
 import typer
 
+from extractors.translate.providers import PROVIDERS
+
+_CHOICES = ("auto", *PROVIDERS)  # 'none' makes no sense for retranslate
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -17,7 +21,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--translator",
                 "-t",
-                help="auto, google, mymemory, libre, deepl, microsoft or apertium (default: NEWSFLOW_TRANSLATOR).",
+                help=f"{', '.join(_CHOICES[:-1])} or {_CHOICES[-1]} (default: NEWSFLOW_TRANSLATOR).",
             ),
         ] = None,
         data_dir: Annotated[
@@ -31,7 +35,6 @@ def register(app: typer.Typer) -> None:
 
         from rich.console import Console
 
-        from extractors.translate import PROVIDERS
         from newsflow.errors import UserError
         from newsflow.prefectenv import prefect_environment
         from newsflow.runtime import open_store, runtime
@@ -40,7 +43,7 @@ def register(app: typer.Typer) -> None:
         configure(Path(data_dir) if data_dir else None, database_url)
         settings = get_settings()
         name = translator or settings.translator
-        if name not in ("auto", *PROVIDERS):
+        if name not in _CHOICES:
             raise UserError(f"--translator {name!r}: use auto or one of {', '.join(PROVIDERS)}")
         try:
             runtime(settings).translator(name, cache=False)  # an unusable choice (no key, no apertium): one line
