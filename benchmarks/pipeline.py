@@ -430,10 +430,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="corpus sizes (100 1000 10000)")
     parser.add_argument("--only", nargs="+", choices=KINDS, default=list(KINDS), help="measurements to run")
-    parser.add_argument("--translators", nargs="+", default=["off", "apertium"],
-                        help="translation for process/plain/flow: off and/or a provider (apertium)")  # fmt: skip
-    parser.add_argument("--work-dir", type=Path, default=Path("newsflow-data") / "bench",
-                        help="corpora, Prefect home, results.json (default newsflow-data/bench)")  # fmt: skip
+    parser.add_argument(
+        "--translators",
+        nargs="+",
+        default=["off", "apertium"],
+        help="translation for process/plain/flow: off and/or a provider (apertium)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path("newsflow-data") / "bench",
+        help="corpora, Prefect home, results.json (default newsflow-data/bench)",
+    )
     parser.add_argument("--fresh", action="store_true", help="measure the selected sizes/measurements again")
     parser.add_argument("--table-only", action="store_true", help="only print the table from results.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)

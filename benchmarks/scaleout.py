@@ -184,8 +184,13 @@ def measure_local(corpus: Path, work: Path, articles: int, quiet: tuple[float, f
     warm = work / "data-local-warm"
     shutil.rmtree(warm, ignore_errors=True)
     # The first command ever creates Prefect's local database (most of a minute): an operator pays that once.
-    subprocess.run([newsflow, "run", str(REPO / "samples" / "reference"), "--data-dir", str(warm)], env=env,
-                   cwd=REPO, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [newsflow, "run", str(REPO / "samples" / "reference"), "--data-dir", str(warm)],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     out: dict[str, Any] = {}
     for name, extra in (("thread", {}), ("dask", {"NEWSFLOW_TASK_RUNNER": "dask", "NEWSFLOW_DASK_WORKERS": "2"})):
         data = work / f"data-local-{name}"
@@ -193,13 +198,18 @@ def measure_local(corpus: Path, work: Path, articles: int, quiet: tuple[float, f
         busy = wait_quiet(*quiet)
         _log(f"local {name}: newsflow run, {articles} articles")
         cpu, start = _children_cpu(), time.perf_counter()
-        done = subprocess.run([newsflow, "run", str(corpus), "--data-dir", str(data)], env={**env, **extra},
-                              cwd=REPO, capture_output=True, text=True, check=False)  # fmt: skip
+        done = subprocess.run(
+            [newsflow, "run", str(corpus), "--data-dir", str(data)],
+            env={**env, **extra},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
         if done.returncode != 0:
             raise RuntimeError(f"newsflow run ({name}) exited {done.returncode}: {done.stderr[-2000:]}")
-        out[name] = {"seconds": round(seconds, 2), "records": _count_records(data), "busy": busy,
-                     "cpu": round(cpu, 1)}  # fmt: skip
+        out[name] = {"seconds": round(seconds, 2), "records": _count_records(data), "busy": busy, "cpu": round(cpu, 1)}
         shutil.rmtree(data, ignore_errors=True)
     return out
 
@@ -252,8 +262,9 @@ def prefect_server(work: Path, quiet: tuple[float, float]) -> Iterator[Server]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     env = _base_env(PREFECT_HOME=str(home), PREFECT_UI_ENABLED="false", PREFECT_SERVER_LOGGING_LEVEL="WARNING")
-    proc = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env,
-                  home / "server.log")  # fmt: skip
+    proc = _start(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, home / "server.log"
+    )
     api = f"http://127.0.0.1:{port}/api"
     client = httpx.Client(base_url=api, timeout=30)
     try:
@@ -277,10 +288,16 @@ def deploy(server: Server) -> str:
     """A process work pool and the ingest-sources flow deployed to it, as an operator does; the deployment id."""
     prefect = str(BIN / "prefect")
     env = server.env()
-    subprocess.run([prefect, "work-pool", "create", POOL, "--type", "process"], env=env, cwd=REPO, check=True,
-                   capture_output=True)  # fmt: skip
-    subprocess.run([prefect, "--no-prompt", "deploy", "flows/ops.py:ingest_sources", "--name", POOL, "--pool", POOL],
-                   env=env, cwd=REPO, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [prefect, "work-pool", "create", POOL, "--type", "process"], env=env, cwd=REPO, check=True, capture_output=True
+    )
+    subprocess.run(
+        [prefect, "--no-prompt", "deploy", "flows/ops.py:ingest_sources", "--name", POOL, "--pool", POOL],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     response = server.request("POST", "/deployments/filter", json={"deployments": {"name": {"any_": [POOL]}}})
     response.raise_for_status()
     return str(response.json()[0]["id"])
@@ -306,15 +323,27 @@ def _phases(server: Server, run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pool_scenario(server: Server, deployment_id: str, work: Path, name: str, sources: list[Path], workers: int,
-                  limit: int | None, query_seconds: int) -> dict[str, Any]:  # fmt: skip
+def pool_scenario(
+    server: Server,
+    deployment_id: str,
+    work: Path,
+    name: str,
+    sources: list[Path],
+    workers: int,
+    limit: int | None,
+    query_seconds: int,
+) -> dict[str, Any]:
     """Start `workers` workers (all polling), create one run per source at once, wait for all; read the states."""
     data = work / f"data-{name}"
     shutil.rmtree(data, ignore_errors=True)
     # Workers pass their environment to the runs: the store, translation off, prefect.yaml's heartbeat, and the
     # work directory as a place deployments may read files from (the corpus is there, not under samples/).
-    env = server.env(NEWSFLOW_DATA_DIR=str(data), PREFECT_WORKER_QUERY_SECONDS=str(query_seconds),
-                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30", NEWSFLOW_INPUT_ROOTS=str(work))  # fmt: skip
+    env = server.env(
+        NEWSFLOW_DATA_DIR=str(data),
+        PREFECT_WORKER_QUERY_SECONDS=str(query_seconds),
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
+        NEWSFLOW_INPUT_ROOTS=str(work),
+    )
     names = [f"{name}-w{k}" for k in range(workers)]
     command = [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process"]
     if limit is not None:
@@ -355,9 +384,15 @@ def pool_scenario(server: Server, deployment_id: str, work: Path, name: str, sou
     if any(p["state"] != "COMPLETED" for p in phases):
         raise RuntimeError(f"{name}: not every run completed: {phases}; see {logs}")
     first, last = min(p["created"] for p in phases), max(p["end"] for p in phases)
-    result = {"seconds": round(last - first, 2), "records": _count_records(data), "runs": phases, "busy": busy,
-              "cpu": round(cpu, 1), "server_cpu": round(server_cpu, 1),
-              "per_worker": dict(Counter(p["worker"] for p in phases))}  # fmt: skip
+    result = {
+        "seconds": round(last - first, 2),
+        "records": _count_records(data),
+        "runs": phases,
+        "busy": busy,
+        "cpu": round(cpu, 1),
+        "server_cpu": round(server_cpu, 1),
+        "per_worker": dict(Counter(p["worker"] for p in phases)),
+    }
     shutil.rmtree(data, ignore_errors=True)
     return result
 
@@ -375,14 +410,16 @@ def measure_pool(server: Server, deployment_id: str, corpus: Path, work: Path) -
 def measure_pool_limit(server: Server, deployment_id: str, corpus: Path, work: Path) -> dict[str, Any]:
     """A pool concurrency limit of 2 instead of `--limit`: does it spread the four runs over the two workers?"""
     prefect, env = str(BIN / "prefect"), server.env()
-    subprocess.run([prefect, "work-pool", "set-concurrency-limit", POOL, "2"], env=env, cwd=REPO, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [prefect, "work-pool", "set-concurrency-limit", POOL, "2"], env=env, cwd=REPO, check=True, capture_output=True
+    )
     try:
         parts = split_corpus(corpus, work / "parts-4", 4)
         return pool_scenario(server, deployment_id, work, "poollimit", parts, 2, None, 10)
     finally:
-        subprocess.run([prefect, "work-pool", "clear-concurrency-limit", POOL], env=env, cwd=REPO, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [prefect, "work-pool", "clear-concurrency-limit", POOL], env=env, cwd=REPO, check=True, capture_output=True
+        )
 
 
 def measure_small(server: Server, deployment_id: str, work: Path) -> dict[str, Any]:
@@ -393,8 +430,9 @@ def measure_small(server: Server, deployment_id: str, work: Path) -> dict[str, A
     out: dict[str, Any] = {}
     for poll in (10, 1):
         # One worker, one run at a time: three runs one after another, each waiting for a poll of its own.
-        out[f"poll{poll}"] = [pool_scenario(server, deployment_id, work, f"small{poll}-{i}", [source], 1, 1, poll)
-                              for i in range(3)]  # fmt: skip
+        out[f"poll{poll}"] = [
+            pool_scenario(server, deployment_id, work, f"small{poll}-{i}", [source], 1, 1, poll) for i in range(3)
+        ]
     return out
 
 
@@ -408,16 +446,19 @@ def _mean(values: list[float]) -> float:
 def render(results: dict[str, Any]) -> str:
     n = results.get("articles", 0)
     lines = [f"Corpus: {n:,} articles, translation off; cores: {results.get('cores')}.", ""]
-    lines += ["| how | runs × articles | workers | seconds | articles/s | CPU s: runs (server) | machine busy before |",
-              "|---|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines += [
+        "| how | runs × articles | workers | seconds | articles/s | CPU s: runs (server) | machine busy before |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
 
     def row(label: str, runs: str, workers: str, res: dict[str, Any] | None) -> None:
         if res:
             seconds = float(res["seconds"])
             cpu = f"{res['cpu']:.0f}" if "cpu" in res else "–"
             cpu += f" ({res['server_cpu']:.0f})" if "server_cpu" in res else ""
-            lines.append(f"| {label} | {runs} | {workers} | {seconds:.1f} | {n / seconds:.1f} | {cpu} "
-                         f"| {res['busy']:.0%} |")  # fmt: skip
+            lines.append(
+                f"| {label} | {runs} | {workers} | {seconds:.1f} | {n / seconds:.1f} | {cpu} | {res['busy']:.0%} |"
+            )
 
     local, flow, pool = results.get("local", {}), results.get("flow", {}), results.get("pool", {})
     row("`newsflow run`, whole command (local mode)", f"1 × {n:,}", "threads", local.get("thread"))
@@ -433,17 +474,27 @@ def render(results: dict[str, Any]) -> str:
     if results.get("poollimit"):
         pool = {**pool, "four_runs_pool_limit2": results["poollimit"]}
     if pool:
-        lines += ["", "| work pool scenario | runs per worker | each run, by creation: worker: created → claimed, "
-                  "→ running, → end (s) |", "|---|---|---|"]  # fmt: skip
+        lines += [
+            "",
+            "| work pool scenario | runs per worker | each run, by creation: worker: created → claimed, "
+            "→ running, → end (s) |",
+            "|---|---|---|",
+        ]
         for key, res in pool.items():
-            spans = "; ".join(f"{str(r['worker']).rsplit('-', 1)[-1]}: {r['to_pending']:.1f}, {r['to_running']:.1f}, "
-                              f"{r['body']:.1f}" for r in sorted(res["runs"], key=lambda r: r["created"]))  # fmt: skip
+            spans = "; ".join(
+                f"{str(r['worker']).rsplit('-', 1)[-1]}: {r['to_pending']:.1f}, {r['to_running']:.1f}, {r['body']:.1f}"
+                for r in sorted(res["runs"], key=lambda r: r["created"])
+            )
             per = ", ".join(f"{w}: {c}" for w, c in sorted(res["per_worker"].items()))
             lines.append(f"| {key} | {per} | {spans} |")
     small = results.get("small")
     if small:
-        lines += ["", "| one-article run, 1 worker | created → claimed (poll) | claimed → running (flow process "
-                  "start) | running → completed (flow body) | total |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [
+            "",
+            "| one-article run, 1 worker | created → claimed (poll) | claimed → running (flow process "
+            "start) | running → completed (flow body) | total |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for key, samples in small.items():
             runs = [s["runs"][0] for s in samples]
             parts = [[r[k] for r in runs] for k in ("to_pending", "to_running", "body")]
@@ -458,8 +509,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=2000, help="corpus size (a multiple of 4; default 2000)")
     parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, default=list(MEASUREMENTS))
     parser.add_argument("--work-dir", type=Path, default=Path("newsflow-data") / "bench-scaleout")
-    parser.add_argument("--quiet", type=float, default=0.25,
-                        help="before each measurement, wait until the machine is at most this busy (default 0.25)")
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=0.25,
+        help="before each measurement, wait until the machine is at most this busy (default 0.25)",
+    )
     parser.add_argument("--quiet-wait", type=float, default=600, help="seconds to wait for that at most (600)")
     parser.add_argument("--fresh", action="store_true", help="measure the selected measurements again")
     parser.add_argument("--table-only", action="store_true", help="only print the tables from results.json")

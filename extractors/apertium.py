@@ -22,9 +22,23 @@ COMMAND = "apertium"
 INSTALL_HINT = "apt-get install apertium apertium-eng-spa"
 # ISO 639-1 -> the ISO 639-3 codes Apertium names its modes with.
 _ISO3 = {
-    "en": "eng", "es": "spa", "fr": "fra", "pt": "por", "ca": "cat", "gl": "glg", "it": "ita", "de": "deu",
-    "ru": "rus", "vi": "vie", "eu": "eus", "eo": "epo", "is": "isl", "mk": "mkd", "ro": "ron", "oc": "oci",
-}  # fmt: skip
+    "en": "eng",
+    "es": "spa",
+    "fr": "fra",
+    "pt": "por",
+    "ca": "cat",
+    "gl": "glg",
+    "it": "ita",
+    "de": "deu",
+    "ru": "rus",
+    "vi": "vie",
+    "eu": "eus",
+    "eo": "epo",
+    "is": "isl",
+    "mk": "mkd",
+    "ro": "ron",
+    "oc": "oci",
+}
 
 
 class ApertiumError(Exception):

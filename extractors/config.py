@@ -142,5 +142,11 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: DocumentConfig) -> Limits:
         cache = settings.data_dir / "ocr-cache" if settings.document_ocr_cache else None
-        return cls(settings.document_max_pages, settings.document_max_bytes, settings.document_max_unzipped_bytes,
-                   settings.document_ocr_timeout, cache, settings.document_time_budget)  # fmt: skip
+        return cls(
+            settings.document_max_pages,
+            settings.document_max_bytes,
+            settings.document_max_unzipped_bytes,
+            settings.document_ocr_timeout,
+            cache,
+            settings.document_time_budget,
+        )

@@ -135,8 +135,9 @@ def parse_iso(value: str) -> datetime | date | None:
                 return datetime(int(year), int(month), int(day), tzinfo=_iso_zone(offset))
             return date(int(year), int(month), int(day))
         micro = int((fraction or "0")[:6].ljust(6, "0"))
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro,
-                        tzinfo=_iso_zone(offset))  # fmt: skip
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo=_iso_zone(offset)
+        )
     except ValueError:
         return None
 
@@ -150,8 +151,9 @@ def _parse_pdf(text: str) -> datetime | date | None:
         tz = UTC if zulu else (_zone(sign, off_h, off_m) if sign else None)
         if hour is None and tz is None:
             return date(int(year), int(month or 1), int(day or 1))
-        return datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
-                        int(second or 0), tzinfo=tz)  # fmt: skip
+        return datetime(
+            int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
+        )
     except ValueError:
         return None
 

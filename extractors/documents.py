@@ -134,8 +134,10 @@ class _Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self.end:
-            raise DocumentError(f"{self.name}: reading took longer than the time budget of {self.seconds:g} s "
-                                "(NEWSFLOW_DOCUMENT_TIME_BUDGET)")  # fmt: skip
+            raise DocumentError(
+                f"{self.name}: reading took longer than the time budget of {self.seconds:g} s "
+                "(NEWSFLOW_DOCUMENT_TIME_BUDGET)"
+            )
 
     @contextmanager
     def excluded(self) -> Iterator[None]:
@@ -191,8 +193,9 @@ def check_document(data: bytes, name: str, media_type: str, *, limits: Limits | 
     return (doc.core_properties.title or "").strip() or None
 
 
-def fetched_document(data: bytes, content_type: str, source: SourceInfo, url: str,
-                     limits: Limits | None = None) -> RawArticle:  # fmt: skip
+def fetched_document(
+    data: bytes, content_type: str, source: SourceInfo, url: str, limits: Limits | None = None
+) -> RawArticle:
     """A PDF/DOCX fetched from `url` as a raw input: checked like a received file, kept as base64 bytes.
 
     The bytes decide the type; a body that is not what its Content-Type says is a DocumentError.
@@ -200,11 +203,13 @@ def fetched_document(data: bytes, content_type: str, source: SourceInfo, url: st
     found = sniff(data)
     if found is None:
         kind = "PDF" if content_type == PDF_TYPE else "DOCX" if content_type == DOCX_TYPE else "PDF or DOCX"
-        raise DocumentError(f"{source.uri}: served as {content_type or 'no type'} but not a {kind} file "
-                            f"({describe(data)})")  # fmt: skip
+        raise DocumentError(
+            f"{source.uri}: served as {content_type or 'no type'} but not a {kind} file ({describe(data)})"
+        )
     title = check_document(data, source.uri, found, limits=limits)
-    return RawArticle(source=source, content=base64.b64encode(data).decode("ascii"), media_type=found, url=url,
-                      title=title)  # fmt: skip
+    return RawArticle(
+        source=source, content=base64.b64encode(data).decode("ascii"), media_type=found, url=url, title=title
+    )
 
 
 def _check_size(data: bytes, name: str, max_bytes: int) -> None:
@@ -248,8 +253,12 @@ def _pdf_title(reader: Any, name: str) -> str | None:
         return None
     title = _clean_line(title) if isinstance(title, str) else ""
     stem = os.path.splitext(os.path.basename(name))[0]
-    if not title or title == stem or title.lower().startswith("microsoft word") or \
-            title.lower().endswith((".doc", ".docx", ".pdf", ".odt")):  # fmt: skip
+    if (
+        not title
+        or title == stem
+        or title.lower().startswith("microsoft word")
+        or title.lower().endswith((".doc", ".docx", ".pdf", ".odt"))
+    ):
         return None
     return title
 
@@ -283,8 +292,9 @@ def _docx_date(doc: Any) -> datetime | None:
     return _as_datetime(parse_date(text))
 
 
-def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_cache: Path | None,
-              deadline: _Deadline) -> Document:  # fmt: skip
+def _read_pdf(
+    data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_cache: Path | None, deadline: _Deadline
+) -> Document:
     reader = _open_pdf(data, name, max_pages)
     digest = hashlib.sha256(data).hexdigest()
     page_texts: list[str] = []
@@ -309,8 +319,9 @@ def _read_pdf(data: bytes, name: str, max_pages: int, ocr_timeout: float, ocr_ca
     deadline.check()
     text, spans = _join_pages(page_texts)
     title = _pdf_title(reader, name) or _first_heading(text)
-    return Document(text=text, media_type=PDF_TYPE, pages=spans, methods=methods, title=title,
-                    published_at=_pdf_date(reader))  # fmt: skip
+    return Document(
+        text=text, media_type=PDF_TYPE, pages=spans, methods=methods, title=title, published_at=_pdf_date(reader)
+    )
 
 
 def _letters(text: str) -> int:
@@ -391,8 +402,20 @@ def _ocr_page(data: bytes, name: str, number: int, timeout: float) -> str:
         with open(pdf_path, "wb") as handle:
             handle.write(data)
         image = os.path.join(tmp, "page")
-        render = ["pdftoppm", "-f", str(number), "-l", str(number), "-r", str(OCR_DPI), "-gray", "-png",
-                  "-singlefile", pdf_path, image]  # fmt: skip
+        render = [
+            "pdftoppm",
+            "-f",
+            str(number),
+            "-l",
+            str(number),
+            "-r",
+            str(OCR_DPI),
+            "-gray",
+            "-png",
+            "-singlefile",
+            pdf_path,
+            image,
+        ]
         recognise = ["tesseract", image + ".png", "stdout", "-l", OCR_LANGUAGES, "--psm", "3"]
         for step, command in (("rendering", render), ("OCR", recognise)):
             try:
@@ -474,8 +497,14 @@ def _read_docx(data: bytes, name: str, max_pages: int, max_unzipped: int, deadli
             raise too_many_pages()
     deadline.check()
     text, spans = _join_pages(["\n\n".join(page) for page in pages])
-    return Document(text=text, media_type=DOCX_TYPE, pages=spans, methods=["text"] * len(spans),
-                    title=title or heading or _first_heading(text), published_at=_docx_date(doc))  # fmt: skip
+    return Document(
+        text=text,
+        media_type=DOCX_TYPE,
+        pages=spans,
+        methods=["text"] * len(spans),
+        title=title or heading or _first_heading(text),
+        published_at=_docx_date(doc),
+    )
 
 
 def _blocks(parent: Any) -> Iterator[Any]:
@@ -650,9 +679,8 @@ class _Numbering:
         abstract: dict[str, dict[int, tuple[int, str, str]]] = {}
         for node in root.findall(f"{_W}abstractNum"):
             abstract[node.get(f"{_W}abstractNumId")] = {
-                self._ilvl(lvl): self._level(lvl) for lvl in node.findall(f"{_W}lvl")
-                if self._ilvl(lvl) in self.LEVELS
-            }  # fmt: skip
+                self._ilvl(lvl): self._level(lvl) for lvl in node.findall(f"{_W}lvl") if self._ilvl(lvl) in self.LEVELS
+            }
         for num in root.findall(f"{_W}num"):
             ref = num.find(f"{_W}abstractNumId")
             levels = dict(abstract.get(ref.get(f"{_W}val") if ref is not None else "", {}))
@@ -732,8 +760,21 @@ def _format_number(value: int, fmt: str) -> str:
 
 def _roman(value: int) -> str:
     out = ""
-    for number, digits in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
-                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):  # fmt: skip
+    for number, digits in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while value >= number:
             out += digits
             value -= number
@@ -828,6 +869,7 @@ def with_pages(model: ModelT, document: Document) -> ModelT:
 
     A generic walk over the fields, so entity kinds added later (clusters, pacts) are covered too.
     """
+
     def walk(value: Any) -> Any:
         if isinstance(value, Mention):
             return value.model_copy(update={"page": document.page_at(value.start)})

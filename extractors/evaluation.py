@@ -129,8 +129,14 @@ class Report:
 
     def as_dict(self) -> dict[str, dict[str, dict[str, float | int]]]:
         def row(s: Score) -> dict[str, float | int]:
-            return {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "f1": round(s.f1, 4),
-                    "tp": s.tp, "fp": s.fp, "fn": s.fn}  # fmt: skip
+            return {
+                "precision": round(s.precision, 4),
+                "recall": round(s.recall, 4),
+                "f1": round(s.f1, 4),
+                "tp": s.tp,
+                "fp": s.fp,
+                "fn": s.fn,
+            }
 
         return {lang: {etype: row(s) for etype, s in by_type.items()} for lang, by_type in self.scores.items()}
 
@@ -181,8 +187,15 @@ def load_real_split(real_dir: Path, shared: Path, split: str, langs: Iterable[st
         if wanted is not None and row["lang"] not in wanted:
             continue
         published = date.fromisoformat(row["published"]) if row.get("published") else None
-        out.append(EvalArticle(id=Path(source).stem, lang=row["lang"], published=published,
-                               text=real_text(shared, source), gold=row["gold"]))  # fmt: skip
+        out.append(
+            EvalArticle(
+                id=Path(source).stem,
+                lang=row["lang"],
+                published=published,
+                text=real_text(shared, source),
+                gold=row["gold"],
+            )
+        )
     return out
 
 
@@ -214,8 +227,16 @@ def load_eval_set(directory: Path, langs: Iterable[str] | None = None) -> list[E
                 continue
             text = row["text"] if isinstance(row["text"], str) else "\n".join(row["text"])
             published = date.fromisoformat(row["published"]) if row.get("published") else None
-            out.append(EvalArticle(id=row["id"], lang=row["lang"], published=published, text=text,
-                                   gold=row["gold"], hard=tuple(row.get("hard", []))))  # fmt: skip
+            out.append(
+                EvalArticle(
+                    id=row["id"],
+                    lang=row["lang"],
+                    published=published,
+                    text=text,
+                    gold=row["gold"],
+                    hard=tuple(row.get("hard", [])),
+                )
+            )
     return out
 
 

@@ -76,8 +76,16 @@ class FetchError(Exception):
     status when there was one; `attempts` counts the requests made for the failing hop.
     """
 
-    def __init__(self, reason: str, *, kind: Outcome = "failed", status: int | None = None, attempts: int = 1,
-                 final_url: str | None = None, certificate: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        reason: str,
+        *,
+        kind: Outcome = "failed",
+        status: int | None = None,
+        attempts: int = 1,
+        final_url: str | None = None,
+        certificate: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.kind: Outcome = kind
@@ -235,8 +243,9 @@ def _checked_addresses(host: str, port: int, settings: FetchConfig) -> list[str]
         if not _allowed(ip, settings):
             inside = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else []
             named = f" (IPv4 {', '.join(map(str, inside))} inside)" if inside else ""
-            raise FetchError(f"host {host!r} resolves to {ip}{named}, a non-public address (not allow-listed)",
-                             kind="blocked")  # fmt: skip
+            raise FetchError(
+                f"host {host!r} resolves to {ip}{named}, a non-public address (not allow-listed)", kind="blocked"
+            )
     return addresses
 
 
@@ -275,8 +284,14 @@ class PinnedBackend(httpcore.NetworkBackend):
         with self._lock:
             self._pins[(host.lower(), port)] = addresses
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:  # fmt: skip
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         with self._lock:
             addresses = self._pins.get((host.lower(), port))
         if addresses is None:
@@ -293,8 +308,9 @@ class PinnedBackend(httpcore.NetworkBackend):
         assert error is not None
         raise error
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:  # fmt: skip
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("unix sockets are not allowed")
 
     def sleep(self, seconds: float) -> None:
@@ -307,9 +323,13 @@ def pinned_transport(backend: PinnedBackend) -> httpx.HTTPTransport:
     pool = getattr(transport, "_pool", None)
     if not isinstance(pool, httpcore.ConnectionPool):  # httpx changed its internals: refuse, never go unpinned
         raise RuntimeError("httpx.HTTPTransport has no httpcore pool to pin; check the httpx version")
-    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                              max_connections=100, max_keepalive_connections=20,
-                                              keepalive_expiry=5.0, network_backend=backend)  # fmt: skip
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=backend,
+    )
     return transport
 
 
@@ -455,11 +475,15 @@ class _Decompressor:
         self.total += len(piece)
         out += piece
         if self.total > self.limit:
-            raise FetchError(f"decompressed body larger than {self.limit} bytes "
-                             f"({self.compressed} bytes compressed): decompression bomb guard")  # fmt: skip
+            raise FetchError(
+                f"decompressed body larger than {self.limit} bytes "
+                f"({self.compressed} bytes compressed): decompression bomb guard"
+            )
         if self.total > 1024 * 1024 and self.total > self.ratio * max(self.compressed, 1):
-            raise FetchError(f"compression ratio over {self.ratio:g}:1 ({self.total} bytes from "
-                             f"{self.compressed}): decompression bomb guard")  # fmt: skip
+            raise FetchError(
+                f"compression ratio over {self.ratio:g}:1 ({self.total} bytes from "
+                f"{self.compressed}): decompression bomb guard"
+            )
 
     def feed(self, chunk: bytes) -> bytes:
         out = bytearray()
@@ -483,8 +507,10 @@ class _Decompressor:
     def finish(self) -> None:
         """Raise FetchError when the body ended before its compressed stream did (a truncated body)."""
         if not self.finished():
-            raise FetchError(f"truncated body: the {self.encoding} stream ends early ({self.compressed} bytes "
-                             f"received, {self.total} decoded)")  # fmt: skip
+            raise FetchError(
+                f"truncated body: the {self.encoding} stream ends early ({self.compressed} bytes "
+                f"received, {self.total} decoded)"
+            )
 
     def _feed_zlib(self, chunk: bytes, out: bytearray) -> None:
         self.compressed += len(chunk)
@@ -548,20 +574,33 @@ class Fetcher:
     (`PinnedBackend`); a `transport` given replaces that (tests with httpx.MockTransport only).
     """
 
-    def __init__(self, settings: FetchConfig, *, ignore_robots: Sequence[str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, gate: Gate = GATE,
-                 robots: RobotsCache = ROBOTS, transport: httpx.BaseTransport | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: FetchConfig,
+        *,
+        ignore_robots: Sequence[str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        gate: Gate = GATE,
+        robots: RobotsCache = ROBOTS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.settings = settings
         self.ignore_robots = list(settings.fetch_ignore_robots if ignore_robots is None else ignore_robots)
         self.sleep = sleep
         self.gate = gate
         self.robots = robots
-        timeout = httpx.Timeout(settings.http_timeout, connect=min(settings.http_connect_timeout,
-                                                                    settings.http_timeout))  # fmt: skip
+        timeout = httpx.Timeout(
+            settings.http_timeout, connect=min(settings.http_connect_timeout, settings.http_timeout)
+        )
         headers = {"User-Agent": user_agent(settings), "Accept-Encoding": ACCEPT_ENCODING}
         self.backend = PinnedBackend(settings)
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False, headers=headers, trust_env=False,
-                                   transport=transport or pinned_transport(self.backend))  # fmt: skip
+        self.client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            headers=headers,
+            trust_env=False,
+            transport=transport or pinned_transport(self.backend),
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -583,16 +622,20 @@ class Fetcher:
 
         now = self.robots.clock()
         try:
-            resp = self._get_hops(origin + "/robots.txt", accept=None, robots=False,
-                                  limit=ROBOTS_MAX_BYTES, truncate=True)  # fmt: skip
+            resp = self._get_hops(
+                origin + "/robots.txt", accept=None, robots=False, limit=ROBOTS_MAX_BYTES, truncate=True
+            )
         except FetchError as exc:
             if exc.kind == "blocked" or exc.certificate:  # the site's own failure, not "robots.txt unreachable"
                 raise
             if exc.status is not None and 400 <= exc.status < 500:
                 entry = _Robots(expires=now + ROBOTS_TTL, parser=None)
             else:
-                entry = _Robots(expires=now + ROBOTS_FAILURE_TTL, parser=None,
-                                disallow_all=f"robots.txt unreachable ({exc.reason}), so nothing may be fetched")
+                entry = _Robots(
+                    expires=now + ROBOTS_FAILURE_TTL,
+                    parser=None,
+                    disallow_all=f"robots.txt unreachable ({exc.reason}), so nothing may be fetched",
+                )
         else:
             text = resp.body.decode("utf-8", errors="replace")
             entry = _Robots(expires=now + ROBOTS_TTL, parser=Protego.parse(text))
@@ -620,8 +663,14 @@ class Fetcher:
 
     # --- requests ---
 
-    def get(self, url: str, *, accept: Sequence[str] | None = ARTICLE_TYPES, etag: str | None = None,
-            last_modified: str | None = None) -> Response:  # fmt: skip
+    def get(
+        self,
+        url: str,
+        *,
+        accept: Sequence[str] | None = ARTICLE_TYPES,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Response:
         """GET `url`: redirects followed by hand (each hop checked by the SSRF guard and robots.txt).
 
         `accept` lists the allowed content types (None: any). A 304 answer to a conditional GET comes back
@@ -632,18 +681,26 @@ class Fetcher:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        return self._get_hops(url, accept=accept, robots=True, limit=self.settings.max_body_bytes,
-                              headers=conditional)  # fmt: skip
+        return self._get_hops(url, accept=accept, robots=True, limit=self.settings.max_body_bytes, headers=conditional)
 
-    def _get_hops(self, url: str, *, accept: Sequence[str] | None, robots: bool, limit: int,
-                  headers: dict[str, str] | None = None, truncate: bool = False) -> Response:  # fmt: skip
+    def _get_hops(
+        self,
+        url: str,
+        *,
+        accept: Sequence[str] | None,
+        robots: bool,
+        limit: int,
+        headers: dict[str, str] | None = None,
+        truncate: bool = False,
+    ) -> Response:
         current = url
         redirects: list[str] = []
         for _ in range(self.settings.max_redirects + 1):
             addresses = check_url(current, self.settings)
             target = httpx.URL(current)  # the host spelled as httpcore will ask for it (IDNA, no brackets)
-            self.backend.pin(target.raw_host.decode("ascii"), target.port or (443 if target.scheme == "https" else 80),
-                             addresses)  # fmt: skip
+            self.backend.pin(
+                target.raw_host.decode("ascii"), target.port or (443 if target.scheme == "https" else 80), addresses
+            )
             delay = self.robots_check(current) if robots else 0.0
             result = self._with_retries(current, accept, limit, headers or {}, delay, truncate)
             if isinstance(result, str):
@@ -654,8 +711,15 @@ class Fetcher:
             return result
         raise FetchError(f"more than {self.settings.max_redirects} redirects", final_url=current)
 
-    def _with_retries(self, url: str, accept: Sequence[str] | None, limit: int, headers: dict[str, str],
-                      crawl_delay: float, truncate: bool) -> Response | str:  # fmt: skip
+    def _with_retries(
+        self,
+        url: str,
+        accept: Sequence[str] | None,
+        limit: int,
+        headers: dict[str, str],
+        crawl_delay: float,
+        truncate: bool,
+    ) -> Response | str:
         settings = self.settings
         host = (urlsplit(url).hostname or "").lower()
         interval = max(settings.fetch_min_interval, crawl_delay)
@@ -668,22 +732,27 @@ class Fetcher:
                     return self._once(url, accept, limit, headers, truncate, attempt)
             except _Transient as exc:
                 if attempt > settings.fetch_retries:
-                    raise FetchError(f"{exc.reason} (after {attempt} attempts)", status=exc.status,
-                                     attempts=attempt) from None  # fmt: skip
+                    raise FetchError(
+                        f"{exc.reason} (after {attempt} attempts)", status=exc.status, attempts=attempt
+                    ) from None
                 wait = settings.fetch_backoff * 2 ** (attempt - 1)
                 if exc.retry_after is not None:
                     if exc.retry_after > settings.fetch_max_retry_after:  # fail now rather than sleep that long
-                        raise FetchError(f"{exc.reason}; Retry-After {math.ceil(exc.retry_after)} s is over the "
-                                         f"limit of {settings.fetch_max_retry_after:g} s (fetch_max_retry_after)",
-                                         status=exc.status, attempts=attempt) from None  # fmt: skip
+                        raise FetchError(
+                            f"{exc.reason}; Retry-After {math.ceil(exc.retry_after)} s is over the "
+                            f"limit of {settings.fetch_max_retry_after:g} s (fetch_max_retry_after)",
+                            status=exc.status,
+                            attempts=attempt,
+                        ) from None
                     wait = max(wait, exc.retry_after)
             except FetchError as exc:
                 exc.attempts = attempt
                 raise
             self.sleep(wait)
 
-    def _once(self, url: str, accept: Sequence[str] | None, limit: int, headers: dict[str, str], truncate: bool,
-              attempt: int) -> Response | str:  # fmt: skip
+    def _once(
+        self, url: str, accept: Sequence[str] | None, limit: int, headers: dict[str, str], truncate: bool, attempt: int
+    ) -> Response | str:
         settings = self.settings
         deadline = time.monotonic() + settings.http_timeout
         received: int | None = None  # set once the body is being read
@@ -709,8 +778,9 @@ class Fetcher:
                 if status == 304:
                     return Response(url, url, status, ctype, charset, b"", etag, modified, attempt)
                 if accept is not None and ctype and ctype not in accept:
-                    raise FetchError(f"content type {ctype!r} is not allowed here (allowed: {', '.join(accept)})",
-                                     status=status)  # fmt: skip
+                    raise FetchError(
+                        f"content type {ctype!r} is not allowed here (allowed: {', '.join(accept)})", status=status
+                    )
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > limit and not truncate:
                     raise FetchError(f"body larger than {limit} bytes (Content-Length {length})", status=status)
@@ -757,14 +827,16 @@ class Fetcher:
             cert = _certificate_error(exc)
             if cert is not None:  # permanent: a retry meets the same certificate
                 host = urlsplit(url).hostname or url
-                raise FetchError(f"TLS certificate verification failed for {host}: {cert} (not retried)",
-                                 certificate=True) from None  # fmt: skip
+                raise FetchError(
+                    f"TLS certificate verification failed for {host}: {cert} (not retried)", certificate=True
+                ) from None
             if received is not None and not isinstance(exc, httpx.ConnectError):
                 # the connection ended inside the body (short of Content-Length, or a chunked body cut off):
                 # transient, as a dropped connection usually is, but named for what it is
                 expected = f" of {length}" if length.isdigit() else ""
-                raise _Transient(f"truncated body: the connection ended after {received}{expected} bytes",
-                                 status) from None  # fmt: skip
+                raise _Transient(
+                    f"truncated body: the connection ended after {received}{expected} bytes", status
+                ) from None
             raise _Transient(f"{type(exc).__name__}: {exc}", None) from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}") from None
@@ -795,8 +867,7 @@ def to_page(resp: Response) -> Page:
     except DecodeError as exc:
         raise FetchError(str(exc), status=resp.status) from None
     media: Literal["text/html", "text/plain"] = "text/plain" if resp.content_type == "text/plain" else "text/html"
-    return Page(url=resp.final_url, text=decoded.text, media_type=media, status=resp.status,
-                encoding_note=decoded.note)  # fmt: skip
+    return Page(url=resp.final_url, text=decoded.text, media_type=media, status=resp.status, encoding_note=decoded.note)
 
 
 def fetch_url(url: str, settings: FetchConfig) -> Page:

@@ -434,8 +434,7 @@ def detect_language(text: str, hint: str | None = None, detector: Detector = "la
             methods.setdefault(p.code, set()).add(p.method)
     if not letters:
         if hint_code:
-            return LanguageInfo(code=hint_code, confidence=0.3, detector="hint",
-                                segments=_segments(judged, hint_code))  # fmt: skip
+            return LanguageInfo(code=hint_code, confidence=0.3, detector="hint", segments=_segments(judged, hint_code))
         return LanguageInfo(code="und", confidence=0.0, detector=detector, segments=[])
     code, _ = max(letters.items(), key=lambda item: (item[1], item[0] == hint_code))
     share = letters[code] / sum(letters.values())

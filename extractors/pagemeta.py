@@ -241,8 +241,12 @@ def page_title(tags: Tags, article: dict[str, Any] | None, names: list[str]) -> 
     social = _clean(tags.get("og:title", "twitter:title"))
     document = _clean(tags.title)
     others = [t for t in (social, document) if t]
-    for found in (_clean(article.get("headline")) if article else None, _headline_h1(tags, names, others),
-                  social, document):  # fmt: skip
+    for found in (
+        _clean(article.get("headline")) if article else None,
+        _headline_h1(tags, names, others),
+        social,
+        document,
+    ):
         if found:
             return strip_site_name(found, names) or found
     return None
@@ -283,8 +287,15 @@ def ld_authors(article: dict[str, Any] | None, names: list[str]) -> list[str]:
 
 # --- dates -------------------------------------------------------------------------------------------------
 
-_PUBLISHED_META = ("article:published_time", "datePublished", "pubdate", "date", "og:published_time",
-                   "dc.date.issued", "DC.date.issued")  # fmt: skip
+_PUBLISHED_META = (
+    "article:published_time",
+    "datePublished",
+    "pubdate",
+    "date",
+    "og:published_time",
+    "dc.date.issued",
+    "DC.date.issued",
+)
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified")
 
 
@@ -303,8 +314,7 @@ def _aware(value: datetime | date | None) -> datetime | None:
     return value if isinstance(value, datetime) and value.utcoffset() is not None else None
 
 
-def page_date(tags: Tags, html: str, url: str | None, article: dict[str, Any] | None,
-              language: str | None) -> PageDate:  # fmt: skip
+def page_date(tags: Tags, html: str, url: str | None, article: dict[str, Any] | None, language: str | None) -> PageDate:
     """The publication date: the JSON-LD article's `datePublished`, the page's meta tags, `<time datetime>`,
     then htmldate (a day only); a value without a zone gets the site's (extractors.dates)."""
     ld_published = parse_date(str(article["datePublished"])) if article and article.get("datePublished") else None
@@ -322,8 +332,11 @@ def page_date(tags: Tags, html: str, url: str | None, article: dict[str, Any] | 
 
         day = find_date(html, url=url, outputformat="%Y-%m-%d", extensive_search=False)
         found = parse_date(day) if day else None
-    hints = [h for v in (ld_published, ld_modified, meta_published, meta_modified, item_published, time_published)
-             if (h := _aware(v)) is not None]  # fmt: skip
+    hints = [
+        h
+        for v in (ld_published, ld_modified, meta_published, meta_modified, item_published, time_published)
+        if (h := _aware(v)) is not None
+    ]
     zone = site_zone(url, language, hints)
     if found is None:
         return PageDate(hints=hints, zone=zone)

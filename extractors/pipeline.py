@@ -166,8 +166,13 @@ def process(
             "(NEWSFLOW_MAX_TEXT_CHARS)"
         )
     # What extraction made of the input (a page's "&#0;", a PDF's text layer) may hold them too.
-    extracted = {"text": text, "title": title or "", "authors": "".join(authors), "url": url or "",
-                 "language_hint": hint or ""}  # fmt: skip
+    extracted = {
+        "text": text,
+        "title": title or "",
+        "authors": "".join(authors),
+        "url": url or "",
+        "language_hint": hint or "",
+    }
     for name, value in extracted.items():
         found = unstorable_count(value)
         if found:
@@ -192,8 +197,9 @@ def process(
     if date_note:
         warnings.append(date_note)
 
-    entities = extract_entities(text, language.code if language.code != "und" else "en",
-                                published.date() if published else None)  # fmt: skip
+    entities = extract_entities(
+        text, language.code if language.code != "und" else "en", published.date() if published else None
+    )
     duplicate = duplicate_link(raw)
     if duplicate is not None:
         warnings.append(f"same story as {duplicate.id} ({duplicate.url}): not translated again")
@@ -308,8 +314,9 @@ def translate_record(record: ArticleRecord, translator: TranslatorLike | None, t
             translation = translator.translate(record.text, record.language.code, target)
     unstorable = sum(unstorable_count(v) for v in (translation.text, translation.error) if v)
     if unstorable:  # a provider's answer is input too
-        translation = translation.model_copy(update={k: storable(v) for k in ("text", "error")
-                                                     if (v := getattr(translation, k))})  # fmt: skip
+        translation = translation.model_copy(
+            update={k: storable(v) for k in ("text", "error") if (v := getattr(translation, k))}
+        )
         warnings.append("translation note: " + unstorable_note(unstorable, ["translation"]))
     if translation.status in ("failed", "pending") and translation.error:
         warnings.append(f"translation {translation.status}: {translation.error}")

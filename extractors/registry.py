@@ -142,8 +142,17 @@ def _merge_cluster(tl: ClusterTimeline, c: Cluster, rid: str) -> None:
     for m in c.members:
         fact = next((f for f in tl.members if f.id == m.key), None)
         if fact is None:
-            tl.members.append(MemberFact(id=m.key, kind=m.kind, name=m.name, department=m.department, sector=m.sector,
-                                         province=m.province, records=[rid]))  # fmt: skip
+            tl.members.append(
+                MemberFact(
+                    id=m.key,
+                    kind=m.kind,
+                    name=m.name,
+                    department=m.department,
+                    sector=m.sector,
+                    province=m.province,
+                    records=[rid],
+                )
+            )
         else:
             _add(fact.records, rid)
     for r in c.roles:
@@ -153,8 +162,14 @@ def _merge_cluster(tl: ClusterTimeline, c: Cluster, rid: str) -> None:
             tl.roles.append(role)
         holder = next((h for h in role.holders if h.id == r.member.key), None)
         if holder is None:
-            holder = RoleHolder(id=r.member.key, name=r.member.name, department=r.member.department,
-                                province=r.member.province, basis=[], records=[])  # fmt: skip
+            holder = RoleHolder(
+                id=r.member.key,
+                name=r.member.name,
+                department=r.member.department,
+                province=r.member.province,
+                basis=[],
+                records=[],
+            )
             role.holders.append(holder)
         _add(holder.records, rid)
         if r.basis not in holder.basis:
@@ -164,8 +179,17 @@ def _merge_cluster(tl: ClusterTimeline, c: Cluster, rid: str) -> None:
 def _merge_pact(tl: ClusterTimeline, p: Pact, pact_id: str, rid: str) -> None:
     fact = next((f for f in tl.pacts if f.id == pact_id), None)
     if fact is None:
-        fact = PactFact(id=pact_id, kind=p.kind, year=p.year, dates=[], places=[], themes=[], signatories=[],
-                        contents=[], records=[])  # fmt: skip
+        fact = PactFact(
+            id=pact_id,
+            kind=p.kind,
+            year=p.year,
+            dates=[],
+            places=[],
+            themes=[],
+            signatories=[],
+            contents=[],
+            records=[],
+        )
         tl.pacts.append(fact)
     _add(fact.records, rid)
     _value(fact.dates, p.date, rid)
@@ -209,9 +233,17 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
             tl = timelines.get(cid)
             if tl is None:
                 tl = timelines[cid] = ClusterTimeline(
-                    id=cid, number=c.number, kind=c.kind, names=[], belongs_to=None, members=[], roles=[], pacts=[],
-                    conflicts=[], records=[],
-                )  # fmt: skip
+                    id=cid,
+                    number=c.number,
+                    kind=c.kind,
+                    names=[],
+                    belongs_to=None,
+                    members=[],
+                    roles=[],
+                    pacts=[],
+                    conflicts=[],
+                    records=[],
+                )
             _merge_cluster(tl, c, rec.id)
             cited = True
         for p in rec.entities.pacts:
@@ -223,9 +255,12 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
             _merge_pact(timelines[cid], p, p.id.replace(p.cluster.id, cid, 1), rec.id)
         if cited:
             infos[rec.id] = RecordInfo(
-                id=rec.id, title=rec.title, language=rec.language.code, uri=rec.source.uri,
+                id=rec.id,
+                title=rec.title,
+                language=rec.language.code,
+                uri=rec.source.uri,
                 published_at=rec.published_at.isoformat() if rec.published_at else None,
-            )  # fmt: skip
+            )
     for tl in timelines.values():
         tl.roles.sort(key=lambda r: (r.year, r.role != "head"))
         tl.pacts.sort(key=lambda p: (p.year or 0, p.dates[0].value if p.dates else "", p.kind))

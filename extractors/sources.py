@@ -222,16 +222,20 @@ def _from_document(data: bytes, source: SourceInfo, suffix: str, settings: Sourc
     except DocumentError as exc:
         yield InputError(display_name(source.uri), str(exc).removeprefix(f"{source.uri}: "))
         return
-    yield RawArticle(source=source, content=base64.b64encode(data).decode("ascii"), media_type=media_type,
-                     title=title)  # fmt: skip
+    yield RawArticle(source=source, content=base64.b64encode(data).decode("ascii"), media_type=media_type, title=title)
 
 
 def _not_regular(mode: int) -> str | None:
     """What a file that is not a regular file is ("is a FIFO, not a regular file"), None for a regular file."""
     if stat.S_ISREG(mode):
         return None
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))  # fmt: skip
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
     kind = next((name for test, name in kinds if test(mode)), "a special file")
     return f"is {kind}, not a regular file"
 
@@ -320,14 +324,21 @@ def _directory(root: Path, settings: SourceConfig) -> list[tuple[Path, str | Non
                     if outside and settings.follow_symlinks:
                         pending.append(path)
                     elif outside:
-                        found.append((path, "symbolic link to a directory outside the source directory; not "
-                                            "followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)"))  # fmt: skip
+                        found.append(
+                            (
+                                path,
+                                "symbolic link to a directory outside the source directory; not "
+                                "followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)",
+                            )
+                        )
                     continue
                 if not _wanted(path):
                     continue
                 if outside and not settings.follow_symlinks:
-                    reason = f"symbolic link to {display_name(str(target))}, outside the source directory; not " \
-                        "followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)"  # fmt: skip
+                    reason = (
+                        f"symbolic link to {display_name(str(target))}, outside the source directory; not "
+                        "followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)"
+                    )
                     found.append((path, reason))
                     continue
             elif not _wanted(path):
@@ -342,8 +353,13 @@ def _directory(root: Path, settings: SourceConfig) -> list[tuple[Path, str | Non
     return sorted(found, key=lambda entry: entry[0])
 
 
-def iter_sources(sources: list[str], settings: SourceConfig, *, acquirer: Acquirer | None = None,
-                 open_acquirer: Callable[[], Acquirer] | None = None) -> Iterator[Item]:  # fmt: skip
+def iter_sources(
+    sources: list[str],
+    settings: SourceConfig,
+    *,
+    acquirer: Acquirer | None = None,
+    open_acquirer: Callable[[], Acquirer] | None = None,
+) -> Iterator[Item]:
     """Every article of every source, in order (directories recursively, sorted by path).
 
     URL sources use `acquirer` when given (the caller closes it), else one `open_acquirer()` makes at the first
@@ -361,8 +377,7 @@ def iter_sources(sources: list[str], settings: SourceConfig, *, acquirer: Acquir
                         yield InputError(given, f"cannot open the fetch log: {type(exc).__name__}: {exc}")
                         continue
                 for item in (acquirer or own).iter_source(given):  # type: ignore[union-attr]
-                    yield InputError(display_name(item.source), item.reason) if isinstance(item, InputError) \
-                        else item  # fmt: skip
+                    yield InputError(display_name(item.source), item.reason) if isinstance(item, InputError) else item
             else:
                 yield from _iter_local(given, settings)
     finally:
@@ -406,12 +421,12 @@ def _iter_local(given: str, settings: SourceConfig) -> Iterator[Item]:
             yield InputError(name, str(_not_regular(mode)))
         elif mode is not None:
             if path.suffix.lower() not in SUPPORTED:
-                yield InputError(name, f"unsupported file type {path.suffix or '(none)'!r}; "
-                                       f"expected one of {sorted(SUPPORTED)}")  # fmt: skip
+                yield InputError(
+                    name, f"unsupported file type {path.suffix or '(none)'!r}; expected one of {sorted(SUPPORTED)}"
+                )
                 return
             yield from _read_file(path, given, settings)
         elif os.path.lexists(path):
             yield InputError(name, "broken symbolic link (what it points to does not exist)")
         else:
-            yield InputError(name, "no such file or directory "
-                             "(and not an http(s), feed:, sitemap: or listing: URL)")
+            yield InputError(name, "no such file or directory (and not an http(s), feed:, sitemap: or listing: URL)")

@@ -39,9 +39,15 @@ def zombie_automation(within: int = DEFAULT_WITHIN) -> Any:
             threshold=1,
             within=timedelta(seconds=within),
         ),
-        actions=[ChangeFlowRunState(state=StateType.CRASHED, name=None, force=False,
-                                    message=f"No heartbeat for {within} s: the run's process is gone.")],
-    )  # fmt: skip
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                name=None,
+                force=False,
+                message=f"No heartbeat for {within} s: the run's process is gone.",
+            )
+        ],
+    )
 
 
 def install_zombie_automation(within: int = DEFAULT_WITHIN) -> str:

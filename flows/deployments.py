@@ -47,18 +47,27 @@ class DeploymentSpec:
 
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
-    DeploymentSpec("ingest-sources", "flows/ops.py:ingest_sources",
-                   "Ingest articles from paths on the worker and http(s) URLs."),
-    DeploymentSpec("ingest-site", "flows/ops.py:ingest_site",
-                   "Ingest pages of one site on a schedule (NEWSFLOW_SITE_NAME / NEWSFLOW_SITE_URLS).",
-                   cron_setting="site_cron"),
+    DeploymentSpec(
+        "ingest-sources", "flows/ops.py:ingest_sources", "Ingest articles from paths on the worker and http(s) URLs."
+    ),
+    DeploymentSpec(
+        "ingest-site",
+        "flows/ops.py:ingest_site",
+        "Ingest pages of one site on a schedule (NEWSFLOW_SITE_NAME / NEWSFLOW_SITE_URLS).",
+        cron_setting="site_cron",
+    ),
     DeploymentSpec("process-text", "flows/ops.py:process_text", "Process one pasted article (up to 80,000 chars)."),
-    DeploymentSpec("reprocess", "flows/ops.py:reprocess",
-                   "Run extraction again on the stored raw inputs and update the records."),
-    DeploymentSpec("retranslate-pending", "flows/retranslate.py:retranslate",
-                   "Translate again the records whose translation is pending.", cron_setting="retranslate_cron"),
+    DeploymentSpec(
+        "reprocess", "flows/ops.py:reprocess", "Run extraction again on the stored raw inputs and update the records."
+    ),
+    DeploymentSpec(
+        "retranslate-pending",
+        "flows/retranslate.py:retranslate",
+        "Translate again the records whose translation is pending.",
+        cron_setting="retranslate_cron",
+    ),
     DeploymentSpec("export", "flows/ops.py:export_records", "Write stored records to one file in output/exports."),
-)  # fmt: skip
+)
 
 
 def schedule_for(spec: DeploymentSpec, settings: Settings) -> tuple[str, bool] | None:

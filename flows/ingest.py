@@ -249,8 +249,13 @@ def receive(sources: list[str], settings: Settings | None = None) -> tuple[list[
 
 # Retried like storing: keeping the batch's raw inputs first writes to the database, which may drop the
 # connection (a retry then redoes the batch; nothing of it was processed yet).
-@task(name="process-batch", task_run_name="process {label}", retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=_transient_db_error)  # fmt: skip
+@task(
+    name="process-batch",
+    task_run_name="process {label}",
+    retries=3,
+    retry_delay_seconds=[1, 4, 10],
+    retry_condition_fn=_transient_db_error,
+)
 def process_batch(
     batch: list[RawArticle], index: int, translator: str, target: str, label: str, settings: Settings | None = None
 ) -> list[Result]:
@@ -289,8 +294,13 @@ def _process_batch(batch: list[RawArticle], translator: str, target: str) -> lis
     return out
 
 
-@task(name="store-batch", task_run_name="store {label}", retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=_transient_db_error)  # fmt: skip
+@task(
+    name="store-batch",
+    task_run_name="store {label}",
+    retries=3,
+    retry_delay_seconds=[1, 4, 10],
+    retry_condition_fn=_transient_db_error,
+)
 def store_batch(
     results: list[Result], index: int, database_url: str, out_dir: str, label: str, settings: Settings | None = None
 ) -> list[tuple[str, SaveStatus, Failure | None]]:
@@ -362,11 +372,15 @@ class InputsFailed(Exception):
 def describe_outcome(summary: RunSummary) -> str:
     """The run in one line, for its final state's message: counts, and the first failure when every input failed."""
     failed = len(summary.failed)
-    counts = f"{summary.processed} processed, {failed} failed ({summary.new} new, {summary.updated} updated, " \
-        f"{summary.unchanged} unchanged)"  # fmt: skip
+    counts = (
+        f"{summary.processed} processed, {failed} failed ({summary.new} new, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged)"
+    )
     if summary.interrupted:
-        return f"interrupted ({interrupts.signal_name() or 'stop requested'}): {counts}, " \
-            f"{summary.not_processed} received but not processed"  # fmt: skip
+        return (
+            f"interrupted ({interrupts.signal_name() or 'stop requested'}): {counts}, "
+            f"{summary.not_processed} received but not processed"
+        )
     if summary.processed == 0 and failed:
         first = summary.failed[0]
         more = f" and {failed - 1} more" if failed > 1 else ""
@@ -417,8 +431,17 @@ def run_pipeline(
     settings = get_settings()
     store = shared_store(settings.resolved_database_url)
     with tracked_run(store, settings.resolved_output_dir) as run_id:
-        return _run_pipeline(run_id, store, batches, labels, flow_name=flow_name, translator=translator,
-                             target=target, received=received, failures=failures)  # fmt: skip
+        return _run_pipeline(
+            run_id,
+            store,
+            batches,
+            labels,
+            flow_name=flow_name,
+            translator=translator,
+            target=target,
+            received=received,
+            failures=failures,
+        )
 
 
 @contextmanager
@@ -534,8 +557,14 @@ def _run_pipeline(
         logger.warning("failed: %s: %s", failure.source, failure.reason)
     logger.info(
         "%s run %s: %d processed, %d failed, %d new, %d updated, %d unchanged",
-        flow_name, run_id, summary.processed, len(summary.failed), summary.new, summary.updated, summary.unchanged,
-    )  # fmt: skip
+        flow_name,
+        run_id,
+        summary.processed,
+        len(summary.failed),
+        summary.new,
+        summary.updated,
+        summary.unchanged,
+    )
     report.publish(summary, settings.output_url, out_dir)
     return summary
 

@@ -104,8 +104,10 @@ def check_sources(sources: list[str], roots: list[Path]) -> None:
     refused = refused_sources(sources, roots)
     if refused:
         allowed = ", ".join(str(root) for root in roots) or "(none)"
-        raise SourceNotAllowed(f"{'; '.join(refused)}. Deployments read files only under {allowed} "
-                               "(NEWSFLOW_INPUT_ROOTS on the worker); URLs are not restricted")  # fmt: skip
+        raise SourceNotAllowed(
+            f"{'; '.join(refused)}. Deployments read files only under {allowed} "
+            "(NEWSFLOW_INPUT_ROOTS on the worker); URLs are not restricted"
+        )
 
 
 class ExportResult(BaseModel):
@@ -130,9 +132,13 @@ def write_export(store: Store, path: Path, since: datetime | None, fmt: ExportFo
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
     return ExportResult(
-        path=str(path), count=len(lines), format=fmt.value, since=since.isoformat() if since else None,
-        languages=dict(languages), translation=dict(translation),
-    )  # fmt: skip
+        path=str(path),
+        count=len(lines),
+        format=fmt.value,
+        since=since.isoformat() if since else None,
+        languages=dict(languages),
+        translation=dict(translation),
+    )
 
 
 def export_markdown(result: ExportResult, link: str | None) -> str:
@@ -143,7 +149,8 @@ def export_markdown(result: ExportResult, link: str | None) -> str:
         "",
         f"- records: **{md(result.count)}**" + (f" \\(updated since {md(result.since)}\\)" if result.since else ""),
         f"- format: {md(result.format)}",
-        f"- file: [{md(Path(result.path).name)}]({target})" if target and target.startswith(("http://", "https://"))
+        f"- file: [{md(Path(result.path).name)}]({target})"
+        if target and target.startswith(("http://", "https://"))
         else f"- file, on the machine that ran the export: {report.markdown_code(result.path)}",
         "",
         "| language | records |",
@@ -182,8 +189,13 @@ def load_raw(database_url: str, limit: int | None) -> list[RawArticle]:
             log.close()
 
 
-@task(name="export-records", task_run_name="export to {name}", retries=3, retry_delay_seconds=[1, 4, 10],
-      retry_condition_fn=_transient_db_error)  # fmt: skip
+@task(
+    name="export-records",
+    task_run_name="export to {name}",
+    retries=3,
+    retry_delay_seconds=[1, 4, 10],
+    retry_condition_fn=_transient_db_error,
+)
 def export_task(database_url: str, out_dir: str, name: str, since: datetime | None, fmt: ExportFormat) -> ExportResult:
     """Idempotent: a retry rewrites the same file."""
     return write_export(shared_store(database_url), Path(out_dir) / "exports" / name, since, fmt)
@@ -207,8 +219,13 @@ def ingest_sources(params: IngestSourcesParams = _ALL_SAMPLES) -> RunSummary:
         return Failed(message=str(exc), data=exc)  # type: ignore[return-value]
     confined = settings.model_copy(update={"follow_symlinks": False})
     raws, failures = receive(list(params.sources), settings=confined)
-    summary = ingest_raw(raws, failures, flow_name="ingest-sources", translator=translator_name(params.translator),
-                         target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw(
+        raws,
+        failures,
+        flow_name="ingest-sources",
+        translator=translator_name(params.translator),
+        target=params.target_language.value,
+    )
     return final_state(summary)
 
 
@@ -217,8 +234,13 @@ def ingest_site(params: IngestSiteParams) -> RunSummary:
     """Ingest pages of one site (the scheduled deployment); fetches hold the site's concurrency limit."""
     get_run_logger().info("site %s: %d page(s)", params.site, len(params.urls))
     raws, failures = receive(list(params.urls))
-    summary = ingest_raw(raws, failures, flow_name="ingest-site", translator=translator_name(params.translator),
-                         target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw(
+        raws,
+        failures,
+        flow_name="ingest-site",
+        translator=translator_name(params.translator),
+        target=params.target_language.value,
+    )
     return final_state(summary)
 
 
@@ -226,8 +248,13 @@ def ingest_site(params: IngestSiteParams) -> RunSummary:
 def process_text(params: ProcessTextParams) -> RunSummary:
     """Process one pasted article, store it and write its JSON."""
     raw = raw_from_paste(params)
-    summary = ingest_raw([raw], [], flow_name="process-text", translator=translator_name(params.translator),
-                         target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw(
+        [raw],
+        [],
+        flow_name="process-text",
+        translator=translator_name(params.translator),
+        target=params.target_language.value,
+    )
     return final_state(summary)
 
 
@@ -236,8 +263,13 @@ def reprocess(params: ReprocessParams = _REPROCESS_ALL) -> RunSummary:
     """Run extraction again on the stored raw inputs and upsert the records (nothing is fetched)."""
     raws = load_raw(get_settings().resolved_database_url, params.limit)
     get_run_logger().info("re-processing %d stored raw input(s)", len(raws))
-    summary = ingest_raw(raws, [], flow_name="reprocess", translator=translator_name(params.translator),
-                         target=params.target_language.value)  # fmt: skip
+    summary = ingest_raw(
+        raws,
+        [],
+        flow_name="reprocess",
+        translator=translator_name(params.translator),
+        target=params.target_language.value,
+    )
     return final_state(summary)
 
 
@@ -251,13 +283,20 @@ def export_records(params: ExportParams = _EXPORT_ALL) -> ExportResult:
     out_dir = settings.resolved_output_dir
     result = export_task(settings.resolved_database_url, str(out_dir), name, since, params.format)
     link = report.markdown_url(report.output_link(result.path, settings.output_url, out_dir))
-    create_markdown_artifact(markdown=export_markdown(result, link), key=report.artifact_key("export", "summary"),
-                             description="newsflow export: records by language and translation status")
-    create_table_artifact(table=languages_table(result), key=report.artifact_key("export", "languages"),
-                          description="Exported records by language")
-    create_markdown_artifact(markdown=report.output_markdown("Exported records", result.path, out_dir,
-                                                             settings.output_url),
-                             key=report.artifact_key("export", "output"),
-                             description="The exported records: a link when NEWSFLOW_OUTPUT_URL is set, and the path")
+    create_markdown_artifact(
+        markdown=export_markdown(result, link),
+        key=report.artifact_key("export", "summary"),
+        description="newsflow export: records by language and translation status",
+    )
+    create_table_artifact(
+        table=languages_table(result),
+        key=report.artifact_key("export", "languages"),
+        description="Exported records by language",
+    )
+    create_markdown_artifact(
+        markdown=report.output_markdown("Exported records", result.path, out_dir, settings.output_url),
+        key=report.artifact_key("export", "output"),
+        description="The exported records: a link when NEWSFLOW_OUTPUT_URL is set, and the path",
+    )
     get_run_logger().info("exported %d record(s) to %s", result.count, result.path)
     return result

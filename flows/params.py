@@ -137,16 +137,21 @@ OptionalHttpUrl = Annotated[
 ]
 TranslatorField = Annotated[
     TranslatorName | None,
-    Field(title="Translator", description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto). "
-                                          "'none' turns translation off."),
-]  # fmt: skip
+    Field(
+        title="Translator",
+        description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto). 'none' turns translation off.",
+    ),
+]
 # A plain dropdown with a `default` choice: the UI's form shows it at once, where a nullable union
 # (`TranslatorName | None`) shows a type switch whose "None" tab is preselected.
 TranslatorChoiceField = Annotated[
     TranslatorChoice,
-    Field(title="Translator", description="default: the worker's NEWSFLOW_TRANSLATOR (auto unless set); auto: the "
-          "configured providers in order; none: no translation."),
-]  # fmt: skip
+    Field(
+        title="Translator",
+        description="default: the worker's NEWSFLOW_TRANSLATOR (auto unless set); auto: the "
+        "configured providers in order; none: no translation.",
+    ),
+]
 TargetField = Annotated[
     TargetLanguage, Field(title="Translate into", description="Target language of the translation.")
 ]
@@ -238,8 +243,9 @@ class ProcessTextParams(_Params):
     published_at: datetime | None = Field(
         default=None, title="Published at", description="Publication time; without a zone it is Vietnam time."
     )
-    language: TextLanguageChoice = Field(default=TextLanguageChoice.detect, title="Language",
-                                         description="detect: found from the text.")  # fmt: skip
+    language: TextLanguageChoice = Field(
+        default=TextLanguageChoice.detect, title="Language", description="detect: found from the text."
+    )
     translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 

@@ -168,11 +168,19 @@ def articles_table(summary: RunSummary) -> list[dict[str, object]]:
     md = markdown_text
     rows: list[dict[str, object]] = []
     for a in summary.articles[:MAX_TABLE_ROWS]:
-        rows.append({
-            "status": a.status, "source": md(a.source), "id": a.id or "", "title": md(a.title or ""),
-            "language": a.language or "", "translation": a.translation or "", "provinces": a.provinces,
-            "officials": a.officials, "reason": md(a.reason or ""),
-        })  # fmt: skip
+        rows.append(
+            {
+                "status": a.status,
+                "source": md(a.source),
+                "id": a.id or "",
+                "title": md(a.title or ""),
+                "language": a.language or "",
+                "translation": a.translation or "",
+                "provinces": a.provinces,
+                "officials": a.officials,
+                "reason": md(a.reason or ""),
+            }
+        )
     return rows
 
 
@@ -185,20 +193,20 @@ def publish(summary: RunSummary, base_url: str | None, output_dir: Path) -> None
         markdown=summary_markdown(summary, link),
         key=artifact_key(summary.flow, "summary"),
         description=f"newsflow {markdown_text(summary.flow)}: counts, entities, translation, top provinces and "
-                    "officials",
+        "officials",
     )
     more = max(summary.article_rows, len(summary.articles)) - MAX_TABLE_ROWS
     create_table_artifact(
         table=articles_table(summary),
         key=artifact_key(summary.flow, "articles"),
-        description="Articles of this run" + (f" (first {MAX_TABLE_ROWS}; {more} more in the JSONL)" if more > 0
-                                               else ""),
-    )  # fmt: skip
+        description="Articles of this run"
+        + (f" (first {MAX_TABLE_ROWS}; {more} more in the JSONL)" if more > 0 else ""),
+    )
     if summary.run_file:
         rows = [("JSON file per record", summary.records_dir)] if summary.records_dir else []
         create_markdown_artifact(
             markdown=output_markdown("JSONL of this run", summary.run_file, output_dir, base_url, rows),
             key=artifact_key(summary.flow, "output"),
             description="The JSON output of this run (one record per line): a link when NEWSFLOW_OUTPUT_URL is set, "
-                        "and the path",
+            "and the path",
         )

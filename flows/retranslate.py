@@ -72,8 +72,9 @@ def still_pending(old: ArticleRecord, new: ArticleRecord) -> ArticleRecord:
     translation = new.translation.model_copy(update={"status": "pending", "error": reason})
     warnings = [w for w in new.pipeline.warnings if not w.startswith("translation ")]
     warnings.append(f"translation pending: {reason}")
-    return new.model_copy(update={"translation": translation,
-                                  "pipeline": new.pipeline.model_copy(update={"warnings": warnings})})  # fmt: skip
+    return new.model_copy(
+        update={"translation": translation, "pipeline": new.pipeline.model_copy(update={"warnings": warnings})}
+    )
 
 
 def batch_label(batch: Sequence[tuple[ArticleRecord, RawArticle]], index: int) -> str:
@@ -103,7 +104,10 @@ def retranslate_batch(
 
 
 def _retranslate_batch(
-    batch: list[tuple[ArticleRecord, RawArticle]], translator: str | None, target: str | None, database_url: str,
+    batch: list[tuple[ArticleRecord, RawArticle]],
+    translator: str | None,
+    target: str | None,
+    database_url: str,
     out_dir: str,
 ) -> list[tuple[ArticleRecord, SaveStatus]]:
     settings = get_settings()
@@ -111,8 +115,9 @@ def _retranslate_batch(
     engine = make_translator(settings, translator, store)
     out: list[tuple[ArticleRecord, SaveStatus]] = []
     for record, raw in batch:
-        new = still_pending(record, translate_record(record, engine, target or record.translation.target
-                                                     or settings.translation_target))  # fmt: skip
+        new = still_pending(
+            record, translate_record(record, engine, target or record.translation.target or settings.translation_target)
+        )
         out.append((new, store.save(new, raw)))
         write_record(Path(out_dir), new)
     return out
@@ -137,14 +142,20 @@ def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSumma
         pending = list(store.iter_pending_translation(limit=params.limit))
     # The run's row: "failed" or "interrupted" if the block raises (never left "running").
     with tracked_run(store, out_dir) as run_id:
-        summary = RunSummary(run_id=run_id, flow=FLOW, received=len(pending), database=_masked(database_url),
-                             records_dir=str(out_dir / "records"))  # fmt: skip
+        summary = RunSummary(
+            run_id=run_id,
+            flow=FLOW,
+            received=len(pending),
+            database=_masked(database_url),
+            records_dir=str(out_dir / "records"),
+        )
         builder = SummaryBuilder(summary)
         size = settings.batch_size
         batches = [pending[i : i + size] for i in range(0, len(pending), size)]
         futures = [
-            retranslate_batch.submit(b, n, translator, target, database_url, str(out_dir), batch_label(b, n),
-                                     settings=settings)
+            retranslate_batch.submit(
+                b, n, translator, target, database_url, str(out_dir), batch_label(b, n), settings=settings
+            )
             for n, b in enumerate(batches)
         ]
         with RunWriter(out_dir, run_id) as writer:
@@ -159,9 +170,14 @@ def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSumma
     report.publish(summary, settings.output_url, out_dir)
     logger.info("retranslate run %s: %d picked, %s", run_id, summary.received, summary.translation)
     return RetranslateSummary(
-        picked=summary.received, translation=dict(sorted(summary.translation.items())), updated=summary.updated,
-        unchanged=summary.unchanged, records_dir=summary.records_dir, run_id=run_id, run_file=summary.run_file,
-    )  # fmt: skip
+        picked=summary.received,
+        translation=dict(sorted(summary.translation.items())),
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        records_dir=summary.records_dir,
+        run_id=run_id,
+        run_file=summary.run_file,
+    )
 
 
 def _masked(url: str) -> str:

@@ -48,9 +48,16 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                          help="Print the version (and the record schema's) and exit.")] = False,
-) -> None:  # fmt: skip
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version (and the record schema's) and exit.",
+        ),
+    ] = False,
+) -> None:
     """Vietnamese provincial-government news (and its foreign-language editions) into structured JSON."""
 
 
@@ -69,9 +76,13 @@ class Format(StrEnum):
 
 TranslatorOpt = Annotated[
     Translator | None,
-    typer.Option("--translator", "-t", help="Translation provider; 'auto' tries the configured ones in order, "
-                 "'none' turns translation off. Default: NEWSFLOW_TRANSLATOR or auto."),
-]  # fmt: skip
+    typer.Option(
+        "--translator",
+        "-t",
+        help="Translation provider; 'auto' tries the configured ones in order, "
+        "'none' turns translation off. Default: NEWSFLOW_TRANSLATOR or auto.",
+    ),
+]
 DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the SQLite database and JSON output go (NEWSFLOW_DATA_DIR).")
 ]
@@ -98,9 +109,11 @@ def _warm_up() -> None:
     from newsflow.runtime import process
     from schemas.models import RawArticle, SourceInfo
 
-    raw = RawArticle(source=SourceInfo(kind="text", uri="warm-up", fetched_at=datetime.now(UTC)),
-                     content="Sáng 5/3/2024, Sở Tài chính tỉnh Long An họp. Ông Trần Văn Khải chủ trì.",
-                     media_type="text/plain")  # fmt: skip
+    raw = RawArticle(
+        source=SourceInfo(kind="text", uri="warm-up", fetched_at=datetime.now(UTC)),
+        content="Sáng 5/3/2024, Sở Tài chính tỉnh Long An họp. Ông Trần Văn Khải chủ trì.",
+        media_type="text/plain",
+    )
     import contextlib
 
     with contextlib.suppress(Exception):  # a warm-up that fails costs nothing: the run loads what it needs itself
@@ -176,8 +189,10 @@ def _check_sources(sources: list[str]) -> list[str]:
             if problem:
                 raise UserError(f"{_name(source)}: {problem}")
             continue
-        raise UserError(f"{_name(source)}: no such file or directory "
-                        "(and not an http(s) URL, or feed:, sitemap: or listing: with one)")  # fmt: skip
+        raise UserError(
+            f"{_name(source)}: no such file or directory "
+            "(and not an http(s) URL, or feed:, sitemap: or listing: with one)"
+        )
     return sources
 
 
@@ -203,8 +218,14 @@ def run(
     from flows.runners import local_run_settings
     from newsflow import interrupts, progress
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err, transient=False) as bar:  # fmt: skip
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
         received = bar.add_task("received", total=None)
         processed = bar.add_task("processed", total=None)
         stored = bar.add_task("stored", total=None)
@@ -225,8 +246,10 @@ def run(
                 bar.advance(stored, count)
 
         def on_signal(name: str) -> None:
-            bar.console.print(f"[yellow]{name}: stopping[/yellow] after the article in hand; what was processed is "
-                              "stored and written (press Ctrl-C again to stop at once)")  # fmt: skip
+            bar.console.print(
+                f"[yellow]{name}: stopping[/yellow] after the article in hand; what was processed is "
+                "stored and written (press Ctrl-C again to stop at once)"
+            )
 
         unsubscribe = progress.subscribe(on_event)
         state = None
@@ -237,8 +260,9 @@ def run(
                 local_url = _use_local_prefect(server, interrupts.requested)
                 if not interrupts.requested():
                     with local_run_settings(local_url):
-                        state = ingest(sources=paths, translator=translator.value if translator else None,
-                                       return_state=True)  # fmt: skip
+                        state = ingest(
+                            sources=paths, translator=translator.value if translator else None, return_state=True
+                        )
         finally:
             unsubscribe()
     if state is None:  # stopped before the run began
@@ -274,8 +298,11 @@ def _print_summary(summary: object) -> None:
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
     if summary.interrupted:
-        table.add_row("interrupted", f"yes: {summary.not_processed} received but not processed (kept raw: "
-                      "`newsflow reprocess --failed`, or run again)")  # fmt: skip
+        table.add_row(
+            "interrupted",
+            f"yes: {summary.not_processed} received but not processed (kept raw: "
+            "`newsflow reprocess --failed`, or run again)",
+        )
     table.add_row("articles received", str(summary.received))
     table.add_row("processed", str(summary.processed))
     table.add_row("failed", str(len(summary.failed)))
@@ -291,8 +318,9 @@ def _print_summary(summary: object) -> None:
 
     for failure in summary.failed:
         # One line per failure (soft_wrap), and a source or reason with [brackets] is not markup.
-        err.print(f"[red]failed[/red] {escape(_name(failure.source))}: {escape(_one_line(failure.reason))}",
-                  soft_wrap=True)  # fmt: skip
+        err.print(
+            f"[red]failed[/red] {escape(_name(failure.source))}: {escape(_one_line(failure.reason))}", soft_wrap=True
+        )
 
 
 @app.command()
@@ -319,15 +347,20 @@ def extract(
     # `extract` stores nothing: no fetch log either.
     for item in here.iter_sources(paths, acquirer=Acquirer(settings, log=None)):
         if isinstance(item, InputError):
-            err.print(f"error: {_name(item.source)}: {_one_line(item.reason)}", markup=False, highlight=False,
-                      soft_wrap=True)  # fmt: skip
+            err.print(
+                f"error: {_name(item.source)}: {_one_line(item.reason)}", markup=False, highlight=False, soft_wrap=True
+            )
             failures += 1
             continue
         try:
             record = here.process(item, engine, settings.translation_target)
         except Exception as exc:  # any error of one article fails that article only
-            err.print(f"error: {_name(item.source.uri)}: {_one_line(failure_reason(exc))}", markup=False,
-                      highlight=False, soft_wrap=True)  # fmt: skip
+            err.print(
+                f"error: {_name(item.source.uri)}: {_one_line(failure_reason(exc))}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
             failures += 1
             continue
         if fmt is Format.jsonl:
@@ -382,8 +415,7 @@ def export(
 
     def skip(record_id: str, reason: str) -> None:
         skipped.append(record_id)
-        err.print(f"error: stored record {record_id} skipped: {reason}", markup=False, highlight=False,
-                  soft_wrap=True)  # fmt: skip
+        err.print(f"error: stored record {record_id} skipped: {reason}", markup=False, highlight=False, soft_wrap=True)
 
     store = open_store(get_settings().resolved_database_url)
     try:
@@ -401,8 +433,12 @@ def export(
     finally:
         store.close()
     if skipped:
-        err.print(f"error: {len(skipped)} stored record(s) could not be read and were left out (named above)",
-                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+        err.print(
+            f"error: {len(skipped)} stored record(s) could not be read and were left out (named above)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 

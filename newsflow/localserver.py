@@ -51,8 +51,11 @@ def guard_local_server() -> bool:
     try:
         _watcher = subprocess.Popen(
             [sys.executable, "-I", "-S", os.path.abspath(__file__), str(read_end), token],
-            pass_fds=(read_end,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            pass_fds=(read_end,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     except OSError:
         os.close(write_end)
         return False
@@ -105,10 +108,27 @@ class LocalServer:
         # go to local files), and a `prefect server start` on the same database registers them itself.
         env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=env, stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                app_dir,
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def ready(self, timeout: float, stop: Any = None) -> bool:
         """Wait until the server answers /health (True), or `stop()` is true (False); RuntimeError after `timeout`."""
@@ -128,8 +148,9 @@ class LocalServer:
                 if answer.status == 200:
                     return True
             time.sleep(0.1)
-        raise RuntimeError(f"Prefect's local server did not answer within {timeout:.0f} s "
-                           "(NEWSFLOW_PREFECT_STARTUP_TIMEOUT)")  # fmt: skip
+        raise RuntimeError(
+            f"Prefect's local server did not answer within {timeout:.0f} s (NEWSFLOW_PREFECT_STARTUP_TIMEOUT)"
+        )
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after GRACE_SECONDS; idempotent."""

@@ -107,9 +107,7 @@ def write_record(out_dir: Path, record: ArticleRecord) -> Path:
     return path
 
 
-def write_records(
-    out_dir: Path, records: Sequence[ArticleRecord], *, workers: int = 1
-) -> list[Path | OSError]:
+def write_records(out_dir: Path, records: Sequence[ArticleRecord], *, workers: int = 1) -> list[Path | OSError]:
     """`write_record` for a batch: each file replaced atomically, the directory fsynced once at the end.
 
     Returns, in input order, the path written or the OSError (disk full...) that kept that one file from

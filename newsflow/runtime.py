@@ -74,9 +74,12 @@ class Runtime:
         return self.store if self.settings.translation_cache else None
 
     def translator(
-        self, name: str | None = None, *, cache: TranslationCache | bool = True,
+        self,
+        name: str | None = None,
+        *,
+        cache: TranslationCache | bool = True,
         acquire: Callable[[str], None] | None = None,
-    ) -> Translator:  # fmt: skip
+    ) -> Translator:
         """A translator for provider `name` (default: the settings' choice).
 
         `cache`: True for the settings' cache (the store), False for none, or a cache to use.

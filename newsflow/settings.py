@@ -46,9 +46,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
     data_dir: Path = Field(default=Path("newsflow-data"), description="Where the SQLite file and outputs go.")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir."
-    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir.")
     output_dir: Path | None = Field(default=None, description="JSON output; default data_dir/output.")
 
     translator: TranslatorName = "auto"
@@ -133,9 +131,10 @@ class Settings(BaseSettings):
     )
     max_input_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file accepted.")
     max_text_chars: int = Field(
-        default=MAX_TEXT_CHARS, ge=1,
+        default=MAX_TEXT_CHARS,
+        ge=1,
         description="Longest main text of one article, in characters; a longer one fails alone, naming the limit.",
-    )  # fmt: skip
+    )
 
     # --- documents (extractors/documents.py: PDF, scanned PDF via OCR, DOCX) ---
     document_max_pages: int = Field(default=Limits.max_pages, ge=1, description="Most pages of one PDF/DOCX.")

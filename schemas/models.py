@@ -223,10 +223,13 @@ class DateEntity(Strict):
 class ClusterOwner(Strict):
     """The ministry or province whose emulation cluster or bloc this is (cluster numbers are per owner)."""
 
-    id: str = Field(description="Entity id: 'vn-ministry:<sector>', a province id ('vn-province:legacy_63:80') or "
-                    "a national body whose provincial branches form the cluster ('vn-body:<body key>').")
-    name: str = Field(description="English name of the ministry or national body, or the Vietnamese name of the "
-                      "province.")
+    id: str = Field(
+        description="Entity id: 'vn-ministry:<sector>', a province id ('vn-province:legacy_63:80') or "
+        "a national body whose provincial branches form the cluster ('vn-body:<body key>')."
+    )
+    name: str = Field(
+        description="English name of the ministry or national body, or the Vietnamese name of the province."
+    )
     kind: Literal["ministry", "province", "national_body"]
 
 
@@ -238,15 +241,24 @@ class ClusterMember(Strict):
     mass organisation, Party board, Fatherland Front or trade union."""
 
     kind: MemberKind = Field(default="department", description="What kind of body the member is.")
-    id: str | None = Field(default=None, description="The member's id: the department's id for a department, "
-                           "'vn-body:<body key>:<province id>' for another body.")
-    name: str | None = Field(default=None, description="The body's canonical Vietnamese name with its province "
-                             "('Sở Y tế tỉnh Long An', 'Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh Cà Mau').")
-    department: str | None = Field(default=None, description="Id of the department (`entities.departments[].id`), "
-                                   "for a department member.")
+    id: str | None = Field(
+        default=None,
+        description="The member's id: the department's id for a department, "
+        "'vn-body:<body key>:<province id>' for another body.",
+    )
+    name: str | None = Field(
+        default=None,
+        description="The body's canonical Vietnamese name with its province "
+        "('Sở Y tế tỉnh Long An', 'Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh Cà Mau').",
+    )
+    department: str | None = Field(
+        default=None, description="Id of the department (`entities.departments[].id`), for a department member."
+    )
     sector: Sector | None = Field(default=None, description="The department's sector, for a department member.")
-    body: str | None = Field(default=None, description="Key of the body (`member_bodies` of clusters.json), for a "
-                             "member that is not a department.")
+    body: str | None = Field(
+        default=None,
+        description="Key of the body (`member_bodies` of clusters.json), for a member that is not a department.",
+    )
     province: ProvinceRef | None = Field(description="The member's province (with its `name`).")
 
     @model_validator(mode="after")

@@ -74,52 +74,81 @@ def bomb(coding: str) -> bytes:
     return gzip.compress(plain, compresslevel=9) if coding == "gzip" else compress(plain, coding)
 
 
-def article(title: str, body: str, *, lang: str = "vi", date: str = "2024-05-15T16:30:00+07:00",
-            extra: str = "", charset_meta: str = "utf-8") -> str:  # fmt: skip
+def article(
+    title: str,
+    body: str,
+    *,
+    lang: str = "vi",
+    date: str = "2024-05-15T16:30:00+07:00",
+    extra: str = "",
+    charset_meta: str = "utf-8",
+) -> str:
     paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
-    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="{charset_meta}"><title>{title}</title>'
-            f'<meta property="article:published_time" content="{date}"></head><body>'
-            f'<nav><a href="/">Trang chủ</a> <a href="/thoi-su/">Thời sự</a></nav>'
-            f"<article><h1>{title}</h1>{paragraphs}</article>{extra}"
-            "<footer>Cơ quan chủ quản: Ủy ban nhân dân tỉnh</footer></body></html>")  # fmt: skip
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="{charset_meta}"><title>{title}</title>'
+        f'<meta property="article:published_time" content="{date}"></head><body>'
+        f'<nav><a href="/">Trang chủ</a> <a href="/thoi-su/">Thời sự</a></nav>'
+        f"<article><h1>{title}</h1>{paragraphs}</article>{extra}"
+        "<footer>Cơ quan chủ quản: Ủy ban nhân dân tỉnh</footer></body></html>"
+    )
 
 
 A1 = article("Long An sơ kết công tác quản lý đất đai quý I", LONG_TEXT)
 # The same story syndicated by another paper: one sentence changed, different furniture around it.
-A1_SYNDICATED = article("Long An: sơ kết quản lý đất đai quý I", LONG_TEXT.replace("Chiều 15/5", "Chiều ngày 15/5"),
-                        extra="<aside>Tin liên quan: Bến Tre phát triển du lịch</aside>")  # fmt: skip
-A2 = article("Bến Tre chuẩn bị ứng phó hạn mặn mùa khô", "Ủy ban nhân dân tỉnh Bến Tre chỉ đạo các sở, ngành "
-             "chuẩn bị phương án trữ nước ngọt, bảo vệ vườn cây ăn trái và hỗ trợ người dân các huyện ven biển "
-             "trong mùa khô năm nay.\n\nSở Nông nghiệp và Phát triển nông thôn được giao theo dõi độ mặn hằng ngày.")
-A3 = article("Trà Vinh khai mạc hội chợ OCOP", "Sáng 20/6, Sở Công Thương tỉnh Trà Vinh khai mạc hội chợ sản "
-             "phẩm OCOP với hơn một trăm gian hàng của các hợp tác xã và doanh nghiệp trong tỉnh.")
+A1_SYNDICATED = article(
+    "Long An: sơ kết quản lý đất đai quý I",
+    LONG_TEXT.replace("Chiều 15/5", "Chiều ngày 15/5"),
+    extra="<aside>Tin liên quan: Bến Tre phát triển du lịch</aside>",
+)
+A2 = article(
+    "Bến Tre chuẩn bị ứng phó hạn mặn mùa khô",
+    "Ủy ban nhân dân tỉnh Bến Tre chỉ đạo các sở, ngành "
+    "chuẩn bị phương án trữ nước ngọt, bảo vệ vườn cây ăn trái và hỗ trợ người dân các huyện ven biển "
+    "trong mùa khô năm nay.\n\nSở Nông nghiệp và Phát triển nông thôn được giao theo dõi độ mặn hằng ngày.",
+)
+A3 = article(
+    "Trà Vinh khai mạc hội chợ OCOP",
+    "Sáng 20/6, Sở Công Thương tỉnh Trà Vinh khai mạc hội chợ sản "
+    "phẩm OCOP với hơn một trăm gian hàng của các hợp tác xã và doanh nghiệp trong tỉnh.",
+)
 CP1258_TEXT = "Tiền Giang và Bến Tre ký kết giao ước thi đua năm 2024 giữa các Sở Tài nguyên và Môi trường."
 ROBOTS = "User-agent: *\nDisallow: /private/\nCrawl-delay: {delay}\n\nSitemap: /sitemap_index.xml\n"
 
 
 def _feed(base: str) -> str:
     items = [
-        ("Long An sơ kết công tác quản lý đất đai quý I", "/news/a1.html?utm_source=rss&utm_medium=feed",
-         "Wed, 15 May 2024 09:30:00 GMT"),
+        (
+            "Long An sơ kết công tác quản lý đất đai quý I",
+            "/news/a1.html?utm_source=rss&utm_medium=feed",
+            "Wed, 15 May 2024 09:30:00 GMT",
+        ),
         ("Bến Tre chuẩn bị ứng phó hạn mặn mùa khô", "/news/a2.html", "Thu, 16 May 2024 02:00:00 GMT"),
         ("Long An: sơ kết quản lý đất đai quý I", "/syndicated/a1-copy.html", "Thu, 16 May 2024 03:00:00 GMT"),
         ("Tin nội bộ", "/private/secret.html", "Thu, 16 May 2024 04:00:00 GMT"),
         ("Bài đã gỡ", "/news/missing.html", "Thu, 16 May 2024 05:00:00 GMT"),
     ]
-    entries = "".join(f"<item><title>{t}</title><link>{base}{link}</link><pubDate>{d}</pubDate></item>"
-                      for t, link, d in items)  # fmt: skip
-    return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Báo Long An - Thời sự'
-            f"</title><link>{base}/</link><description>Tin mới</description>{entries}</channel></rss>")
+    entries = "".join(
+        f"<item><title>{t}</title><link>{base}{link}</link><pubDate>{d}</pubDate></item>" for t, link, d in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Báo Long An - Thời sự'
+        f"</title><link>{base}/</link><description>Tin mới</description>{entries}</channel></rss>"
+    )
 
 
 def _sitemap_index(base: str) -> str:
-    return ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"<sitemap><loc>{base}/sitemap-news.xml</loc><lastmod>2024-06-20</lastmod></sitemap></sitemapindex>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{base}/sitemap-news.xml</loc><lastmod>2024-06-20</lastmod></sitemap></sitemapindex>"
+    )
 
 
 def _sitemap(base: str) -> str:
-    urls = [("/amp/news/a1.html", "2024-05-15"), ("/news/a3.html", "2024-06-20T08:00:00+07:00"),
-            ("/redirect/a2", "2024-05-16")]  # fmt: skip
+    urls = [
+        ("/amp/news/a1.html", "2024-05-15"),
+        ("/news/a3.html", "2024-06-20T08:00:00+07:00"),
+        ("/redirect/a2", "2024-05-16"),
+    ]
     body = "".join(f"<url><loc>{base}{u}</loc><lastmod>{m}</lastmod></url>" for u, m in urls)
     return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
 
@@ -152,8 +181,14 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def _send(self, status: int, body: bytes = b"", ctype: str | None = "text/html; charset=utf-8",
-                  headers: dict[str, str] | None = None, length: int | None = None) -> None:  # fmt: skip
+        def _send(
+            self,
+            status: int,
+            body: bytes = b"",
+            ctype: str | None = "text/html; charset=utf-8",
+            headers: dict[str, str] | None = None,
+            length: int | None = None,
+        ) -> None:
             """`length`: a Content-Length promising more than `body`; the connection is closed after it."""
             with site.lock:
                 site.statuses.append((self.path, status))

@@ -100,9 +100,13 @@ class Cli:
         """The command in the background (its own process group), stdout+stderr to `log`."""
         with log.open("wb") as out:
             return subprocess.Popen(
-                self.argv(*args), cwd=REPO, env=self.env(env), stdout=out, stderr=subprocess.STDOUT,
+                self.argv(*args),
+                cwd=REPO,
+                env=self.env(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
 
 
 @pytest.fixture
@@ -128,13 +132,24 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false"})  # fmt: skip
+    env.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_UI_ENABLED": "false",
+        }
+    )
     log = home / "server.log"
     prefect = Path(sys.executable).parent / "prefect"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -163,5 +178,10 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def flow_cli(prefect_server: str, tmp_path: Path) -> Cli:
     """The CLI with PREFECT_API_URL set to the session's server (for `newsflow run`)."""
-    return Cli({"PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(tmp_path / "prefect-client"),
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})  # fmt: skip
+    return Cli(
+        {
+            "PREFECT_API_URL": prefect_server,
+            "PREFECT_HOME": str(tmp_path / "prefect-client"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+    )

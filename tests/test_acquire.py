@@ -23,9 +23,15 @@ LOCAL = ["127.0.0.1/32"]
 
 
 def _settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"fetch_allow_addresses": LOCAL, "fetch_min_interval": 0.0, "fetch_backoff": 0.01,
-                                 "fetch_retries": 1, "http_timeout": 0.5, "max_body_bytes": 200_000,
-                                 "max_redirects": 2}  # fmt: skip
+    values: dict[str, object] = {
+        "fetch_allow_addresses": LOCAL,
+        "fetch_min_interval": 0.0,
+        "fetch_backoff": 0.01,
+        "fetch_retries": 1,
+        "http_timeout": 0.5,
+        "max_body_bytes": 200_000,
+        "max_redirects": 2,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -45,8 +51,13 @@ class FakeStore:
         return raw_id in self.raw_ids
 
 
-def _run(sources: list[str], settings: Settings, log: FetchLog | None, store: FakeStore | None = None,
-         fetcher: Fetcher | None = None) -> list:  # fmt: skip
+def _run(
+    sources: list[str],
+    settings: Settings,
+    log: FetchLog | None,
+    store: FakeStore | None = None,
+    fetcher: Fetcher | None = None,
+) -> list:
     """One run; each run has its own robots.txt cache (a new process would), the fetch log persists."""
     store = store if store is not None else FakeStore()
     fetcher = fetcher or Fetcher(settings, robots=RobotsCache())
@@ -68,8 +79,11 @@ def test_feed_gives_records_names_failures_and_links_the_syndicated_copy(site: S
     items = _run([f"feed:{site.base}/feed.xml"], _settings(), log)
     articles = _articles(items)
     # canonical URLs: the feed's tracking parameters are gone; the syndicated copy comes linked
-    assert [a.url for a in articles] == [f"{site.base}/news/a1.html", f"{site.base}/news/a2.html",
-                                         f"{site.base}/syndicated/a1-copy.html"]  # fmt: skip
+    assert [a.url for a in articles] == [
+        f"{site.base}/news/a1.html",
+        f"{site.base}/news/a2.html",
+        f"{site.base}/syndicated/a1-copy.html",
+    ]
     assert [duplicate_link(a) is not None for a in articles] == [False, False, True]
     assert {a.source.kind for a in articles} == {"feed"}
     assert all(a.source.uri == f"{site.base}/feed.xml" for a in articles)
@@ -99,7 +113,12 @@ def test_feed_gives_records_names_failures_and_links_the_syndicated_copy(site: S
     # the copy's record names the first story's record; it is not translated again
     first, copy = process(articles[0], None), process(articles[2], None)
     assert copy.duplicate_of is not None and copy.duplicate_of.model_dump() == {
-        "id": first.id, "url": f"{site.base}/news/a1.html", "kind": "near", "distance": 5, "similarity": 0.9219}
+        "id": first.id,
+        "url": f"{site.base}/news/a1.html",
+        "kind": "near",
+        "distance": 5,
+        "similarity": 0.9219,
+    }
     assert copy.id != first.id and copy.translation.status == "not_needed"
     assert first.translation.status == "pending"  # no translator in this test: the original waits for one
 
@@ -141,8 +160,12 @@ def test_sitemap_index_and_feed_in_one_run_fetch_each_page_once(site: Site, log:
     items = _run([f"sitemap:{site.base}/sitemap_index.xml", f"{site.base}/feed.xml"], _settings(), log)
     urls = [a.url for a in _articles(items)]
     # the sitemap's AMP variant of a1 and the redirect to a2 are the same pages the feed names
-    assert urls == [f"{site.base}/news/a1.html", f"{site.base}/news/a3.html", f"{site.base}/news/a2.html",
-                    f"{site.base}/syndicated/a1-copy.html"]  # fmt: skip
+    assert urls == [
+        f"{site.base}/news/a1.html",
+        f"{site.base}/news/a3.html",
+        f"{site.base}/news/a2.html",
+        f"{site.base}/syndicated/a1-copy.html",
+    ]
     assert site.hit("/news/a1.html") + site.hit("/amp/news/a1.html") == 1
     assert site.hit("/news/a2.html") == 1
     kinds = [a.source.kind for a in _articles(items)]
@@ -188,8 +211,9 @@ def test_every_failure_is_named_and_logged(site: Site, log: FetchLog, path: str,
 def test_transient_errors_are_retried_with_backoff(site: Site, log: FetchLog) -> None:
     waits: list[float] = []
     settings = _settings(fetch_backoff=0.02)
-    (raw,) = _run([f"{site.base}/flaky"], settings, log,
-                  fetcher=Fetcher(settings, sleep=waits.append, robots=RobotsCache()))  # fmt: skip
+    (raw,) = _run(
+        [f"{site.base}/flaky"], settings, log, fetcher=Fetcher(settings, sleep=waits.append, robots=RobotsCache())
+    )
     assert isinstance(raw, RawArticle)
     assert site.hit("/flaky") == 2 and waits == [0.02]
     assert log.attempts()[0].attempts == 2
@@ -243,11 +267,21 @@ def test_gzip_body_is_decoded(site: Site) -> None:
 
 
 @pytest.mark.parametrize("prefix", ["", "feed:", "sitemap:", "listing:"])
-@pytest.mark.parametrize("target", ["LOCAL/news/a3.html", "http://169.254.169.254/latest/meta-data/",
-                                    "http://10.0.0.1/", "http://192.168.1.1/", "http://[::1]/",
-                                    "http://[::ffff:127.0.0.1]/", "http://localhost/"])  # fmt: skip
-def test_ssrf_guard_blocks_private_targets_unless_allow_listed(site: Site, prefix: str, target: str,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "target",
+    [
+        "LOCAL/news/a3.html",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://localhost/",
+    ],
+)
+def test_ssrf_guard_blocks_private_targets_unless_allow_listed(
+    site: Site, prefix: str, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from extractors import html
 
     monkeypatch.setattr(html, "PROFILES", [SiteProfile(name="any", domains=("*",), body="article", listing="body")])
@@ -267,14 +301,17 @@ def test_listing_page_with_a_site_profile(site: Site, monkeypatch: pytest.Monkey
     from extractors import html
 
     listing = (Path(__file__).parent / "sites" / "vietnamplus-es" / "listing.html").read_text(encoding="utf-8")
-    profile = SiteProfile(name="local", domains=("127.0.0.1",), body="article", listing=".story-list",
-                          article_pattern=r"-post\d+\.vnp$")  # fmt: skip
+    profile = SiteProfile(
+        name="local", domains=("127.0.0.1",), body="article", listing=".story-list", article_pattern=r"-post\d+\.vnp$"
+    )
     monkeypatch.setattr(html, "PROFILES", [profile])
     from extractors.acquire.discover import listing_links
 
     found = [f.url for f in listing_links(listing, f"{site.base}/sociedad/", profile.listing, profile.article_pattern)]
-    assert found == [f"{site.base}/ben-tre-impulsa-la-exportacion-de-productos-de-coco-post201455.vnp",
-                     f"{site.base}/tra-vinh-mejora-la-atencion-medica-de-base-post201460.vnp?utm_source=home"]
+    assert found == [
+        f"{site.base}/ben-tre-impulsa-la-exportacion-de-productos-de-coco-post201455.vnp",
+        f"{site.base}/tra-vinh-mejora-la-atencion-medica-de-base-post201460.vnp?utm_source=home",
+    ]
     items = _run([f"listing:{site.base}/news/a3.html"], _settings(), None)
     assert items == []  # the page has no .story-list: no links, nothing fetched beyond it
     monkeypatch.setattr(html, "PROFILES", [])

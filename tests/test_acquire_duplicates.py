@@ -21,8 +21,7 @@ from tests.acquire_site import Site
 
 
 def _settings() -> Settings:
-    return Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0, fetch_retries=0,
-                    http_timeout=2.0)  # fmt: skip
+    return Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0, fetch_retries=0, http_timeout=2.0)
 
 
 @pytest.fixture
@@ -42,8 +41,10 @@ def _ingest(sources: list[str], log: FetchLog, store: Store | None) -> list[RawA
     """One run: acquire, process (no translator), save (when `store` is given: None is a crash before saving)."""
     settings = _settings()
     stored = (lambda raw_id: store.get_raw(raw_id) is not None) if store is not None else (lambda raw_id: False)
-    with Fetcher(settings, robots=RobotsCache()) as fetcher, \
-            Acquirer(settings, log=log, fetcher=fetcher, is_stored=stored) as acquirer:  # fmt: skip
+    with (
+        Fetcher(settings, robots=RobotsCache()) as fetcher,
+        Acquirer(settings, log=log, fetcher=fetcher, is_stored=stored) as acquirer,
+    ):
         raws = [i for i in iter_sources(sources, settings, acquirer=acquirer) if isinstance(i, RawArticle)]
     for raw in raws if store is not None else []:
         store.save(process(raw, None), raw)
@@ -78,13 +79,17 @@ def test_a_word_for_word_copy_links_to_the_record_behind_a_redirect(site: Site, 
     link = duplicate_link(copy)
     assert link is not None
     # the earlier record was stored under the redirect's target, and that is the id the link names
-    assert link.model_dump() == {"id": process(original, None).id, "url": f"{site.base}/news/a2.html",
-                                 "kind": "exact", "distance": 0, "similarity": 1.0}  # fmt: skip
+    assert link.model_dump() == {
+        "id": process(original, None).id,
+        "url": f"{site.base}/news/a2.html",
+        "kind": "exact",
+        "distance": 0,
+        "similarity": 1.0,
+    }
     assert store.get(link.id) is not None
 
 
-def test_a_copy_fetched_before_a_crash_is_delivered_later_still_linked(site: Site, log: FetchLog,
-                                                                        store: Store) -> None:  # fmt: skip
+def test_a_copy_fetched_before_a_crash_is_delivered_later_still_linked(site: Site, log: FetchLog, store: Store) -> None:
     _ingest([f"feed:{site.base}/feed.xml"], log, None)  # fetched and linked, then the process died
     raws = _ingest([f"feed:{site.base}/feed.xml"], log, store)
     assert ("/syndicated/a1-copy.html", 304) in site.statuses  # not downloaded again ...

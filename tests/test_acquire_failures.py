@@ -23,9 +23,14 @@ CODINGS = ("gzip", "deflate", "br", "zstd")
 
 
 def _settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"fetch_allow_addresses": ["127.0.0.1/32"], "fetch_min_interval": 0.0,
-                                 "fetch_retries": 2, "fetch_backoff": 0.5, "http_timeout": 2.0,
-                                 "fetch_ignore_robots": ["*"]}  # fmt: skip
+    values: dict[str, object] = {
+        "fetch_allow_addresses": ["127.0.0.1/32"],
+        "fetch_min_interval": 0.0,
+        "fetch_retries": 2,
+        "fetch_backoff": 0.5,
+        "http_timeout": 2.0,
+        "fetch_ignore_robots": ["*"],
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -54,14 +59,16 @@ def test_a_compressed_body_cut_short_fails_as_truncated(site: Site, log: FetchLo
 
 
 @pytest.mark.parametrize(("path", "sent"), [("/short-body", 200), ("/short-gzip", 100), ("/chunked-cut", 300)])
-def test_a_body_cut_off_by_the_connection_fails_as_truncated(site: Site, log: FetchLog, path: str,
-                                                             sent: int) -> None:  # fmt: skip
+def test_a_body_cut_off_by_the_connection_fails_as_truncated(site: Site, log: FetchLog, path: str, sent: int) -> None:
     """Fewer bytes than Content-Length, or a chunked body without its last chunk: retried (a dropped
     connection is transient), then named."""
     waits: list[float] = []
     item = _acquire(site.base + path, _settings(), log, waits)
-    whole = {"/short-body": f" of {len(A3.encode())}", "/short-gzip": f" of {len(compress(A3.encode(), 'gzip'))}",
-             "/chunked-cut": ""}[path]  # fmt: skip
+    whole = {
+        "/short-body": f" of {len(A3.encode())}",
+        "/short-gzip": f" of {len(compress(A3.encode(), 'gzip'))}",
+        "/chunked-cut": "",
+    }[path]
     assert isinstance(item, InputError)
     assert item.reason == f"truncated body: the connection ended after {sent}{whole} bytes (after 3 attempts)"
     (attempt,) = log.attempts()
@@ -127,8 +134,7 @@ def _get(site: Site, settings: Settings, waits: list[float]) -> str:
 
 @pytest.mark.parametrize("status", [429, 503])
 @pytest.mark.parametrize(("value", "expected"), [("7", 7.0), ("120", 120.0), ("0", 0.5), ("soon", 0.5)])
-def test_retry_after_in_seconds_is_honoured_up_to_the_cap(site: Site, status: int, value: str,
-                                                          expected: float) -> None:  # fmt: skip
+def test_retry_after_in_seconds_is_honoured_up_to_the_cap(site: Site, status: int, value: str, expected: float) -> None:
     """The wait is the longer of Retry-After and the backoff (0.5 s); an unreadable value means backoff."""
     site.busy_status, site.retry_after = status, value
     waits: list[float] = []
@@ -160,8 +166,9 @@ def test_retry_after_beyond_the_cap_fails_at_once(site: Site, status: int, form:
     waits: list[float] = []
     with pytest.raises(FetchError) as caught:
         _get(site, _settings(fetch_max_retry_after=60), waits)
-    found = re.fullmatch(rf"HTTP {status}; Retry-After (\d+) s is over the limit of 60 s \(fetch_max_retry_after\)",
-                         caught.value.reason)  # fmt: skip
+    found = re.fullmatch(
+        rf"HTTP {status}; Retry-After (\d+) s is over the limit of 60 s \(fetch_max_retry_after\)", caught.value.reason
+    )
     assert found is not None and 86_000 < int(found.group(1)) <= 86_400
     assert caught.value.status == status and caught.value.attempts == 1
     assert waits == [] and site.hit("/busy") == 1

@@ -26,9 +26,14 @@ NAMES = ("news.example.test", "mirror.example.test")
 
 
 def _settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"fetch_allow_addresses": ["127.0.0.1/32"], "fetch_min_interval": 0.0,
-                                 "fetch_retries": 0, "http_timeout": 2.0, "max_body_bytes": 200_000,
-                                 "fetch_ignore_robots": ["*"]}  # fmt: skip
+    values: dict[str, object] = {
+        "fetch_allow_addresses": ["127.0.0.1/32"],
+        "fetch_min_interval": 0.0,
+        "fetch_retries": 0,
+        "http_timeout": 2.0,
+        "max_body_bytes": 200_000,
+        "fetch_ignore_robots": ["*"],
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -73,8 +78,9 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> RebindingDNS:
     return fake
 
 
-def test_the_hostile_resolver_does_reach_the_internal_host_without_pinning(sites: tuple[Site, Site],
-                                                                            dns: RebindingDNS) -> None:  # fmt: skip
+def test_the_hostile_resolver_does_reach_the_internal_host_without_pinning(
+    sites: tuple[Site, Site], dns: RebindingDNS
+) -> None:
     """Control: check-then-connect with a second lookup (what httpx alone does) lands on 127.0.0.2."""
     good, evil = sites
     port = good.base.rsplit(":", 1)[1]
@@ -105,8 +111,9 @@ def test_every_redirect_hop_is_pinned(sites: tuple[Site, Site], dns: RebindingDN
     assert good.hosts == [f"news.example.test:{port}", f"mirror.example.test:{port}"]
 
 
-def test_a_second_hop_that_resolves_to_a_forbidden_address_is_blocked(sites: tuple[Site, Site],
-                                                                      dns: RebindingDNS) -> None:  # fmt: skip
+def test_a_second_hop_that_resolves_to_a_forbidden_address_is_blocked(
+    sites: tuple[Site, Site], dns: RebindingDNS
+) -> None:
     good, evil = sites
     port = good.base.rsplit(":", 1)[1]
     dns.calls["mirror.example.test"] = 1  # its next answer is the forbidden one
@@ -139,12 +146,15 @@ def test_br_and_zstd_bodies_are_decoded(site: Site, path: str) -> None:
     assert resp.body == A3.encode()
 
 
-@pytest.mark.parametrize(("path", "reason"), [
-    ("/br-bomb", "compression ratio over 100:1"),
-    ("/zstd-bomb", "compression ratio over 100:1"),
-    ("/br-corrupt", "corrupt br body"),
-    ("/unknown-coding", "unsupported content-encoding 'lzma' (supported: gzip, x-gzip, deflate, br, zstd)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/br-bomb", "compression ratio over 100:1"),
+        ("/zstd-bomb", "compression ratio over 100:1"),
+        ("/br-corrupt", "corrupt br body"),
+        ("/unknown-coding", "unsupported content-encoding 'lzma' (supported: gzip, x-gzip, deflate, br, zstd)"),
+    ],
+)
 def test_br_and_zstd_bombs_and_bad_bodies_are_refused(site: Site, path: str, reason: str) -> None:
     if path.endswith("-bomb"):
         bomb(path.strip("/").removesuffix("-bomb"))  # compressed before the read timeout starts counting
@@ -191,11 +201,16 @@ def _certificates(tmp_path: Path) -> tuple[Path, Path, Path]:
     now = datetime.now(UTC)
 
     def build(subject: str, key: Any, issuer: str, issuer_key: Any, ca: bool) -> Any:
-        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))  # fmt: skip
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if not ca:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
         return builder.sign(issuer_key, hashes.SHA256())
@@ -206,8 +221,9 @@ def _certificates(tmp_path: Path) -> tuple[Path, Path, Path]:
     paths = (tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem")
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
@@ -224,8 +240,9 @@ def tls_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         yield running, names
 
 
-def test_tls_verifies_the_host_name_while_connecting_to_the_pinned_address(tls_site: tuple[Site, list[str]],
-                                                                          dns: RebindingDNS) -> None:  # fmt: skip
+def test_tls_verifies_the_host_name_while_connecting_to_the_pinned_address(
+    tls_site: tuple[Site, list[str]], dns: RebindingDNS
+) -> None:
     site, names = tls_site
     port = site.base.rsplit(":", 1)[1]
     with Fetcher(_settings(), robots=RobotsCache()) as fetcher:
@@ -239,14 +256,16 @@ def test_tls_verifies_the_host_name_while_connecting_to_the_pinned_address(tls_s
     assert site.hit("/news/a3.html") == 1
 
 
-MISMATCH = ("TLS certificate verification failed for mirror.example.test: Hostname mismatch, certificate is not "
-            "valid for 'mirror.example.test'. (CERTIFICATE_VERIFY_FAILED) (not retried)")  # fmt: skip
+MISMATCH = (
+    "TLS certificate verification failed for mirror.example.test: Hostname mismatch, certificate is not "
+    "valid for 'mirror.example.test'. (CERTIFICATE_VERIFY_FAILED) (not retried)"
+)
 
 
 @pytest.mark.parametrize("robots", [False, True])
-def test_a_certificate_failure_is_permanent_and_named_in_the_log(tls_site: tuple[Site, list[str]],
-                                                                 dns: RebindingDNS, tmp_path: Path,
-                                                                 robots: bool) -> None:  # fmt: skip
+def test_a_certificate_failure_is_permanent_and_named_in_the_log(
+    tls_site: tuple[Site, list[str]], dns: RebindingDNS, tmp_path: Path, robots: bool
+) -> None:
     """Not retried (one handshake, no backoff) and named as a certificate problem - also when it is the
     robots.txt request that meets it first (not "robots.txt unreachable")."""
     site, names = tls_site
@@ -255,9 +274,15 @@ def test_a_certificate_failure_is_permanent_and_named_in_the_log(tls_site: tuple
     url = f"https://mirror.example.test:{port}/news/a3.html"
     waits: list[float] = []
     settings = _settings(fetch_retries=3, fetch_ignore_robots=[] if robots else ["*"])
-    with Fetcher(settings, robots=RobotsCache(), sleep=waits.append) as fetcher, \
-            Acquirer(settings, log=FetchLog(f"sqlite:///{tmp_path / 'fetch.db'}"), fetcher=fetcher,
-                     is_stored=lambda _raw_id: False) as acquirer:  # fmt: skip
+    with (
+        Fetcher(settings, robots=RobotsCache(), sleep=waits.append) as fetcher,
+        Acquirer(
+            settings,
+            log=FetchLog(f"sqlite:///{tmp_path / 'fetch.db'}"),
+            fetcher=fetcher,
+            is_stored=lambda _raw_id: False,
+        ) as acquirer,
+    ):
         (item,) = list(acquirer.iter_source(url))
         (attempt,) = acquirer.log.attempts()
     assert isinstance(item, InputError) and item.source == url and item.reason == MISMATCH
@@ -266,18 +291,23 @@ def test_a_certificate_failure_is_permanent_and_named_in_the_log(tls_site: tuple
     assert sum(site.hits.values()) == 0  # no request got past the handshake
 
 
-def test_an_untrusted_issuer_is_a_certificate_failure_too(tls_site: tuple[Site, list[str]], dns: RebindingDNS,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_an_untrusted_issuer_is_a_certificate_failure_too(
+    tls_site: tuple[Site, list[str]], dns: RebindingDNS, monkeypatch: pytest.MonkeyPatch
+) -> None:
     site, names = tls_site
     monkeypatch.delenv("SSL_CERT_FILE")  # the default trust store: the test CA is unknown to it
     port = site.base.rsplit(":", 1)[1]
     waits: list[float] = []
-    with Fetcher(_settings(fetch_retries=3), robots=RobotsCache(), sleep=waits.append) as fetcher, \
-            pytest.raises(FetchError) as caught:  # fmt: skip
+    with (
+        Fetcher(_settings(fetch_retries=3), robots=RobotsCache(), sleep=waits.append) as fetcher,
+        pytest.raises(FetchError) as caught,
+    ):
         fetcher.get(f"https://news.example.test:{port}/news/a3.html")
     assert caught.value.certificate and caught.value.attempts == 1 and waits == []
-    assert caught.value.reason == ("TLS certificate verification failed for news.example.test: unable to get "
-                                   "local issuer certificate (CERTIFICATE_VERIFY_FAILED) (not retried)")  # fmt: skip
+    assert caught.value.reason == (
+        "TLS certificate verification failed for news.example.test: unable to get "
+        "local issuer certificate (CERTIFICATE_VERIFY_FAILED) (not retried)"
+    )
     assert names == ["news.example.test"]
 
 

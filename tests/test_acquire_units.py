@@ -17,7 +17,10 @@ from tests.acquire_site import to_cp1258
 @pytest.mark.parametrize(
     ("given", "canonical"),
     [
-        ("HTTPS://Baoyenbai.COM.vn:443/tin-tuc/a.html?utm_source=fb&fbclid=x#top", "https://baoyenbai.com.vn/tin-tuc/a.html"),
+        (
+            "HTTPS://Baoyenbai.COM.vn:443/tin-tuc/a.html?utm_source=fb&fbclid=x#top",
+            "https://baoyenbai.com.vn/tin-tuc/a.html",
+        ),
         ("https://m.baoyenbai.com.vn/tin-tuc/a.html/", "https://baoyenbai.com.vn/tin-tuc/a.html"),
         ("https://baoyenbai.com.vn/amp/tin-tuc/a.html", "https://baoyenbai.com.vn/tin-tuc/a.html"),
         ("https://baoyenbai.com.vn/tin-tuc/a.amp.html", "https://baoyenbai.com.vn/tin-tuc/a.html"),
@@ -38,10 +41,16 @@ def test_canonicalize(given: str, canonical: str) -> None:
         (to_cp1258("<p>Tiền Giang</p>"), None, None),
         ("<p>Tiền Giang</p>".encode(), "iso-8859-1", "declared iso-8859-1 but the body is UTF-8"),
         ("<p>Tiền Giang</p>".encode(), "utf-8", None),
-        (b'<meta charset="windows-1258">' + to_cp1258("<p>Tiền Giang</p>"), "utf-8",
-         "declared utf-8 but the body does not decode as utf-8"),
-        ("<p>Tiền Giang</p>".encode().decode("latin-1").encode(), None,
-         "mojibake (UTF-8 read as Windows-1252) repaired"),
+        (
+            b'<meta charset="windows-1258">' + to_cp1258("<p>Tiền Giang</p>"),
+            "utf-8",
+            "declared utf-8 but the body does not decode as utf-8",
+        ),
+        (
+            "<p>Tiền Giang</p>".encode().decode("latin-1").encode(),
+            None,
+            "mojibake (UTF-8 read as Windows-1252) repaired",
+        ),
     ],
 )
 def test_decode_body(data: bytes, declared: str | None, note: str | None) -> None:
@@ -63,12 +72,34 @@ def test_simhash_separates_stories() -> None:
 
 
 def _exercise(log: FetchLog) -> None:
-    log.record(url="https://x.vn/a?utm_source=1", canonical_url="https://x.vn/a", host="x.vn", kind="article",
-               outcome="failed", status=503, reason="HTTP 503 (after 4 attempts)", attempts=4)  # fmt: skip
-    log.remember("https://x.vn/a", final_url="https://x.vn/a", etag='"v1"', last_modified=None, content_hash="h1",
-                 media_type="text/html", body="<p>Tiền Giang</p>")  # fmt: skip
-    log.remember("https://x.vn/a", final_url="https://x.vn/a", etag='"v2"', last_modified=None, content_hash="h2",
-                 media_type="text/html", body="<p>Bến Tre</p>")  # fmt: skip
+    log.record(
+        url="https://x.vn/a?utm_source=1",
+        canonical_url="https://x.vn/a",
+        host="x.vn",
+        kind="article",
+        outcome="failed",
+        status=503,
+        reason="HTTP 503 (after 4 attempts)",
+        attempts=4,
+    )
+    log.remember(
+        "https://x.vn/a",
+        final_url="https://x.vn/a",
+        etag='"v1"',
+        last_modified=None,
+        content_hash="h1",
+        media_type="text/html",
+        body="<p>Tiền Giang</p>",
+    )
+    log.remember(
+        "https://x.vn/a",
+        final_url="https://x.vn/a",
+        etag='"v2"',
+        last_modified=None,
+        content_hash="h2",
+        media_type="text/html",
+        body="<p>Bến Tre</p>",
+    )
     cached = log.cached("https://x.vn/a")
     assert cached is not None and cached.etag == '"v2"' and cached.body == "<p>Bến Tre</p>"
     (attempt,) = log.attempts(outcome="failed")

@@ -98,16 +98,23 @@ def test_extractors_import_only_schemas_and_themselves() -> None:
 
 
 def test_flows_do_not_import_the_command_line() -> None:
-    wrong = [i for i in IMPORTS if _layer(i.source) == "flows"
-             and (i.target == "newsflow.cli" or i.target.startswith("newsflow.commands"))]  # fmt: skip
+    wrong = [
+        i
+        for i in IMPORTS
+        if _layer(i.source) == "flows" and (i.target == "newsflow.cli" or i.target.startswith("newsflow.commands"))
+    ]
     assert wrong == []
 
 
 def test_nothing_below_the_flows_imports_them() -> None:
     """`flows` orchestrates: the library, the schemas and the store never reach up into it."""
     wrong = [i for i in IMPORTS if _layer(i.target) == "flows" and _layer(i.source) in ("schemas", "extractors")]
-    wrong += [i for i in IMPORTS if _layer(i.target) == "flows" and i.source.startswith(("newsflow.storage",
-              "newsflow.settings", "newsflow.runtime"))]  # fmt: skip
+    wrong += [
+        i
+        for i in IMPORTS
+        if _layer(i.target) == "flows"
+        and i.source.startswith(("newsflow.storage", "newsflow.settings", "newsflow.runtime"))
+    ]
     assert wrong == []
 
 
@@ -164,11 +171,25 @@ def test_project_imports_in_functions_only_where_deferring_is_the_point() -> Non
         assert "Deferred imports" in path.read_text(encoding="utf-8"), f"{path}: say why its imports are deferred"
 
 
-@pytest.mark.parametrize("protocol", [config.FetchConfig, config.DocumentConfig, config.SourceConfig,
-                                      config.AcquireConfig, config.TranslateConfig, config.PipelineConfig])  # fmt: skip
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        config.FetchConfig,
+        config.DocumentConfig,
+        config.SourceConfig,
+        config.AcquireConfig,
+        config.TranslateConfig,
+        config.PipelineConfig,
+    ],
+)
 def test_the_settings_satisfy_every_extractor_protocol(protocol: type) -> None:
     """mypy checks the types where newsflow hands its settings down; this checks every name exists."""
-    wanted = {name for klass in protocol.__mro__ if klass not in (object,) for name in vars(klass)
-              if isinstance(vars(klass)[name], property)}  # fmt: skip
+    wanted = {
+        name
+        for klass in protocol.__mro__
+        if klass not in (object,)
+        for name in vars(klass)
+        if isinstance(vars(klass)[name], property)
+    }
     assert wanted, protocol
     assert wanted <= set(Settings.model_fields), sorted(wanted - set(Settings.model_fields))

@@ -16,13 +16,25 @@ REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "samples" / "reference" / "cluster-viii-pact.es.txt"
 
 
-def newsflow(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-             stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def newsflow(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
     # As a user runs it: no settings inherited from the test process (embedded defaults apply).
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "NEWSFLOW_"))}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], cwd=cwd or REPO, env=full_env,
-                          input=stdin, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=cwd or REPO,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_extract_reference_article() -> None:
@@ -31,8 +43,14 @@ def test_extract_reference_article() -> None:
     record = json.loads(out.stdout)
     assert record["language"]["code"] == "es"
     provinces = {p["name"]: p["successor"]["name"] for p in record["entities"]["provinces"]}
-    assert provinces == {"Long An": "Tây Ninh", "Tiền Giang": "Đồng Tháp", "Vĩnh Long": "Vĩnh Long",
-                         "Đồng Tháp": "Đồng Tháp", "Bến Tre": "Vĩnh Long", "Trà Vinh": "Vĩnh Long"}  # fmt: skip
+    assert provinces == {
+        "Long An": "Tây Ninh",
+        "Tiền Giang": "Đồng Tháp",
+        "Vĩnh Long": "Vĩnh Long",
+        "Đồng Tháp": "Đồng Tháp",
+        "Bến Tre": "Vĩnh Long",
+        "Trà Vinh": "Vĩnh Long",
+    }
     assert record["translation"]["status"] == "unsupported"
 
 
@@ -43,8 +61,11 @@ def test_extract_jsonl_keeps_input_order_and_reads_stdin() -> None:
     uris = [json.loads(line)["source"]["uri"] for line in out.stdout.splitlines()]
     assert uris == files
     piped = newsflow("extract", "-", "--translator", "none", stdin=REFERENCE.read_text(encoding="utf-8"))
-    assert piped.returncode == 0 and json.loads(piped.stdout)["source"] == {**json.loads(piped.stdout)["source"],
-                                                                          "kind": "text", "uri": "-"}  # fmt: skip
+    assert piped.returncode == 0 and json.loads(piped.stdout)["source"] == {
+        **json.loads(piped.stdout)["source"],
+        "kind": "text",
+        "uri": "-",
+    }
 
 
 def test_schema_command_prints_the_published_schema() -> None:
@@ -92,8 +113,12 @@ def test_run_main_job_then_export(tmp_path: Path) -> None:
     """The README's main job: `newsflow run` in Prefect's local mode, from a fresh PREFECT_HOME."""
     work = tmp_path / "work"
     (work / "samples").mkdir(parents=True)
-    for name in ("reference/cluster-viii-pact.es.txt", "vi/cum-thi-dua-viii-ky-giao-uoc-2024.txt",
-                 "en/cluster-viii-pact-signing-2024.html", "json/articles.jsonl"):  # fmt: skip
+    for name in (
+        "reference/cluster-viii-pact.es.txt",
+        "vi/cum-thi-dua-viii-ky-giao-uoc-2024.txt",
+        "en/cluster-viii-pact-signing-2024.html",
+        "json/articles.jsonl",
+    ):
         target = work / "samples" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((REPO / "samples" / name).read_bytes())

@@ -27,19 +27,32 @@ def _depts(e: Entities, sector: str) -> set[str]:
     ("text", "sector", "provinces"),
     [
         # A counted group of provinces, then a colon and the list.
-        ("Cụm thi đua số III Bộ Y tế (gồm Sở Y tế 5 tỉnh, thành phố khu vực Tây Nam Bộ: Cần Thơ, Hậu Giang, "
-         "Sóc Trăng, Bạc Liêu và Cà Mau) họp phiên đầu năm.",
-         "health", {"Cần Thơ", "Hậu Giang", "Sóc Trăng", "Bạc Liêu", "Cà Mau"}),
+        (
+            "Cụm thi đua số III Bộ Y tế (gồm Sở Y tế 5 tỉnh, thành phố khu vực Tây Nam Bộ: Cần Thơ, Hậu Giang, "
+            "Sóc Trăng, Bạc Liêu và Cà Mau) họp phiên đầu năm.",
+            "health",
+            {"Cần Thơ", "Hậu Giang", "Sóc Trăng", "Bạc Liêu", "Cà Mau"},
+        ),
         # The cluster between the department and its provinces.
-        ("Đến dự có lãnh đạo Sở Tư pháp trong cụm thi đua gồm 4 tỉnh khu vực duyên hải: Quảng Ngãi, Bình Định, "
-         "Phú Yên và Khánh Hòa.", "justice", {"Quảng Ngãi", "Bình Định", "Phú Yên", "Khánh Hòa"}),
+        (
+            "Đến dự có lãnh đạo Sở Tư pháp trong cụm thi đua gồm 4 tỉnh khu vực duyên hải: Quảng Ngãi, Bình Định, "
+            "Phú Yên và Khánh Hòa.",
+            "justice",
+            {"Quảng Ngãi", "Bình Định", "Phú Yên", "Khánh Hòa"},
+        ),
         # Plural departments, provinces joined by commas and dashes.
-        ("Thành viên Cụm thi đua số 6 gồm các Sở Xây dựng: Hà Nam, Nam Định - Ninh Bình, Thái Bình.",
-         "construction", {"Hà Nam", "Nam Định", "Ninh Bình", "Thái Bình"}),
+        (
+            "Thành viên Cụm thi đua số 6 gồm các Sở Xây dựng: Hà Nam, Nam Định - Ninh Bình, Thái Bình.",
+            "construction",
+            {"Hà Nam", "Nam Định", "Ninh Bình", "Thái Bình"},
+        ),
         # A count of departments, the cluster named by its noun alone; the list stops at what is not a province.
-        ("Hội nghị nối 5 điểm cầu thuộc 4 Sở Tài chính thuộc Cụm gồm: Lai Châu, Sơn La, Lào Cai, Yên Bái và 01 "
-         "điểm cầu tại Sở Tài chính tỉnh Điện Biên.",
-         "finance", {"Lai Châu", "Sơn La", "Lào Cai", "Yên Bái", "Điện Biên"}),
+        (
+            "Hội nghị nối 5 điểm cầu thuộc 4 Sở Tài chính thuộc Cụm gồm: Lai Châu, Sơn La, Lào Cai, Yên Bái và 01 "
+            "điểm cầu tại Sở Tài chính tỉnh Điện Biên.",
+            "finance",
+            {"Lai Châu", "Sơn La", "Lào Cai", "Yên Bái", "Điện Biên"},
+        ),
     ],
 )
 def test_a_department_listed_for_several_provinces_is_one_per_province(
@@ -54,12 +67,13 @@ def test_a_colon_after_a_single_department_starts_no_list() -> None:
 
 
 def test_cluster_members_from_a_counted_list() -> None:
-    e = _entities("Sáng 12/3, Cụm thi đua số III Bộ Y tế (gồm Sở Y tế 4 tỉnh khu vực Tây Nam Bộ: Cần Thơ, Hậu "
-                  "Giang, Sóc Trăng và Bạc Liêu) ký kết giao ước thi đua năm 2024.")  # fmt: skip
+    e = _entities(
+        "Sáng 12/3, Cụm thi đua số III Bộ Y tế (gồm Sở Y tế 4 tỉnh khu vực Tây Nam Bộ: Cần Thơ, Hậu "
+        "Giang, Sóc Trăng và Bạc Liêu) ký kết giao ước thi đua năm 2024."
+    )
     (cluster,) = e.clusters
     assert cluster.belongs_to is not None and cluster.belongs_to.id == "vn-ministry:health"
-    assert {m.province.name for m in cluster.members if m.province} == {"Cần Thơ", "Hậu Giang", "Sóc Trăng",
-                                                                        "Bạc Liêu"}  # fmt: skip
+    assert {m.province.name for m in cluster.members if m.province} == {"Cần Thơ", "Hậu Giang", "Sóc Trăng", "Bạc Liêu"}
     assert all(m.kind == "department" and m.department == m.id and m.sector == "health" for m in cluster.members)
 
 
@@ -73,8 +87,12 @@ def test_a_cluster_of_associations_its_owner_members_and_roles() -> None:
     (cluster,) = e.clusters
     assert cluster.belongs_to is not None and cluster.belongs_to.kind == "national_body"
     assert cluster.id == "vn-emulation-cluster:vn-body:science_technology_associations:7"
-    assert [m.province.name for m in cluster.members if m.province] == ["Kiên Giang", "An Giang", "Đồng Tháp",
-                                                                        "Long An"]  # fmt: skip
+    assert [m.province.name for m in cluster.members if m.province] == [
+        "Kiên Giang",
+        "An Giang",
+        "Đồng Tháp",
+        "Long An",
+    ]
     assert {m.kind for m in cluster.members} == {"association"} and all(m.department is None for m in cluster.members)
     assert cluster.members[0].name == "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh Kiên Giang"
     roles = {(r.year, r.role, r.member.province.name if r.member.province else None) for r in cluster.roles}
@@ -82,16 +100,19 @@ def test_a_cluster_of_associations_its_owner_members_and_roles() -> None:
 
 
 def test_a_bloc_of_farmers_associations_is_not_owned_by_its_first_members_province() -> None:
-    e = _entities("Khối thi đua số 2 gồm Hội Nông dân tỉnh Nghệ An, Hà Tĩnh, Quảng Bình và Quảng Trị đã tổng kết "
-                  "năm 2023.")  # fmt: skip
+    e = _entities(
+        "Khối thi đua số 2 gồm Hội Nông dân tỉnh Nghệ An, Hà Tĩnh, Quảng Bình và Quảng Trị đã tổng kết năm 2023."
+    )
     (bloc,) = e.clusters
     assert bloc.kind == "bloc" and bloc.belongs_to is not None and bloc.belongs_to.id == "vn-body:farmers_association"
     assert len(bloc.members) == 4 and {m.body for m in bloc.members} == {"farmers_association"}
 
 
 def test_party_boards_as_members_keep_their_own_names() -> None:
-    e = _entities("Cụm thi đua số 4 gồm Ban Tuyên giáo Tỉnh ủy các tỉnh Thái Bình, Nam Định, Hà Nam, Ninh Bình; "
-                  "Ban Tuyên giáo Tỉnh ủy Thái Bình là cụm trưởng năm 2022.")  # fmt: skip
+    e = _entities(
+        "Cụm thi đua số 4 gồm Ban Tuyên giáo Tỉnh ủy các tỉnh Thái Bình, Nam Định, Hà Nam, Ninh Bình; "
+        "Ban Tuyên giáo Tỉnh ủy Thái Bình là cụm trưởng năm 2022."
+    )
     (cluster,) = e.clusters
     thai_binh = "Ban Tuyên giáo Tỉnh ủy Thái Bình"
     assert [m.name for m in cluster.members][:2] == [thai_binh, "Ban Tuyên giáo Tỉnh ủy Nam Định"]
@@ -117,7 +138,10 @@ def test_a_review_report_dates_its_roles_by_the_year_reviewed() -> None:
     )
     (cluster,) = e.clusters
     roles = {(r.year, r.role, r.member.province.name if r.member.province else None, r.basis) for r in cluster.roles}
-    assert roles == {(2021, "head", "Vĩnh Long", "stated"), (2021, "deputy", "Trà Vinh", "stated"),
-                     (2022, "head", "Bến Tre", "handover")}  # fmt: skip
+    assert roles == {
+        (2021, "head", "Vĩnh Long", "stated"),
+        (2021, "deputy", "Trà Vinh", "stated"),
+        (2022, "head", "Bến Tre", "handover"),
+    }
     (pact,) = e.pacts
     assert (pact.kind, pact.year, pact.date) == ("review", 2021, "2022-03-10")

@@ -22,9 +22,11 @@ MONRE_8 = "vn-emulation-cluster:vn-ministry:natural_resources_environment:8"
 def record(name: str) -> ArticleRecord:
     """A sample as the pipeline reads it (title split off, HTML page reduced to its story)."""
     path = SAMPLES / name
-    raw = RawArticle(source=SourceInfo(kind="file", uri=str(path), fetched_at=datetime.now(UTC)),
-                     content=path.read_text(encoding="utf-8"),
-                     media_type="text/html" if path.suffix == ".html" else "text/plain")  # fmt: skip
+    raw = RawArticle(
+        source=SourceInfo(kind="file", uri=str(path), fetched_at=datetime.now(UTC)),
+        content=path.read_text(encoding="utf-8"),
+        media_type="text/html" if path.suffix == ".html" else "text/plain",
+    )
     return process(raw, None)
 
 
@@ -93,8 +95,7 @@ def test_review_article_yields_next_years_head_and_deputy_from_the_handover() ->
     cluster = only_cluster(rec.entities)
     assert cluster.id == "vn-emulation-cluster:vn-ministry:natural_resources_environment:5"
     assert provinces_of(cluster) == ["Thanh Hóa", "Nghệ An", "Hà Tĩnh", "Quảng Bình", "Quảng Trị", "Thừa Thiên Huế"]
-    assert roles_of(cluster) == {(2024, "head", "Hà Tĩnh"), (2025, "head", "Quảng Bình"),
-                                 (2025, "deputy", "Quảng Trị")}  # fmt: skip
+    assert roles_of(cluster) == {(2024, "head", "Hà Tĩnh"), (2025, "head", "Quảng Bình"), (2025, "deputy", "Quảng Trị")}
     handed = [r for r in cluster.roles if r.year == 2025 and r.role == "head"]
     assert handed[0].basis == "handover"
     (pact,) = rec.entities.pacts
@@ -141,8 +142,11 @@ def test_vietnamese_without_diacritics_coordination_and_numbered_contents() -> N
     assert roles_of(cluster) == {(2025, "head", "Bến Tre"), (2025, "deputy", "Long An")}
     (pact,) = ents.pacts
     assert (pact.kind, pact.year, pact.date) == ("signing", 2025, "2025-03-12")
-    assert pact.contents == ["Hoan thanh du toan thu ngan sach nam 2025", "Giai ngan von dau tu cong dung tien do",
-                             "Day manh chuyen doi so trong quan ly tai chinh"]  # fmt: skip
+    assert pact.contents == [
+        "Hoan thanh du toan thu ngan sach nam 2025",
+        "Giai ngan von dau tu cong dung tien do",
+        "Day manh chuyen doi so trong quan ly tai chinh",
+    ]
 
 
 VI_MINISTRY_CLUSTER_AND_PROVINCE_BLOC = (
@@ -179,8 +183,7 @@ def test_english_review_with_a_handover() -> None:
     cluster = only_cluster(ents)
     assert cluster.id == "vn-emulation-cluster:vn-ministry:health:4"
     assert provinces_of(cluster) == ["Cần Thơ", "Hậu Giang", "Sóc Trăng"]  # "the cluster includes": no number
-    assert roles_of(cluster) == {(2023, "head", "Cần Thơ"), (2024, "head", "Hậu Giang"),
-                                 (2024, "deputy", "Sóc Trăng")}  # fmt: skip
+    assert roles_of(cluster) == {(2023, "head", "Cần Thơ"), (2024, "head", "Hậu Giang"), (2024, "deputy", "Sóc Trăng")}
     (pact,) = ents.pacts
     assert (pact.kind, pact.date) == ("review", "2024-04-02")
     assert pact.place is not None and pact.place.name == "Cần Thơ"
@@ -204,8 +207,11 @@ def test_spanish_head_deputy_and_dash_contents() -> None:
     assert roles_of(cluster) == {(2024, "head", "Cà Mau"), (2024, "deputy", "Bạc Liêu")}
     (pact,) = ents.pacts
     assert pact.theme == "Innovación y servicio" and pact.date == "2024-03-08"
-    assert pact.contents == ["Completar las obras públicas a tiempo", "Reducir los plazos de las licencias",
-                             "Apoyar la vivienda social"]  # fmt: skip
+    assert pact.contents == [
+        "Completar las obras públicas a tiempo",
+        "Reducir los plazos de las licencias",
+        "Apoyar la vivienda social",
+    ]
 
 
 FR_TEXT = (
@@ -245,8 +251,11 @@ def test_pact_document_text_with_numbered_commitments_and_signatories() -> None:
     assert cluster.id == "vn-emulation-cluster:vn-ministry:home_affairs:9"
     (pact,) = ents.pacts
     assert (pact.kind, pact.year) == ("signing", 2025)
-    assert pact.contents == ["Thực hiện tốt công tác tổ chức bộ máy", "Hoàn thành cải cách thủ tục hành chính",
-                             "Không có cán bộ vi phạm kỷ luật"]  # fmt: skip
+    assert pact.contents == [
+        "Thực hiện tốt công tác tổ chức bộ máy",
+        "Hoàn thành cải cách thủ tục hành chính",
+        "Không có cán bộ vi phạm kỷ luật",
+    ]
     assert sorted(s.province.name for s in pact.signatories if s.province) == ["Bạc Liêu", "Cà Mau", "Sóc Trăng"]
 
 
@@ -273,17 +282,24 @@ def test_the_generated_pact_document_text() -> None:
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("Cụm thi đua số 8 họp.", 8), ("Emulation Cluster No. 8 met.", 8), ("El Clúster de Emulación n.º VIII.", 8),
-     ("Cụm thi đua số XII họp.", 12), ("Le Groupe d'émulation n° 3 s'est réuni.", 3)],
-)  # fmt: skip
+    [
+        ("Cụm thi đua số 8 họp.", 8),
+        ("Emulation Cluster No. 8 met.", 8),
+        ("El Clúster de Emulación n.º VIII.", 8),
+        ("Cụm thi đua số XII họp.", 12),
+        ("Le Groupe d'émulation n° 3 s'est réuni.", 3),
+    ],
+)
 def test_cluster_numbers_roman_and_arabic(text: str, number: int) -> None:
     lang = "vi" if "Cụm" in text else "fr" if "Groupe" in text else "es" if "Clúster" in text else "en"
     assert [c.number for c in extract_entities(text, lang).clusters] == [number]
 
 
 def test_a_role_named_without_its_holder_is_not_a_fact() -> None:
-    text = ("Năm 2024, Cụm thi đua số 1 gồm Sở Y tế các tỉnh An Giang và Kiên Giang. Giám đốc Sở Y tế tỉnh "
-            "An Giang Trần Văn Hòa đề nghị các thành viên gửi báo cáo đúng hạn để cụm trưởng tổng hợp.")  # fmt: skip
+    text = (
+        "Năm 2024, Cụm thi đua số 1 gồm Sở Y tế các tỉnh An Giang và Kiên Giang. Giám đốc Sở Y tế tỉnh "
+        "An Giang Trần Văn Hòa đề nghị các thành viên gửi báo cáo đúng hạn để cụm trưởng tổng hợp."
+    )
     assert only_cluster(extract_entities(text, "vi")).roles == []
 
 
@@ -296,15 +312,23 @@ def test_sentences_do_not_split_after_number_abbreviations() -> None:
 # --- role holders named by their province alone, inline contents, places, bounded signature blocks -------------
 
 PROVINCE_HOLDERS = {
-    "vi": ("Cụm thi đua số 4 thuộc Bộ Xây dựng gồm Sở Xây dựng các tỉnh Long An, Tây Ninh và Bình Phước. "
-           "Năm 2024, Long An giữ vai trò cụm trưởng, Tây Ninh làm cụm phó."),
-    "en": ("Emulation Cluster No. 4 includes the Departments of Construction of Long An, Tay Ninh and Binh Phuoc. "
-           "Long An holds the head role for 2024, and Tay Ninh is the deputy cluster leader."),
-    "es": ("El Clúster de Emulación n.º IV comprende los Departamentos de Construcción de Long An, Tay Ninh y Binh "
-           "Phuoc. En 2024, Long An será el responsable del Clúster y Tay Ninh será el subjefe del Clúster."),
-    "fr": ("Le Groupe d'émulation n° 4 comprend les Départements de la construction de Long An, Tay Ninh et Binh "
-           "Phuoc. En 2024, Long An est le chef de file du groupe et Tay Ninh est le chef de file adjoint."),
-}  # fmt: skip
+    "vi": (
+        "Cụm thi đua số 4 thuộc Bộ Xây dựng gồm Sở Xây dựng các tỉnh Long An, Tây Ninh và Bình Phước. "
+        "Năm 2024, Long An giữ vai trò cụm trưởng, Tây Ninh làm cụm phó."
+    ),
+    "en": (
+        "Emulation Cluster No. 4 includes the Departments of Construction of Long An, Tay Ninh and Binh Phuoc. "
+        "Long An holds the head role for 2024, and Tay Ninh is the deputy cluster leader."
+    ),
+    "es": (
+        "El Clúster de Emulación n.º IV comprende los Departamentos de Construcción de Long An, Tay Ninh y Binh "
+        "Phuoc. En 2024, Long An será el responsable del Clúster y Tay Ninh será el subjefe del Clúster."
+    ),
+    "fr": (
+        "Le Groupe d'émulation n° 4 comprend les Départements de la construction de Long An, Tay Ninh et Binh "
+        "Phuoc. En 2024, Long An est le chef de file du groupe et Tay Ninh est le chef de file adjoint."
+    ),
+}
 
 
 @pytest.mark.parametrize("lang", sorted(PROVINCE_HOLDERS))
@@ -312,51 +336,65 @@ def test_a_province_named_alone_holds_the_role_through_its_member_department(lan
     cluster = only_cluster(extract_entities(PROVINCE_HOLDERS[lang], lang))
     assert roles_of(cluster) == {(2024, "head", "Long An"), (2024, "deputy", "Tây Ninh")}
     head = next(r for r in cluster.roles if r.role == "head")
-    assert head.member.department == next(m.department for m in cluster.members if m.province
-                                          and m.province.name == "Long An")  # fmt: skip
+    assert head.member.department == next(
+        m.department for m in cluster.members if m.province and m.province.name == "Long An"
+    )
     assert head.member.sector == "construction"
 
 
 def test_a_province_alone_gives_no_role_in_a_mixed_bloc_or_outside_the_members() -> None:
     # A province bloc's members are departments of several sectors: "Long An" does not say which one heads it.
-    bloc = ("Khối thi đua số 5 của tỉnh Long An gồm Sở Tài chính tỉnh Long An và Sở Y tế tỉnh Long An. "
-            "Năm 2024, Long An giữ vai trò khối trưởng.")  # fmt: skip
+    bloc = (
+        "Khối thi đua số 5 của tỉnh Long An gồm Sở Tài chính tỉnh Long An và Sở Y tế tỉnh Long An. "
+        "Năm 2024, Long An giữ vai trò khối trưởng."
+    )
     assert only_cluster(extract_entities(bloc, "vi")).roles == []
     # Cà Mau is no member: naming it before the role word gives nobody the role.
-    outside = ("Cụm thi đua số 4 gồm Sở Xây dựng các tỉnh Long An và Tây Ninh. "
-               "Năm 2024, Cà Mau giữ vai trò cụm trưởng.")  # fmt: skip
+    outside = "Cụm thi đua số 4 gồm Sở Xây dựng các tỉnh Long An và Tây Ninh. Năm 2024, Cà Mau giữ vai trò cụm trưởng."
     assert only_cluster(extract_entities(outside, "vi")).roles == []
 
 
 def test_a_handover_between_provinces_named_alone() -> None:
-    text = ("On December 16, 2024, Emulation Cluster No. 2 of the Departments of Finance held its review in Tra Vinh. "
-            "The cluster includes the Departments of Finance of Tra Vinh, Soc Trang and Bac Lieu. Tra Vinh handed "
-            "over the role of cluster leader for 2025 to Bac Lieu.")  # fmt: skip
+    text = (
+        "On December 16, 2024, Emulation Cluster No. 2 of the Departments of Finance held its review in Tra Vinh. "
+        "The cluster includes the Departments of Finance of Tra Vinh, Soc Trang and Bac Lieu. Tra Vinh handed "
+        "over the role of cluster leader for 2025 to Bac Lieu."
+    )
     cluster = only_cluster(extract_entities(text, "en"))
     assert roles_of(cluster) == {(2024, "head", "Trà Vinh"), (2025, "head", "Bạc Liêu")}
     assert all(r.basis == "handover" for r in cluster.roles)
 
 
 def test_inline_contents_numbered_in_parentheses_and_ordinal_words() -> None:
-    es = ("El 2 de abril de 2024, el Clúster de Emulación núm. 9 firmó el pacto de emulación. El pacto recoge tres "
-          "contenidos: (1) digitalizar los archivos de tierras; (2) atender a los ciudadanos sin demoras; y (3) "
-          "controlar la contaminación de los ríos. La ceremonia terminó al mediodía.")  # fmt: skip
+    es = (
+        "El 2 de abril de 2024, el Clúster de Emulación núm. 9 firmó el pacto de emulación. El pacto recoge tres "
+        "contenidos: (1) digitalizar los archivos de tierras; (2) atender a los ciudadanos sin demoras; y (3) "
+        "controlar la contaminación de los ríos. La ceremonia terminó al mediodía."
+    )
     assert extract_entities(es, "es").pacts[0].contents == [
-        "digitalizar los archivos de tierras", "atender a los ciudadanos sin demoras",
-        "controlar la contaminación de los ríos"]  # fmt: skip
-    en = ("On May 6, 2024, Emulation Cluster No. 9 signed its emulation pact. Its commitments are: first, issuing "
-          "land certificates on time; second, settling complaints at the grassroots; third, planting coastal "
-          "forests.\nThe next meeting is in June.")  # fmt: skip
+        "digitalizar los archivos de tierras",
+        "atender a los ciudadanos sin demoras",
+        "controlar la contaminación de los ríos",
+    ]
+    en = (
+        "On May 6, 2024, Emulation Cluster No. 9 signed its emulation pact. Its commitments are: first, issuing "
+        "land certificates on time; second, settling complaints at the grassroots; third, planting coastal "
+        "forests.\nThe next meeting is in June."
+    )
     assert extract_entities(en, "en").pacts[0].contents == [
         "issuing land certificates on time",
         "settling complaints at the grassroots",
         "planting coastal forests",
     ]
-    fr = ("Le 7 mai 2024, le Groupe d'émulation n° 9 a signé son pacte d'émulation. Le pacte comporte deux "
-          "engagements : premièrement, moderniser les écoles rurales ; deuxièmement, former les enseignants au "
-          "numérique.")  # fmt: skip
-    assert extract_entities(fr, "fr").pacts[0].contents == ["moderniser les écoles rurales",
-                                                           "former les enseignants au numérique"]  # fmt: skip
+    fr = (
+        "Le 7 mai 2024, le Groupe d'émulation n° 9 a signé son pacte d'émulation. Le pacte comporte deux "
+        "engagements : premièrement, moderniser les écoles rurales ; deuxièmement, former les enseignants au "
+        "numérique."
+    )
+    assert extract_entities(fr, "fr").pacts[0].contents == [
+        "moderniser les écoles rurales",
+        "former les enseignants au numérique",
+    ]
 
 
 def test_inline_contents_of_the_reference_and_english_editions() -> None:
@@ -368,22 +406,41 @@ def test_inline_contents_of_the_reference_and_english_editions() -> None:
 
 
 def test_a_colon_before_a_list_of_provinces_is_no_contents() -> None:
-    text = ("Ngày 3/3/2024, Cụm thi đua số 6 ký kết giao ước thi đua. Cụm gồm Sở Y tế của 3 tỉnh: Long An; Tây Ninh; "
-            "Bình Phước.")  # fmt: skip
+    text = (
+        "Ngày 3/3/2024, Cụm thi đua số 6 ký kết giao ước thi đua. Cụm gồm Sở Y tế của 3 tỉnh: Long An; Tây Ninh; "
+        "Bình Phước."
+    )
     assert extract_entities(text, "vi").pacts[0].contents == []
 
 
 @pytest.mark.parametrize(
     ("lang", "text", "place"),
-    [("es", "El 4 de marzo de 2024, el Clúster de Emulación n.º III organizó en la provincia de Ca Mau la firma del "
-            "pacto de emulación.", "Cà Mau"),
-     ("en", "On March 4, 2024, Emulation Cluster No. 3 signed its pact at a ceremony hosted by the Department of "
-            "Health of Ca Mau.", "Cà Mau"),
-     ("en", "On December 9, 2024, Emulation Cluster No. 3 held its review at the Department of Health of Bac Lieu.",
-      "Bạc Liêu"),
-     ("fr", "Le 4 mars 2024, le Groupe d'émulation n° 3 a signé son pacte lors d'une cérémonie accueillie par le "
-            "Département de la santé de Ca Mau.", "Cà Mau")],
-)  # fmt: skip
+    [
+        (
+            "es",
+            "El 4 de marzo de 2024, el Clúster de Emulación n.º III organizó en la provincia de Ca Mau la firma del "
+            "pacto de emulación.",
+            "Cà Mau",
+        ),
+        (
+            "en",
+            "On March 4, 2024, Emulation Cluster No. 3 signed its pact at a ceremony hosted by the Department of "
+            "Health of Ca Mau.",
+            "Cà Mau",
+        ),
+        (
+            "en",
+            "On December 9, 2024, Emulation Cluster No. 3 held its review at the Department of Health of Bac Lieu.",
+            "Bạc Liêu",
+        ),
+        (
+            "fr",
+            "Le 4 mars 2024, le Groupe d'émulation n° 3 a signé son pacte lors d'une cérémonie accueillie par le "
+            "Département de la santé de Ca Mau.",
+            "Cà Mau",
+        ),
+    ],
+)
 def test_pact_place_from_the_host_or_the_venue(lang: str, text: str, place: str) -> None:
     (pact,) = extract_entities(text, lang).pacts
     assert pact.place is not None and pact.place.name == place

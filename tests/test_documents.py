@@ -67,8 +67,7 @@ def _need(ok: bool, why: str) -> None:
 
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    _need(pact.FONT.is_file() and pact.FONT_BOLD.is_file(),
-          f"{pact.FONT} missing: apt-get install fonts-dejavu-core")  # fmt: skip
+    _need(pact.FONT.is_file() and pact.FONT_BOLD.is_file(), f"{pact.FONT} missing: apt-get install fonts-dejavu-core")
     out = tmp_path_factory.mktemp("pact-docs")
     return {
         "text": pact.text_pdf(out / "pact-text.pdf"),
@@ -85,8 +84,7 @@ def need_ocr() -> None:
 
 def _read(path: Path, **limits: float) -> Document:
     """Read as the pipeline does: the limits of the settings in force (NEWSFLOW_DOCUMENT_*), or those given."""
-    return read_document(path.read_bytes(), path.name, limits=Limits.from_settings(get_settings()),
-                         **limits)  # type: ignore[arg-type]  # fmt: skip
+    return read_document(path.read_bytes(), path.name, limits=Limits.from_settings(get_settings()), **limits)  # type: ignore[arg-type]
 
 
 def _cer(expected: str, got: str) -> float:
@@ -141,8 +139,10 @@ def test_docx_renders_list_numbers_reads_tables_and_page_breaks(docs: dict[str, 
     assert first.split("\n\n")[-3:] == numbered[:3]  # Word's automatic numbers, written out
     assert second.split("\n\n")[:2] == numbered[3:]  # numbering goes on after the page break
     rows = second.split("\n\n")[-2:]  # the signature table: one line per row, cells joined by " | "
-    assert rows == [" | ".join(f"{t} {n}" for t, n in pact.SIGNATORIES[:2]),
-                    " | ".join(f"{t} {n}" for t, n in pact.SIGNATORIES[2:])]  # fmt: skip
+    assert rows == [
+        " | ".join(f"{t} {n}" for t, n in pact.SIGNATORIES[:2]),
+        " | ".join(f"{t} {n}" for t, n in pact.SIGNATORIES[2:]),
+    ]
 
 
 def test_docx_bullets_nested_levels_and_restarted_lists(tmp_path: Path) -> None:
@@ -302,8 +302,10 @@ def test_sources_detect_documents_by_magic_bytes_and_refuse_impostors(docs: dict
     shutil.copy(docs["docx"], tmp_path / "pact.docx")
     items = list(runtime(Settings()).iter_sources([str(tmp_path)]))
     errors = {Path(i.source).name: i.reason for i in items if isinstance(i, InputError)}
-    assert errors == {"fake.pdf": "not a PDF file (it starts with b'S\\xe1\\xbb\\x9f T\\xc6\\xb0')",
-                      "fake.docx": "not a DOCX file (it is a ZIP archive without word/document.xml)"}  # fmt: skip
+    assert errors == {
+        "fake.pdf": "not a PDF file (it starts with b'S\\xe1\\xbb\\x9f T\\xc6\\xb0')",
+        "fake.docx": "not a DOCX file (it is a ZIP archive without word/document.xml)",
+    }
     raws = {Path(r.source.uri).name: r for r in items if isinstance(r, RawArticle)}
     assert {name: raw.media_type for name, raw in raws.items()} == {"giao-uoc.txt": PDF_TYPE, "pact.docx": DOCX_TYPE}
     assert base64.b64decode(raws["giao-uoc.txt"].content) == docs["text"].read_bytes()  # the bytes are kept
@@ -321,9 +323,11 @@ def doc_site(docs: dict[str, Path]) -> Iterator[str]:
         "/giao-uoc.pdf": (docs["text"].read_bytes(), PDF_TYPE),
         "/giao-uoc.docx": (docs["docx"].read_bytes(), DOCX_TYPE),
         "/download?id=7": (docs["text"].read_bytes(), "application/octet-stream"),  # known by its magic bytes
-        "/loi.pdf": (b"<!DOCTYPE html><html><body>Trang kh\xc3\xb4ng t\xe1\xbb\x93n t\xe1\xba\xa1i</body></html>",
-                     PDF_TYPE),
-    }  # fmt: skip
+        "/loi.pdf": (
+            b"<!DOCTYPE html><html><body>Trang kh\xc3\xb4ng t\xe1\xbb\x93n t\xe1\xba\xa1i</body></html>",
+            PDF_TYPE,
+        ),
+    }
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -365,8 +369,12 @@ def test_documents_at_urls_are_kept_as_bytes_and_read(docs: dict[str, Path], doc
     docx_record = process(raws[urls[1]], None)
     assert [f"{i}. {c}" in docx_record.text for i, c in enumerate(pact.COMMITMENTS, start=1)] == [True] * 5
     for record in (pdf_record, docx_record):
-        mentions = [m for kind in ("provinces", "departments", "officials")
-                    for entity in getattr(record.entities, kind) for m in entity.mentions]  # fmt: skip
+        mentions = [
+            m
+            for kind in ("provinces", "departments", "officials")
+            for entity in getattr(record.entities, kind)
+            for m in entity.mentions
+        ]
         assert mentions and {m.page for m in mentions} == {1, 2}
 
 
@@ -394,11 +402,12 @@ class _Pact(BaseModel):  # a stand-in for entity kinds the walk was not written 
 def test_with_pages_reaches_every_mention_however_deep() -> None:
     document = Document(text="a" * 30, media_type=PDF_TYPE, pages=[(0, 10), (12, 30)], methods=["text", "text"])
     model = _Pact(
-        signatories=[_Signatory(name="X", mentions=[Mention(text="a", start=2, end=3),
-                                                    Mention(text="a", start=20, end=21)])],
+        signatories=[
+            _Signatory(name="X", mentions=[Mention(text="a", start=2, end=3), Mention(text="a", start=20, end=21)])
+        ],
         by_role={"head": [Mention(text="a", start=11, end=12)]},  # in the separator: the page before
         first=Mention(text="a", start=12, end=13),
-    )  # fmt: skip
+    )
     paged = with_pages(model, document)
     assert [m.page for m in paged.signatories[0].mentions] == [1, 2]
     assert paged.by_role["head"][0].page == 1 and paged.first is not None and paged.first.page == 2
@@ -411,8 +420,12 @@ def test_process_sets_pages_on_document_mentions(docs: dict[str, Path]) -> None:
     raw = next(r for r in iter_sources([str(docs["text"])], Settings()) if isinstance(r, RawArticle))
     record = process(raw, None)
     assert record.text == pact.expected_text() and record.language.code == "vi"
-    mentions = [m for kind in ("provinces", "departments", "officials", "organizations", "dates")
-                for entity in getattr(record.entities, kind) for m in entity.mentions]  # fmt: skip
+    mentions = [
+        m
+        for kind in ("provinces", "departments", "officials", "organizations", "dates")
+        for entity in getattr(record.entities, kind)
+        for m in entity.mentions
+    ]
     assert mentions and all(m.page in (1, 2) for m in mentions)
     page_two = record.text.index("4. Xây dựng")
     for m in mentions:
@@ -427,8 +440,14 @@ def test_process_sets_pages_on_document_mentions(docs: dict[str, Path]) -> None:
 def _newsflow(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "NEWSFLOW_"))}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _all_mentions(value: object) -> list[dict[str, object]]:
@@ -450,8 +469,11 @@ def test_run_directory_of_documents_then_reprocess_without_the_files(
     for path in docs.values():
         shutil.copy(path, inbox / path.name)
     data = tmp_path / "data"
-    env = {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}  # fmt: skip
+    env = {
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     out = _newsflow("run", f"{inbox}/", "--data-dir", str(data), "--translator", "none", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "3 / 0 / 0" in out.stdout  # new / updated / unchanged
@@ -487,9 +509,11 @@ def test_extract_each_document_yields_its_pact(docs: dict[str, Path], need_ocr: 
         # A signatory is the department; the official who signed is an id into entities.officials.
         officials = {o["id"]: o["name"] for o in entities["officials"]}
         signed = {(s["name"], officials.get(s.get("official") or "")) for s in first["signatories"]}
-        problems += [f"{kind}: signatory {name} ({title}) missing from {sorted(signed, key=str)}"
-                     for title, name in pact.SIGNATORIES
-                     if not any(who == name and body in title for body, who in signed)]  # fmt: skip
+        problems += [
+            f"{kind}: signatory {name} ({title}) missing from {sorted(signed, key=str)}"
+            for title, name in pact.SIGNATORIES
+            if not any(who == name and body in title for body, who in signed)
+        ]
         contents = [c.split(". ", 1)[-1] if c[:1].isdigit() else c for c in first["contents"]]
         if len(contents) != len(pact.COMMITMENTS) or any(
             _cer(want.rstrip("."), got.rstrip(".")) >= MAX_OCR_CER

@@ -31,12 +31,22 @@ def test_reference_article_six_provinces_with_successors() -> None:
     assert [p.name for p in ents.provinces] == SIX
     successors = {p.name: p.successor.name for p in ents.provinces if p.successor}
     assert successors == {
-        "Long An": "Tây Ninh", "Tiền Giang": "Đồng Tháp", "Vĩnh Long": "Vĩnh Long",
-        "Đồng Tháp": "Đồng Tháp", "Bến Tre": "Vĩnh Long", "Trà Vinh": "Vĩnh Long",
-    }  # fmt: skip
+        "Long An": "Tây Ninh",
+        "Tiền Giang": "Đồng Tháp",
+        "Vĩnh Long": "Vĩnh Long",
+        "Đồng Tháp": "Đồng Tháp",
+        "Bến Tre": "Vĩnh Long",
+        "Trà Vinh": "Vĩnh Long",
+    }
     assert all(p.scheme == "legacy_63" for p in ents.provinces)
-    assert {p.name_ascii for p in ents.provinces} == {"Long An", "Tien Giang", "Vinh Long", "Dong Thap", "Ben Tre",
-                                                      "Tra Vinh"}  # fmt: skip
+    assert {p.name_ascii for p in ents.provinces} == {
+        "Long An",
+        "Tien Giang",
+        "Vinh Long",
+        "Dong Thap",
+        "Ben Tre",
+        "Tra Vinh",
+    }
 
 
 def test_reference_article_departments_official_theme_cluster() -> None:
@@ -112,8 +122,10 @@ def test_scheme_follows_the_article_date() -> None:
 
 
 def test_not_departments() -> None:
-    text = ("Bộ TN&MT chỉ đạo Phòng TN&MT huyện Chợ Lách và Chi cục Kiểm lâm. "
-            "The district's Department of Natural Resources and Environment also attended.")  # fmt: skip
+    text = (
+        "Bộ TN&MT chỉ đạo Phòng TN&MT huyện Chợ Lách và Chi cục Kiểm lâm. "
+        "The district's Department of Natural Resources and Environment also attended."
+    )
     ents = extract_entities(text, "vi", date(2024, 1, 1))
     assert ents.departments == []
     assert [o.id for o in ents.organizations] == ["vn-ministry:natural_resources_environment"]
@@ -126,8 +138,9 @@ def test_coordinated_departments_english() -> None:
 
 
 def test_officials_need_a_title() -> None:
-    text = ("Phó Chủ tịch UBND tỉnh Bến Tre Nguyễn Văn Hùng làm việc với ông Trần Văn Tư, nông dân xã An Hiệp.\n"
-            "Lê Minh Anh")  # fmt: skip
+    text = (
+        "Phó Chủ tịch UBND tỉnh Bến Tre Nguyễn Văn Hùng làm việc với ông Trần Văn Tư, nông dân xã An Hiệp.\nLê Minh Anh"
+    )
     ents = extract_entities(text, "vi", date(2024, 1, 1))
     assert [(o.name, o.titles) for o in ents.officials] == [("Nguyễn Văn Hùng", ["Phó Chủ tịch"])]
     assert ents.officials[0].organization.id == ents.organizations[0].id
@@ -188,12 +201,18 @@ def test_gazetteer_has_both_schemes_from_the_package() -> None:
     ("text", "lang", "name"),
     [
         ("Phó Chủ tịch UBND tỉnh Long An Mai Thị Lan Anh cho biết kế hoạch đã sẵn sàng.", "vi", "Mai Thị Lan Anh"),
-        ("Vice Chairwoman of the Long An provincial People's Committee Mai Thi Lan Anh said so.", "en",
-         "Mai Thi Lan Anh"),
-        ("La directora del Departamento de Salud de Long An, Vo Thi Kim Anh, visitó el hospital.", "es",
-         "Vo Thi Kim Anh"),
+        (
+            "Vice Chairwoman of the Long An provincial People's Committee Mai Thi Lan Anh said so.",
+            "en",
+            "Mai Thi Lan Anh",
+        ),
+        (
+            "La directora del Departamento de Salud de Long An, Vo Thi Kim Anh, visitó el hospital.",
+            "es",
+            "Vo Thi Kim Anh",
+        ),
     ],
-)  # fmt: skip
+)
 def test_given_name_that_is_also_a_word_ends_the_name(text: str, lang: str, name: str) -> None:
     ents = extract_entities(text, lang, date(2024, 5, 1))
     assert [o.name for o in ents.officials] == [name]
@@ -204,8 +223,7 @@ def test_given_name_that_is_also_a_word_ends_the_name(text: str, lang: str, name
 def test_word_given_names_do_not_let_bylines_or_words_in() -> None:
     from extractors.entities.people import find_names
 
-    text = ("Giám đốc Sở Y tế tỉnh Bến Tre Trần Văn Năm dự họp. Anh cho biết tình hình ổn định.\n"
-            "Mai Lan Anh")  # fmt: skip
+    text = "Giám đốc Sở Y tế tỉnh Bến Tre Trần Văn Năm dự họp. Anh cho biết tình hình ổn định.\nMai Lan Anh"
     ents = extract_entities(text, "vi", date(2024, 5, 1))
     assert [o.name for o in ents.officials] == ["Trần Văn Năm"]  # the byline "Mai Lan Anh" has no title
     # Before a capitalised word ("Anh Quốc", England) the word does not join the name; nor after a surname alone.
@@ -224,7 +242,9 @@ def test_glued_machine_translation_words_are_split() -> None:
     text = "The Departmentof Industryand Trade of Long An met the Departmentof Health of Tien Giang."
     ents = extract_entities(text, "en", date(2024, 5, 1))
     assert {(d.sector, d.province.name) for d in ents.departments} == {
-        ("industry_trade", "Long An"), ("health", "Tiền Giang")}  # fmt: skip
+        ("industry_trade", "Long An"),
+        ("health", "Tiền Giang"),
+    }
     for dept in ents.departments:
         for m in dept.mentions:
             assert text[m.start : m.end] == m.text and m.text.startswith("Departmentof")
@@ -260,7 +280,9 @@ def test_an_inspection_of_a_site_is_not_the_inspectorate() -> None:
 def test_that_of_coordination_repeats_the_department(text: str, lang: str) -> None:
     ents = extract_entities(text, lang, date(2024, 5, 1))
     assert sorted((d.sector, d.province.name) for d in ents.departments) == [
-        ("health", "Long An"), ("health", "Tiền Giang")]  # fmt: skip
+        ("health", "Long An"),
+        ("health", "Tiền Giang"),
+    ]
 
 
 def test_that_of_needs_a_province_after_it() -> None:
@@ -270,10 +292,14 @@ def test_that_of_needs_a_province_after_it() -> None:
 
 
 def test_an_official_keeps_every_title_as_written() -> None:
-    es = ("La vicesecretaria del Comité Provincial del Partido y presidenta del Consejo Popular provincial, "
-          "Nguyen Thi Hong Nhung, habló en Long An.")  # fmt: skip
-    vi = ("Ông Đinh Văn Luận, Phó Giám đốc Sở Nội vụ, được bổ nhiệm giữ chức Giám đốc Sở Nội vụ tỉnh Quảng Bình. "
-          "Đoàn do ông Phạm Quốc Tuấn, Phó Giám đốc Sở, làm trưởng đoàn.")  # fmt: skip
+    es = (
+        "La vicesecretaria del Comité Provincial del Partido y presidenta del Consejo Popular provincial, "
+        "Nguyen Thi Hong Nhung, habló en Long An."
+    )
+    vi = (
+        "Ông Đinh Văn Luận, Phó Giám đốc Sở Nội vụ, được bổ nhiệm giữ chức Giám đốc Sở Nội vụ tỉnh Quảng Bình. "
+        "Đoàn do ông Phạm Quốc Tuấn, Phó Giám đốc Sở, làm trưởng đoàn."
+    )
     titles_es = {o.name: o.titles for o in extract_entities(es, "es", date(2024, 5, 1)).officials}
     titles_vi = {o.name: o.titles for o in extract_entities(vi, "vi", date(2024, 5, 1)).officials}
     assert titles_es == {"Nguyen Thi Hong Nhung": ["vicesecretaria", "presidenta"]}
@@ -289,8 +315,10 @@ def _topic_keys(text: str, lang: str) -> set[str]:
 
 def test_vietnamese_topic_cues_are_whole_syllables_with_their_diacritics() -> None:
     # "một" (one), "mở" (open) and "môi" are not "mỏ" (a mine); "lựa chọn" is not "lúa" (rice).
-    text = ("Sở Tài nguyên và Môi trường tỉnh Long An mở một đợt kiểm tra, một lần nữa mở rộng việc lựa chọn "
-            "mô hình; một tổ công tác mở hồ sơ và lựa chọn một phương án.")  # fmt: skip
+    text = (
+        "Sở Tài nguyên và Môi trường tỉnh Long An mở một đợt kiểm tra, một lần nữa mở rộng việc lựa chọn "
+        "mô hình; một tổ công tác mở hồ sơ và lựa chọn một phương án."
+    )
     assert not {"minerals", "agriculture"} & _topic_keys(text, "vi")
     mining = "Tỉnh Long An kiểm tra các mỏ cát; hai mỏ khai thác trái phép bị đình chỉ."
     assert "minerals" in _topic_keys(mining, "vi")
@@ -315,8 +343,10 @@ def test_a_river_named_like_a_province_is_not_the_province() -> None:
 
 
 def test_rare_family_names_and_marked_only_ones() -> None:
-    text = ("Chủ tịch HĐND tỉnh Ninh Thuận Đổng Văn Tài và Phó Chủ tịch UBND tỉnh Liễu Thị Hồng Nhung dự họp. "
-            "Tinh Dong Thap va Dong Nai Van Tai hop tac.")  # fmt: skip
+    text = (
+        "Chủ tịch HĐND tỉnh Ninh Thuận Đổng Văn Tài và Phó Chủ tịch UBND tỉnh Liễu Thị Hồng Nhung dự họp. "
+        "Tinh Dong Thap va Dong Nai Van Tai hop tac."
+    )
     ents = extract_entities(text, "vi", date(2024, 5, 1))
     assert {o.name for o in ents.officials} == {"Đổng Văn Tài", "Liễu Thị Hồng Nhung"}
     # Unaccented, "Dong" stays the place word: no person "Dong Nai Van Tai".
@@ -324,7 +354,9 @@ def test_rare_family_names_and_marked_only_ones() -> None:
 
 
 def test_former_and_new_posts_after_the_name() -> None:
-    text = ("Ms Ho Thi Kieu Trang, formerly Deputy Director of the Department of Home Affairs of Quang Nam, "
-            "became Director of the enlarged Department.")  # fmt: skip
+    text = (
+        "Ms Ho Thi Kieu Trang, formerly Deputy Director of the Department of Home Affairs of Quang Nam, "
+        "became Director of the enlarged Department."
+    )
     (official,) = extract_entities(text, "en", date(2025, 3, 12)).officials
     assert official.name == "Ho Thi Kieu Trang" and official.titles == ["Deputy Director", "Director"]

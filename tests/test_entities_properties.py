@@ -18,14 +18,68 @@ FIELDS = ("provinces", "departments", "officials", "themes", "organizations", "d
 
 # Pieces real articles are made of, and the characters that break naive rules.
 FRAGMENTS = [
-    "Sở TN&MT tỉnh Long An", "Giám đốc Sở Tài chính", "Võ Minh Thành", "Nguyen Van A", "TP.HCM", "HCMC",
-    "Ho Chi Minh City", "Chủ tịch Hồ Chí Minh", "Departamento de Recursos Naturales y Medio Ambiente de",
-    "Département de l'Intérieur", "DONRE", "Cụm thi đua số VIII", "Clúster de Emulación n.º", "với chủ đề",
-    "con el tema:", "sur le thème", "slogan", "“", "”", "«", "»", "„", '"', "'", "‘", "’", "(", ")", ",", " y ",
-    " and ", " et ", " và ", "\n", "Tin liên quan\n", "Ver más\n", "5/3/2024", "ngày 19 tháng 12 năm 2024",
-    "\u200b", "\u200c", "\u200d", "\ufeff", "\u00a0", "İ", "ß", "ﬁ", "Ω", "한국", "東京", "Москва", "ไทย", "عربي",
-    "🙂", "\u0301", "Đ", "đồng chí", "Elvicepresidente", "(VNA)", "Can Tho University", "l'", "d'",
-]  # fmt: skip
+    "Sở TN&MT tỉnh Long An",
+    "Giám đốc Sở Tài chính",
+    "Võ Minh Thành",
+    "Nguyen Van A",
+    "TP.HCM",
+    "HCMC",
+    "Ho Chi Minh City",
+    "Chủ tịch Hồ Chí Minh",
+    "Departamento de Recursos Naturales y Medio Ambiente de",
+    "Département de l'Intérieur",
+    "DONRE",
+    "Cụm thi đua số VIII",
+    "Clúster de Emulación n.º",
+    "với chủ đề",
+    "con el tema:",
+    "sur le thème",
+    "slogan",
+    "“",
+    "”",
+    "«",
+    "»",
+    "„",
+    '"',
+    "'",
+    "‘",
+    "’",
+    "(",
+    ")",
+    ",",
+    " y ",
+    " and ",
+    " et ",
+    " và ",
+    "\n",
+    "Tin liên quan\n",
+    "Ver más\n",
+    "5/3/2024",
+    "ngày 19 tháng 12 năm 2024",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\ufeff",
+    "\u00a0",
+    "İ",
+    "ß",
+    "ﬁ",
+    "Ω",
+    "한국",
+    "東京",
+    "Москва",
+    "ไทย",
+    "عربي",
+    "🙂",
+    "\u0301",
+    "Đ",
+    "đồng chí",
+    "Elvicepresidente",
+    "(VNA)",
+    "Can Tho University",
+    "l'",
+    "d'",
+]
 LANGS = st.sampled_from(["vi", "en", "es", "fr", "und", "ru"])
 DATES = st.one_of(st.none(), st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31)))
 ADVERSARIAL = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=40).map("".join)
@@ -65,7 +119,7 @@ def test_empty_and_blank() -> None:
 
 
 def test_unbalanced_quotes_after_theme_cues() -> None:
-    text = 'với chủ đề “Đoàn kết\nslogan "open\nel lema « sin cierre\nthe theme \'x'
+    text = "với chủ đề “Đoàn kết\nslogan \"open\nel lema « sin cierre\nthe theme 'x"
     ents = extract_entities(text * 50, "en", None)
     _check(text * 50, ents)
     assert [t for t in ents.themes if t.kind == "slogan"] == []

@@ -45,15 +45,32 @@ def test_eval_set_size_languages_and_hard_cases() -> None:
     assert len({a.id for a in articles}) == len(articles)
     assert len({a.text for a in articles}) == len(articles)
     tags = Counter(t for a in articles for t in a.hard)
-    for needed in ("no_diacritics", "coordination", "byline", "sidebar", "merged_2025", "merged_department",
-                   "glued_words", "person_equals_place", "district_office", "current_scheme"):  # fmt: skip
+    for needed in (
+        "no_diacritics",
+        "coordination",
+        "byline",
+        "sidebar",
+        "merged_2025",
+        "merged_department",
+        "glued_words",
+        "person_equals_place",
+        "district_office",
+        "current_scheme",
+    ):
         assert tags[needed] >= 1, needed
 
 
 def test_gold_annotations_are_valid() -> None:
     topics = set(lx.load("topics")["topics"])
-    kinds = {"peoples_committee", "peoples_council", "party_committee", "fatherland_front",
-             "national_assembly_delegation", "ministry", "emulation_cluster"}  # fmt: skip
+    kinds = {
+        "peoples_committee",
+        "peoples_council",
+        "party_committee",
+        "fatherland_front",
+        "national_assembly_delegation",
+        "ministry",
+        "emulation_cluster",
+    }
     for article in load_eval_set(EVAL):
         keys = gold_keys(article)  # raises on an unknown province name
         assert keys["provinces"], article.id
@@ -135,8 +152,12 @@ def test_eval_command_prints_scores_per_language_and_type() -> None:
 
 
 def test_eval_command_bad_set_is_one_line_exit_2(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "eval", "--set", str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "eval", "--set", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert "no evaluation files" in out.stderr and "Traceback" not in out.stderr
 
@@ -155,9 +176,7 @@ def _split_floors(directory: Path) -> dict[str, dict[str, float]]:
 
 @pytest.fixture(scope="module")
 def split_reports() -> dict[str, Report]:
-    return {
-        split: evaluate(load_eval_set(EVAL / split), extract_entities) for split in ("heldout", "blind", "scripts")
-    }
+    return {split: evaluate(load_eval_set(EVAL / split), extract_entities) for split in ("heldout", "blind", "scripts")}
 
 
 def test_heldout_set_is_new_text_covering_the_hard_cases() -> None:
@@ -170,8 +189,18 @@ def test_heldout_set_is_new_text_covering_the_hard_cases() -> None:
     shared = [line for a in heldout for line in a.text.splitlines() if line in tuning_lines]
     assert not shared, shared  # no sentence reused from the set the engine was tuned on
     tags = Counter(t for a in heldout for t in a.hard)
-    for needed in ("no_diacritics", "glued_words", "coordination", "byline", "sidebar", "merged_2025",
-                   "merged_department", "person_equals_place", "district_office", "current_scheme"):  # fmt: skip
+    for needed in (
+        "no_diacritics",
+        "glued_words",
+        "coordination",
+        "byline",
+        "sidebar",
+        "merged_2025",
+        "merged_department",
+        "person_equals_place",
+        "district_office",
+        "current_scheme",
+    ):
         assert tags[needed] >= 1, needed
 
 
@@ -241,45 +270,72 @@ def test_eval_command_scores_a_split_separately() -> None:
 
 
 def test_eval_command_unknown_split_is_one_line_exit_2() -> None:
-    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "eval", "--split", "nope"],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "eval", "--split", "nope"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 2
     assert "unknown split 'nope'" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
 
 def _article(text: str, lang: str, officials: list[dict]) -> EvalArticle:
-    gold = {"provinces": ["Long An"], "departments": [], "officials": officials, "themes": [], "organizations": [],
-            "topics": []}  # fmt: skip
+    gold = {
+        "provinces": ["Long An"],
+        "departments": [],
+        "officials": officials,
+        "themes": [],
+        "organizations": [],
+        "topics": [],
+    }
     return EvalArticle(id="t-1", lang=lang, published=date(2024, 5, 1), text=text, gold=gold)
 
 
 def test_official_titles_are_scored_as_the_post_written() -> None:
     text = "Bí thư Tỉnh ủy Long An Nguyễn Văn Quyết và Phó Giám đốc Sở Y tế tỉnh Long An Trần Thị Hoa dự họp."
-    right = _article(text, "vi", [{"name": "Nguyễn Văn Quyết", "titles": ["Bí thư Tỉnh ủy"]},
-                                  {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"]}])  # fmt: skip
+    right = _article(
+        text,
+        "vi",
+        [
+            {"name": "Nguyễn Văn Quyết", "titles": ["Bí thư Tỉnh ủy"]},
+            {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"]},
+        ],
+    )
     s = evaluate([right], extract_entities).scores["vi"]["official_titles"]
     assert (s.tp, s.fp, s.fn) == (2, 0, 0)  # the body after the post ("Tỉnh ủy") is scored apart
-    wrong = _article(text, "vi", [{"name": "Nguyễn Văn Quyết", "titles": ["Chủ tịch"]},
-                                  {"name": "Trần Thị Hoa", "titles": ["Giám đốc"]}])  # fmt: skip
+    wrong = _article(
+        text,
+        "vi",
+        [{"name": "Nguyễn Văn Quyết", "titles": ["Chủ tịch"]}, {"name": "Trần Thị Hoa", "titles": ["Giám đốc"]}],
+    )
     s = evaluate([wrong], extract_entities).scores["vi"]["official_titles"]
     assert (s.tp, s.fp, s.fn) == (0, 2, 2)  # "Phó Giám đốc" is not "Giám đốc"
 
 
 def test_official_bodies_are_scored_only_where_annotated() -> None:
     text = "Phó Giám đốc Sở Y tế tỉnh Long An Trần Thị Hoa và Chủ tịch UBND tỉnh Long An Lê Văn Tâm dự họp."
-    bare = _article(text, "vi", [{"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"]},
-                                 {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"]}])  # fmt: skip
+    bare = _article(
+        text,
+        "vi",
+        [{"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"]}, {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"]}],
+    )
     assert "official_bodies" not in evaluate([bare], extract_entities).scores["vi"]
-    bodies = _article(text, "vi", [
-        {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"], "body": ["department", "health", "Long An"]},
-        {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"], "body": ["peoples_committee", "Long An"]},
-    ])  # fmt: skip
+    bodies = _article(
+        text,
+        "vi",
+        [
+            {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"], "body": ["department", "health", "Long An"]},
+            {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"], "body": ["peoples_committee", "Long An"]},
+        ],
+    )
     s = evaluate([bodies], extract_entities).scores["vi"]["official_bodies"]
     assert (s.tp, s.fp, s.fn) == (2, 0, 0)
-    wrong = _article(text, "vi", [
-        {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"], "body": ["department", "finance", "Long An"]},
-        {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"], "body": ["peoples_council", "Long An"]},
-    ])  # fmt: skip
+    wrong = _article(
+        text,
+        "vi",
+        [
+            {"name": "Trần Thị Hoa", "titles": ["Phó Giám đốc"], "body": ["department", "finance", "Long An"]},
+            {"name": "Lê Văn Tâm", "titles": ["Chủ tịch"], "body": ["peoples_council", "Long An"]},
+        ],
+    )
     s = evaluate([wrong], extract_entities).scores["vi"]["official_bodies"]
     assert (s.tp, s.fp, s.fn) == (0, 2, 2)

@@ -48,8 +48,9 @@ def found_facts(ents: Entities, gold: dict) -> dict[str, set[Fact]]:
     for c in ents.clusters:
         out["cluster"].add((c.number,))
         out["member"] |= {(c.number, m.province.name) for m in c.members if m.province}
-        out["role"] |= {(c.number, r.year, r.role, r.member.province.name if r.member.province else None)
-                        for r in c.roles}  # fmt: skip
+        out["role"] |= {
+            (c.number, r.year, r.role, r.member.province.name if r.member.province else None) for r in c.roles
+        }
     annotated = {(p["kind"], p["year"]) for p in gold["pacts"] if "signatories" in p}
     for p in ents.pacts:
         key = (p.kind, p.year)
@@ -110,6 +111,7 @@ def test_scores_stay_above_their_floors(name: str, capsys: pytest.CaptureFixture
         for e in errors:
             print("  -", e)
     assert set(FLOORS[name]) == set(TYPES)
-    low = [(t, k, scores[t][k], floor) for t, f in FLOORS[name].items() for k, floor in f.items()
-           if scores[t][k] < floor]  # fmt: skip
+    low = [
+        (t, k, scores[t][k], floor) for t, f in FLOORS[name].items() for k, floor in f.items() if scores[t][k] < floor
+    ]
     assert not low, (low, errors)

@@ -25,8 +25,15 @@ from schemas.models import SECTORS
 
 REAL = Path(__file__).resolve().parent / "real"
 SHARED = REAL.parents[1].parent / "shared"
-BODY_KINDS = {"department", "peoples_committee", "peoples_council", "party_committee", "fatherland_front",
-              "national_assembly_delegation", "ministry"}  # fmt: skip
+BODY_KINDS = {
+    "department",
+    "peoples_committee",
+    "peoples_council",
+    "party_committee",
+    "fatherland_front",
+    "national_assembly_delegation",
+    "ministry",
+}
 GOLD_KEYS = {"source", "lang", "published", "published_basis", "gold", "unlisted", "clusters", "notes"}
 
 
@@ -92,9 +99,25 @@ def test_real_scores_hold_their_floors(report: tuple[str, Report]) -> None:
 
 
 def test_eval_command_scores_a_real_split(shared: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "eval", "--split", "real-test", "--lang", "vi",
-                          "--format", "json", "--shared", str(shared)],
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsflow.cli",
+            "eval",
+            "--split",
+            "real-test",
+            "--lang",
+            "vi",
+            "--format",
+            "json",
+            "--shared",
+            str(shared),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert set(data["scores"]) == {"vi", "all"}
@@ -103,7 +126,11 @@ def test_eval_command_scores_a_real_split(shared: Path) -> None:
 
 
 def test_eval_command_names_a_missing_shared_dir(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "eval", "--split", "real-dev", "--shared",
-                          str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "eval", "--split", "real-dev", "--shared", str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert "nowhere" in out.stderr and "Traceback" not in out.stderr

@@ -46,9 +46,7 @@ def _run_twice_and_check(tmp_path: Path) -> None:
     first = ingest(sources=[str(sources)], translator="none")
     n = first.processed
     assert n >= 17
-    assert [(f.source, f.reason[:30]) for f in first.failed] == [
-        (f"{bad}:2", "field 'text' (or 'html') must ")
-    ]
+    assert [(f.source, f.reason[:30]) for f in first.failed] == [(f"{bad}:2", "field 'text' (or 'html') must ")]
     assert (first.new, first.updated, first.unchanged) == (n, 0, 0)
     assert first.entities["provinces"] > 30 and first.entities["officials"] > 20
 

@@ -17,8 +17,9 @@ from schemas.models import RawArticle, SourceInfo
 
 
 def _raw(content: str, media_type: str) -> RawArticle:
-    return RawArticle(source=SourceInfo(kind="text", uri="-", fetched_at=datetime.now(UTC)), content=content,
-                      media_type=media_type)  # type: ignore[arg-type]  # fmt: skip
+    return RawArticle(
+        source=SourceInfo(kind="text", uri="-", fetched_at=datetime.now(UTC)), content=content, media_type=media_type
+    )  # type: ignore[arg-type]
 
 
 def _one(path: Path, settings: Settings | None = None) -> RawArticle | InputError:
@@ -44,8 +45,13 @@ def test_invalid_text_encoding_is_named(tmp_path: Path) -> None:
 
 
 def test_deeply_nested_html() -> None:
-    html = "<html><body>" + "<div>" * 5000 + "<p>Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024.</p>" + \
-        "</div>" * 5000 + "</body></html>"  # fmt: skip
+    html = (
+        "<html><body>"
+        + "<div>" * 5000
+        + "<p>Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024.</p>"
+        + "</div>" * 5000
+        + "</body></html>"
+    )
     record = process(_raw(html, "text/html"), None)
     assert "Sở Tài chính tỉnh Long An" in record.text
     assert [p.name for p in record.entities.provinces] == ["Long An"]
@@ -54,9 +60,11 @@ def test_deeply_nested_html() -> None:
 def test_script_only_and_entity_bomb_pages() -> None:
     with pytest.raises(ArticleError):
         process(_raw("<html><body><script>" + "alert(1);" * 10000 + "</script></body></html>", "text/html"), None)
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
-            '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]>'
-            "<html><body><p>&lol3; Tỉnh Bến Tre.</p></body></html>")  # fmt: skip
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]>'
+        "<html><body><p>&lol3; Tỉnh Bến Tre.</p></body></html>"
+    )
     record = process(_raw(bomb, "text/html"), None)
     assert len(record.text) < 1000  # entities are not expanded
     assert [p.name for p in record.entities.provinces] == ["Bến Tre"]
@@ -71,10 +79,37 @@ def test_control_characters_and_zero_width_text() -> None:
     assert "Bến Tre" in [p.name for p in record.entities.provinces]
 
 
-_HTML_BITS = st.sampled_from(["<p>", "</p>", "<div>", "</div>", "<script>", "</script>", "<!--", "-->", "<br>",
-                              "&amp;", "&#0;", "&#x110000;", "<", ">", "\"", "“", "”", "«", "»", "\u200b",
-                              "tỉnh Long An", "Sở TN&MT", "Giám đốc", "Võ Minh Thành", "ngày 5/3/2024", " ",
-                              "\n"])  # fmt: skip
+_HTML_BITS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<div>",
+        "</div>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "<br>",
+        "&amp;",
+        "&#0;",
+        "&#x110000;",
+        "<",
+        ">",
+        '"',
+        "“",
+        "”",
+        "«",
+        "»",
+        "\u200b",
+        "tỉnh Long An",
+        "Sở TN&MT",
+        "Giám đốc",
+        "Võ Minh Thành",
+        "ngày 5/3/2024",
+        " ",
+        "\n",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

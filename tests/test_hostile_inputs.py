@@ -44,14 +44,22 @@ def _errors(items: list[RawArticle | InputError]) -> dict[str, str]:
     return {i.source: i.reason for i in items if isinstance(i, InputError)}
 
 
-def _newsflow(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120,
-              stdin: str | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def _newsflow(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m newsflow.cli ARGS` as a user runs it (offline, no inherited NEWSFLOW_* settings)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
     full.update({"NEWSFLOW_TRANSLATOR": "none", "NEWSFLOW_DATA_DIR": str(cwd / "data"), "PYTHONPATH": str(REPO)})
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], cwd=cwd, env=full, capture_output=True,
-                          text=True, timeout=timeout, input=stdin)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+    )
 
 
 def _stderr_lines(out: subprocess.CompletedProcess[str]) -> list[str]:
@@ -204,17 +212,23 @@ def test_docx_with_malformed_numbering_and_styles_is_read_not_a_crash() -> None:
 
     document = docx.Document()
     numbering = document.part.numbering_part.element
-    numbering.append(parse_xml(
-        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="900">'
-        '<w:lvl w:ilvl="0"><w:start w:val="99999999999999999999"/><w:numFmt w:val="upperRoman"/>'
-        '<w:lvlText w:val="%1."/></w:lvl><w:lvl w:ilvl="x"><w:start w:val="1"/></w:lvl>'
-        f'<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="{"%2" * 5000}"/></w:lvl>'
-        "</w:abstractNum>"))  # fmt: skip
+    numbering.append(
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="900">'
+            '<w:lvl w:ilvl="0"><w:start w:val="99999999999999999999"/><w:numFmt w:val="upperRoman"/>'
+            '<w:lvlText w:val="%1."/></w:lvl><w:lvl w:ilvl="x"><w:start w:val="1"/></w:lvl>'
+            f'<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="{"%2" * 5000}"/></w:lvl>'
+            "</w:abstractNum>"
+        )
+    )
     override = '<w:lvlOverride w:ilvl="zz"><w:startOverride w:val="q"/></w:lvlOverride>'
     numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="900"><w:abstractNumId w:val="900"/>{override}</w:num>'))
-    document.styles.element.append(parse_xml(
-        f'<w:style {nsdecls("w")} w:type="paragraph" w:default="maybe" w:styleId=\'a"b\'>'
-        '<w:name w:val="Odd"/><w:basedOn w:val="a&quot;b"/></w:style>'))  # fmt: skip
+    document.styles.element.append(
+        parse_xml(
+            f'<w:style {nsdecls("w")} w:type="paragraph" w:default="maybe" w:styleId=\'a"b\'>'
+            '<w:name w:val="Odd"/><w:basedOn w:val="a&quot;b"/></w:style>'
+        )
+    )
     for text, ilvl in (("một", "0"), ("hai", "1"), ("ba", "bad"), ("bốn", None)):
         p = document.add_paragraph(text)._p
         p_pr = p.get_or_add_pPr()
@@ -229,12 +243,16 @@ def test_docx_with_malformed_numbering_and_styles_is_read_not_a_crash() -> None:
     assert read.text == "32767. một\n\nhai\n\n32768. ba\n\nbốn"
 
 
-def test_a_document_over_its_time_budget_fails_alone_in_one_line(monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_a_document_over_its_time_budget_fails_alone_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     data = _docx(2000)
     tiny = Limits(**{**LIMITS.__dict__, "time_budget": 1e-9})
-    with pytest.raises(DocumentError, match=r"^slow\.docx: reading took longer than the time budget of 1e-09 s "
-                                            r"\(NEWSFLOW_DOCUMENT_TIME_BUDGET\)$"):  # fmt: skip
+    with pytest.raises(
+        DocumentError,
+        match=r"^slow\.docx: reading took longer than the time budget of 1e-09 s "
+        r"\(NEWSFLOW_DOCUMENT_TIME_BUDGET\)$",
+    ):
         read_document(data, "slow.docx", DOCX_TYPE, limits=tiny)
 
     monkeypatch.setenv("NEWSFLOW_DOCUMENT_TIME_BUDGET", "0.000000001")
@@ -260,8 +278,16 @@ def test_check_sources_accepts_every_readme_form_and_refuses_malformed_urls(
 
     monkeypatch.chdir(tmp_path)
     Path("a.txt").write_text(GOOD, encoding="utf-8")
-    good = ["a.txt", ".", "-", "https://x.gov.vn/a", "http://x.gov.vn/a", "feed:https://x.gov.vn/rss",
-            "sitemap:https://x.gov.vn/sitemap.xml.gz", "listing:https://x.gov.vn/tin-tuc/"]  # fmt: skip
+    good = [
+        "a.txt",
+        ".",
+        "-",
+        "https://x.gov.vn/a",
+        "http://x.gov.vn/a",
+        "feed:https://x.gov.vn/rss",
+        "sitemap:https://x.gov.vn/sitemap.xml.gz",
+        "listing:https://x.gov.vn/tin-tuc/",
+    ]
     assert _check_sources(good) == good
     bad = {
         "feed:notaurl": "feed:notaurl: feed: must be followed by an http(s) URL (e.g. feed:https://example.gov.vn/rss.xml)",
@@ -278,10 +304,14 @@ def test_check_sources_accepts_every_readme_form_and_refuses_malformed_urls(
 
 
 def test_extract_reads_feed_and_sitemap_sources_through_the_cli(site: Site, tmp_path: Path) -> None:
-    env = {"NEWSFLOW_FETCH_ALLOW_ADDRESSES": "127.0.0.1/32", "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
-           "NEWSFLOW_FETCH_RETRIES": "0"}  # fmt: skip
-    out = _newsflow("extract", f"feed:{site.base}/feed.xml", f"sitemap:{site.base}/sitemap_index.xml", cwd=tmp_path,
-                    env=env)  # fmt: skip
+    env = {
+        "NEWSFLOW_FETCH_ALLOW_ADDRESSES": "127.0.0.1/32",
+        "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
+        "NEWSFLOW_FETCH_RETRIES": "0",
+    }
+    out = _newsflow(
+        "extract", f"feed:{site.base}/feed.xml", f"sitemap:{site.base}/sitemap_index.xml", cwd=tmp_path, env=env
+    )
     lines = _stderr_lines(out)
     records = [json.loads(line) for line in out.stdout.splitlines()]
     # the feed's articles (its syndicated copy too), then the sitemap's page that the feed did not name
@@ -297,15 +327,20 @@ def test_extract_reads_feed_and_sitemap_sources_through_the_cli(site: Site, tmp_
 
     refused = _newsflow("extract", "feed:notaurl", cwd=tmp_path)
     assert refused.returncode == 2
-    assert _stderr_lines(refused) == ["error: feed:notaurl: feed: must be followed by an http(s) URL "
-                                      "(e.g. feed:https://example.gov.vn/rss.xml)"]  # fmt: skip
+    assert _stderr_lines(refused) == [
+        "error: feed:notaurl: feed: must be followed by an http(s) URL (e.g. feed:https://example.gov.vn/rss.xml)"
+    ]
 
 
 @pytest.mark.e2e
 def test_run_reads_a_feed_source_through_the_cli(site: Site, tmp_path: Path) -> None:
     """`newsflow run feed:URL`: the Prefect flow (local mode, a fresh PREFECT_HOME) stores the feed's articles."""
-    env = {"NEWSFLOW_FETCH_ALLOW_ADDRESSES": "127.0.0.1/32", "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
-           "NEWSFLOW_FETCH_RETRIES": "0", "PREFECT_HOME": str(tmp_path / "prefect-home")}  # fmt: skip
+    env = {
+        "NEWSFLOW_FETCH_ALLOW_ADDRESSES": "127.0.0.1/32",
+        "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
+        "NEWSFLOW_FETCH_RETRIES": "0",
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+    }
     out = _newsflow("run", f"feed:{site.base}/feed.xml", cwd=tmp_path, env=env, timeout=600)
     assert out.returncode == 1, out.stderr[-3000:]  # two items failed (below): 1, as `extract` exits
     assert "3 / 0 / 0" in out.stdout  # new / updated / unchanged
@@ -352,15 +387,18 @@ def test_run_summary_names_failures_on_one_line(capsys: pytest.CaptureFixture[st
 # --- 12: url fields, symbolic links, FIFOs ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("javascript:alert(1)", "field 'url' must be an http(s) URL, got scheme 'javascript:'"),
-    ("file:///etc/passwd", "field 'url' must be an http(s) URL, got scheme 'file:'"),
-    ("data:text/html,<p>x</p>", "field 'url' must be an http(s) URL, got scheme 'data:'"),
-    ("longan.gov.vn/tin/1", "field 'url' must be an http(s) URL, got no scheme"),
-    ("https:///tin/1", "field 'url' must be an http(s) URL with a host"),
-    ("https://[::1/tin", "field 'url' is not a valid URL"),
-    ("https://x.vn/\nerror: forged", "field 'url' must be an http(s) URL, got 'https://x.vn/\\nerror: forged'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("javascript:alert(1)", "field 'url' must be an http(s) URL, got scheme 'javascript:'"),
+        ("file:///etc/passwd", "field 'url' must be an http(s) URL, got scheme 'file:'"),
+        ("data:text/html,<p>x</p>", "field 'url' must be an http(s) URL, got scheme 'data:'"),
+        ("longan.gov.vn/tin/1", "field 'url' must be an http(s) URL, got no scheme"),
+        ("https:///tin/1", "field 'url' must be an http(s) URL with a host"),
+        ("https://[::1/tin", "field 'url' is not a valid URL"),
+        ("https://x.vn/\nerror: forged", "field 'url' must be an http(s) URL, got 'https://x.vn/\\nerror: forged'"),
+    ],
+)
 def test_json_url_must_be_http_or_https(tmp_path: Path, url: str, reason: str) -> None:
     path = tmp_path / "in.jsonl"
     good = {"url": "HTTPS://longan.gov.vn/tin/2", "text": GOOD}
@@ -384,8 +422,10 @@ def test_symlink_out_of_a_source_directory_is_reported_not_followed(tmp_path: Pa
     (src / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
 
     items = _items(src)
-    assert [i.source.uri for i in items if isinstance(i, RawArticle)] == [str(src / "inside.txt"),
-                                                                         str(src / "sub" / "a.txt")]  # fmt: skip
+    assert [i.source.uri for i in items if isinstance(i, RawArticle)] == [
+        str(src / "inside.txt"),
+        str(src / "sub" / "a.txt"),
+    ]
     not_followed = "outside the source directory; not followed (NEWSFLOW_FOLLOW_SYMLINKS=true follows it)"
     assert _errors(items) == {
         str(src / "etc"): f"symbolic link to a directory {not_followed}",
@@ -434,8 +474,10 @@ def test_fifo_is_named_for_what_it_is_and_never_blocks(tmp_path: Path, monkeypat
     os.mkfifo(tmp_path / "fifo")
     (src / "a.txt").write_text(GOOD, encoding="utf-8")
     items = _within(30, lambda: _items(tmp_path / "fifo", src))
-    assert _errors(items) == {str(tmp_path / "fifo"): "is a FIFO, not a regular file",
-                              str(src / "pipe.txt"): "is a FIFO, not a regular file"}  # fmt: skip
+    assert _errors(items) == {
+        str(tmp_path / "fifo"): "is a FIFO, not a regular file",
+        str(src / "pipe.txt"): "is a FIFO, not a regular file",
+    }
     assert [i.content for i in items if isinstance(i, RawArticle)] == [GOOD]
 
     from extractors import sources
@@ -449,6 +491,8 @@ def test_fifo_is_named_for_what_it_is_and_never_blocks(tmp_path: Path, monkeypat
     monkeypatch.undo()
 
     out = _newsflow("extract", "fifo", "src", cwd=tmp_path, timeout=60)
-    assert _stderr_lines(out) == ["error: fifo: is a FIFO, not a regular file",
-                                  "error: src/pipe.txt: is a FIFO, not a regular file"]  # fmt: skip
+    assert _stderr_lines(out) == [
+        "error: fifo: is a FIFO, not a regular file",
+        "error: src/pipe.txt: is a FIFO, not a regular file",
+    ]
     assert out.returncode == 1 and len(out.stdout.splitlines()) == 1

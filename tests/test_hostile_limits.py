@@ -44,8 +44,9 @@ HUGE = "T\n\n" + "Long An province news. " * 50000  # the issue's 1.1 MB text: 1
 
 
 def _raw(content: str, uri: str = "a.txt") -> RawArticle:
-    return RawArticle(source=SourceInfo(kind="file", uri=uri, fetched_at=datetime.now(UTC)), content=content,
-                      media_type="text/plain")  # fmt: skip
+    return RawArticle(
+        source=SourceInfo(kind="file", uri=uri, fetched_at=datetime.now(UTC)), content=content, media_type="text/plain"
+    )
 
 
 def _all_mentions(entities: Entities) -> list[tuple[str, int, int, str]]:
@@ -84,7 +85,7 @@ def _long_text() -> tuple[str, int]:
     straddle = "Sở Tài chính tỉnh Long "
     border = engine.CHUNK_CHARS - 1  # the first chunk ends here: after "Long ", before "An"
     gap = border - len(head) - len(straddle)
-    text = head + (filler * (gap // len(filler) + 1))[:gap - 1] + " " + straddle
+    text = head + (filler * (gap // len(filler) + 1))[: gap - 1] + " " + straddle
     assert len(text) == border
     text += "An and the Department of Finance of Ben Tre province discussed the budget. "
     sentence = "The meeting went on with reports about the work plan. "
@@ -133,16 +134,22 @@ def test_a_text_over_the_limit_fails_alone_naming_the_limit(monkeypatch: pytest.
 
 # --- characters no database can hold ------------------------------------------------------------------------
 
-JSONL_WITH_NUL = "\n".join([
-    # As the issue's input wrote them: JSON escapes, in text, title and authors.
-    '{"url": "https://longan.example.vn/tin/1", "title": "H\\u1ecdp b\\u00e0n\\u0000 \\u0111\\u1ea7u t\\u01b0",'
-    ' "text": "S\\u00e1ng 4/3, UBND t\\u1ec9nh Long An h\\u1ecdp.\\u0000 Giao nhi\\u1ec7m v\\u1ee5 n\\u0103m 2025.",'
-    ' "authors": ["Thanh\\u0000 M\\u1ef9"]}',
-    '{"url": "https://dongthap.example.vn/tin/2", "title": "Ng\\u00e2n s\\u00e1ch \\ud800 2025",'
-    ' "text": "S\\u1edf T\\u00e0i ch\\u00ednh t\\u1ec9nh \\u0110\\u1ed3ng Th\\u00e1p'
-    ' h\\u1ecdp \\udfff n\\u0103m 2025."}',
-    json.dumps({"url": "https://bentre.example.vn/tin/3", "title": "Hội nghị", "text": GOOD[1]}),
-]) + "\n"  # fmt: skip
+JSONL_WITH_NUL = (
+    "\n".join(
+        [
+            # As the issue's input wrote them: JSON escapes, in text, title and authors.
+            '{"url": "https://longan.example.vn/tin/1", "title": "H\\u1ecdp b\\u00e0n\\u0000 \\u0111\\u1ea7u t\\u01b0",'
+            ' "text": "S\\u00e1ng 4/3, UBND t\\u1ec9nh Long An h\\u1ecdp.\\u0000'
+            ' Giao nhi\\u1ec7m v\\u1ee5 n\\u0103m 2025.",'
+            ' "authors": ["Thanh\\u0000 M\\u1ef9"]}',
+            '{"url": "https://dongthap.example.vn/tin/2", "title": "Ng\\u00e2n s\\u00e1ch \\ud800 2025",'
+            ' "text": "S\\u1edf T\\u00e0i ch\\u00ednh t\\u1ec9nh \\u0110\\u1ed3ng Th\\u00e1p'
+            ' h\\u1ecdp \\udfff n\\u0103m 2025."}',
+            json.dumps({"url": "https://bentre.example.vn/tin/3", "title": "Hội nghị", "text": GOOD[1]}),
+        ]
+    )
+    + "\n"
+)
 
 
 def test_nul_and_lone_surrogates_are_replaced_the_same_on_both_databases(db_url: str, tmp_path: Path) -> None:
@@ -162,8 +169,10 @@ def test_nul_and_lone_surrogates_are_replaced_the_same_on_both_databases(db_url:
         assert first is not None and second is not None and clean is not None
         assert first.title == "Họp bàn\ufffd đầu tư" and first.authors == ["Thanh\ufffd Mỹ"]
         assert "Long An họp.\ufffd Giao" in first.text
-        assert first.pipeline.warnings[0] == ("3 character(s) that no database or JSON file can hold (NUL, lone "
-                                              "surrogates) replaced by U+FFFD in content, title, authors")  # fmt: skip
+        assert first.pipeline.warnings[0] == (
+            "3 character(s) that no database or JSON file can hold (NUL, lone "
+            "surrogates) replaced by U+FFFD in content, title, authors"
+        )
         assert second.title == "Ngân sách \ufffd 2025" and "họp \ufffd năm" in second.text
         assert "replaced by U+FFFD in content, title" in second.pipeline.warnings[0]
         assert [p.name for p in first.entities.provinces] == ["Long An"]
@@ -297,12 +306,15 @@ def test_cli_run_a_huge_text_beside_good_files(flow_cli: Cli, tmp_path: Path) ->
 
     # Over a lower limit: that article alone fails, in one line naming the limit; the good files are stored.
     data = tmp_path / "data-limited"
-    out = flow_cli("run", str(src), "--data-dir", str(data), env={**OFFLINE, "NEWSFLOW_MAX_TEXT_CHARS": "1000000"},
-                   timeout=600)  # fmt: skip
+    out = flow_cli(
+        "run", str(src), "--data-dir", str(data), env={**OFFLINE, "NEWSFLOW_MAX_TEXT_CHARS": "1000000"}, timeout=600
+    )
     assert "Traceback" not in out.stderr
     failed = [line for line in out.stderr.splitlines() if line.startswith("failed ")]
-    assert failed == [f"failed {src / 'big' / 'a.txt'}: main text has 1,149,999 characters, over the limit of "
-                      "1,000,000 (NEWSFLOW_MAX_TEXT_CHARS)"]  # fmt: skip
+    assert failed == [
+        f"failed {src / 'big' / 'a.txt'}: main text has 1,149,999 characters, over the limit of "
+        "1,000,000 (NEWSFLOW_MAX_TEXT_CHARS)"
+    ]
     # `run` exits 1 when any input failed, as `extract` does (the failure is listed above; the two others stored).
     assert out.returncode == 1, out.stderr[-3000:]
     url = f"sqlite:///{data / 'newsflow.db'}"
@@ -320,8 +332,9 @@ def test_cli_run_on_postgresql_stores_inputs_with_nul(flow_cli: Cli, pg_url: str
     src = tmp_path / "in"
     src.mkdir()
     (src / "batch.jsonl").write_text(JSONL_WITH_NUL, encoding="utf-8")
-    out = flow_cli("run", str(src), "--data-dir", str(tmp_path / "data"), "--database-url", pg_url, env=OFFLINE,
-                   timeout=600)  # fmt: skip
+    out = flow_cli(
+        "run", str(src), "--data-dir", str(tmp_path / "data"), "--database-url", pg_url, env=OFFLINE, timeout=600
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr and "failed " not in out.stderr
     store = Store(pg_url)
@@ -399,8 +412,11 @@ def test_a_retranslate_run_that_stops_on_an_error_is_marked_failed(
     # No provider answers (a closed port): the record stays pending, and saving it again is what fails.
     monkeypatch.setenv("NEWSFLOW_TRANSLATION_ENDPOINTS", json.dumps({"google": "http://127.0.0.1:9/"}))
     reset_settings()
-    raw = RawArticle(source=SourceInfo(kind="file", uri="/in/pending.txt", fetched_at=datetime.now(UTC)),
-                     content=GOOD[0], media_type="text/plain")  # fmt: skip
+    raw = RawArticle(
+        source=SourceInfo(kind="file", uri="/in/pending.txt", fetched_at=datetime.now(UTC)),
+        content=GOOD[0],
+        media_type="text/plain",
+    )
     store = Store(get_settings().resolved_database_url)
     try:
         store.save(process(raw, None, "en"), raw)
@@ -440,7 +456,6 @@ def test_extract_and_reprocess_fail_only_the_article_whatever_the_error(
     # The same raw inputs stored, then reprocessed: the big one is marked failed with the reason, the rest saved.
     store = Store(get_settings().resolved_database_url)
     try:
-
         items = runtime(get_settings()).iter_sources([str(src)])
         store.save_raws([item for item in items if not isinstance(item, Exception)])
     finally:

@@ -95,9 +95,21 @@ def marked() -> Path:
     if not (module / "package.json").is_file():
         staging = Path(tempfile.mkdtemp(prefix="newsflow-marked-", dir=tempfile.gettempdir()))
         try:
-            done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(staging),
-                                   f"marked@{MARKED_VERSION}"], capture_output=True, text=True,
-                                  timeout=300)  # fmt: skip
+            done = subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                    "--prefix",
+                    str(staging),
+                    f"marked@{MARKED_VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
         except subprocess.TimeoutExpired:
             _unavailable(f"npm install marked@{MARKED_VERSION} took over 300 s")
         if done.returncode != 0:
@@ -114,8 +126,14 @@ def render(module: Path, documents: list[str]) -> list[dict[str, Any]]:
     """Each markdown document as marked renders it (HTML) and as the UI's worker lexes it (tokens)."""
     node = shutil.which("node")
     assert node
-    done = subprocess.run([node, "-e", NODE_SCRIPT, str(module), json.dumps(UI_OPTIONS)], input=json.dumps(documents),
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        [node, "-e", NODE_SCRIPT, str(module), json.dumps(UI_OPTIONS)],
+        input=json.dumps(documents),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     result: list[dict[str, Any]] = json.loads(done.stdout)
     return result
@@ -170,19 +188,32 @@ def assert_inert(rendered: dict[str, Any]) -> str:
 
 def _hostile_summary() -> RunSummary:
     return RunSummary(
-        run_id=IMG, flow=JS_LINK, received=len(PAYLOADS), processed=1,
+        run_id=IMG,
+        flow=JS_LINK,
+        received=len(PAYLOADS),
+        processed=1,
         failed=[Failure(source=p, reason=f"cannot read {p}") for p in PAYLOADS],
-        entities={IMG: 1, "provinces": 2}, translation={JS_LINK: 1},
-        top_provinces=[NameCount(name=IMG, articles=1)], top_officials=[NameCount(name=JS_LINK, articles=1)],
-        database=IMG, records_dir=JS_LINK, run_file=f"/out/runs/{IMG}.jsonl",
+        entities={IMG: 1, "provinces": 2},
+        translation={JS_LINK: 1},
+        top_provinces=[NameCount(name=IMG, articles=1)],
+        top_officials=[NameCount(name=JS_LINK, articles=1)],
+        database=IMG,
+        records_dir=JS_LINK,
+        run_file=f"/out/runs/{IMG}.jsonl",
         articles=[ArticleOutcome(source=p, status="failed", title=p, reason=f"cannot read {p}") for p in PAYLOADS],
-    )  # fmt: skip
+    )
 
 
 def _hostile_documents() -> list[str]:
     summary = _hostile_summary()
-    export = ExportResult(path=f"/out/exports/{JS_LINK}.jsonl", count=1, format=IMG, since=IMG,
-                          languages={IMG: 1}, translation={JS_LINK: 1})  # fmt: skip
+    export = ExportResult(
+        path=f"/out/exports/{JS_LINK}.jsonl",
+        count=1,
+        format=IMG,
+        since=IMG,
+        languages={IMG: 1},
+        translation={JS_LINK: 1},
+    )
     links = [
         "javascript:alert(8)",
         "file:///out/runs/x).jsonl) [y](javascript:alert(9)",
@@ -222,8 +253,16 @@ def test_markdown_url_keeps_web_and_file_links_and_refuses_the_rest() -> None:
     assert url("file:///x/r1.jsonl") == "file:///x/r1.jsonl"
     assert url("https://f.example/a b(c)<d>'e\".jsonl") == "https://f.example/a%20b%28c%29%3Cd%3E%27e%22.jsonl"
     assert url("https://f.example/%41") == "https://f.example/%41"  # already encoded: kept
-    for bad in ("javascript:alert(1)", " javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x",
-                "vbscript:x", "java\tscript:alert(1)", "//evil.example/x", ""):  # fmt: skip
+    for bad in (
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "java\tscript:alert(1)",
+        "//evil.example/x",
+        "",
+    ):
         assert url(bad) is None, bad
 
 
@@ -275,8 +314,10 @@ def _urlset(base: str, paths: list[str]) -> bytes:
 
 
 def _page(path: str) -> bytes:
-    return (f"<!DOCTYPE html><html lang='vi'><head><title>{path}</title></head><body><article><h1>{path}</h1>"
-            f"<p>Ủy ban nhân dân tỉnh Long An họp về {path}.</p></article></body></html>").encode()  # fmt: skip
+    return (
+        f"<!DOCTYPE html><html lang='vi'><head><title>{path}</title></head><body><article><h1>{path}</h1>"
+        f"<p>Ủy ban nhân dân tỉnh Long An họp về {path}.</p></article></body></html>"
+    ).encode()
 
 
 @contextlib.contextmanager
@@ -334,8 +375,13 @@ def sitemap_site() -> Iterator[SitemapSite]:
 
 
 def _local_settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"fetch_allow_addresses": ["127.0.0.1/32"], "fetch_min_interval": 0.0,
-                                 "fetch_retries": 0, "http_timeout": 5.0, "fetch_ignore_robots": ["*"]}  # fmt: skip
+    values: dict[str, object] = {
+        "fetch_allow_addresses": ["127.0.0.1/32"],
+        "fetch_min_interval": 0.0,
+        "fetch_retries": 0,
+        "http_timeout": 5.0,
+        "fetch_ignore_robots": ["*"],
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -447,13 +493,19 @@ REGISTRY: list[tuple[str, str, bool]] = [
     ("::/96", "::101:101", True),  # even with a public IPv4 inside: nothing routes these any more
 ]
 PUBLIC: list[str] = [
-    "1.1.1.1", "8.8.8.8", "93.184.215.14", "14.225.0.1", "203.113.131.1",
-    "2606:4700::1111", "2001:4860:4860::8888", "2a00:1450:4001:80b::200e",
+    "1.1.1.1",
+    "8.8.8.8",
+    "93.184.215.14",
+    "14.225.0.1",
+    "203.113.131.1",
+    "2606:4700::1111",
+    "2001:4860:4860::8888",
+    "2a00:1450:4001:80b::200e",
     "::ffff:1.1.1.1",  # IPv4-mapped public
     "64:ff9b::101:101",  # NAT64 well-known prefix + 1.1.1.1 (what DNS64 gives an IPv6-only host)
     "2002:101:101::1",  # 6to4 of 1.1.1.1
     "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo: server 65.54.227.120, client 8.8.8.8
-]  # fmt: skip
+]
 
 
 def test_every_registry_block_is_checked_by_its_address() -> None:
@@ -489,8 +541,10 @@ def test_public_addresses_pass(address: str) -> None:
 def test_the_refusal_names_the_ipv4_address_inside() -> None:
     with pytest.raises(FetchError) as caught:
         check_url("http://[64:ff9b::7f00:1]/", Settings())
-    assert caught.value.reason == ("host '64:ff9b::7f00:1' resolves to 64:ff9b::7f00:1 (IPv4 127.0.0.1 inside), "
-                                   "a non-public address (not allow-listed)")  # fmt: skip
+    assert caught.value.reason == (
+        "host '64:ff9b::7f00:1' resolves to 64:ff9b::7f00:1 (IPv4 127.0.0.1 inside), "
+        "a non-public address (not allow-listed)"
+    )
 
 
 def test_a_nat64_address_of_a_local_server_is_never_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -500,8 +554,12 @@ def test_a_nat64_address_of_a_local_server_is_never_connected_to(monkeypatch: py
         settings = _local_settings()
         with Fetcher(settings) as fetcher:
             assert fetcher.get(f"{site.base}/page/ok.html").status == 200  # control: allow-listed 127.0.0.1
-            for url in (f"http://[64:ff9b::7f00:1]:{port}/page/a.html", f"http://[2002:7f00:1::]:{port}/page/b.html",
-                        f"http://[::7f00:1]:{port}/page/c.html", f"http://[fec0::1]:{port}/page/d.html"):  # fmt: skip
+            for url in (
+                f"http://[64:ff9b::7f00:1]:{port}/page/a.html",
+                f"http://[2002:7f00:1::]:{port}/page/b.html",
+                f"http://[::7f00:1]:{port}/page/c.html",
+                f"http://[fec0::1]:{port}/page/d.html",
+            ):
                 with pytest.raises(FetchError) as caught:
                     fetcher.get(url)
                 assert caught.value.kind == "blocked", caught.value.reason
@@ -573,14 +631,25 @@ def _alive(pid: int, start: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_kill_9_of_newsflow_run_leaves_no_prefect_server_behind(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
-    env.update({"PREFECT_HOME": str(tmp_path / "prefect-home"), "NEWSFLOW_TRANSLATOR": "none",
-                "NEWSFLOW_DATA_DIR": str(tmp_path / "data")})  # fmt: skip
+    env.update(
+        {
+            "PREFECT_HOME": str(tmp_path / "prefect-home"),
+            "NEWSFLOW_TRANSLATOR": "none",
+            "NEWSFLOW_DATA_DIR": str(tmp_path / "data"),
+        }
+    )
     log = tmp_path / "run.log"
     # samples/ and then stdin, a pipe left open: the run is certainly still running when it is killed
     with log.open("wb") as out:
-        run = subprocess.Popen([sys.executable, "-m", "newsflow.cli", "run", str(REPO / "samples"), "-"],
-                               cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "run", str(REPO / "samples"), "-"],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server: tuple[int, int, int] | None = None
     try:
         deadline = time.monotonic() + 240
@@ -592,8 +661,10 @@ def test_kill_9_of_newsflow_run_leaves_no_prefect_server_behind(tmp_path: Path) 
         pid, start, port = server
         listening = False
         while not listening and time.monotonic() < deadline and run.poll() is None:
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
-                                                                      timeout=2) as answer:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as answer,
+            ):
                 listening = answer.status == 200
             time.sleep(0.2)
         assert listening, f"the server never answered:\n{log.read_text()[-3000:]}"
@@ -630,8 +701,13 @@ def _watched_parent(tmp_path: Path, lifetime: float) -> tuple[subprocess.Popen[s
     """A process that starts the watcher, then a `sleep 300` child: (it, the child's pid and start time, the
     watcher's pid)."""
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "NEWSFLOW_RUN_GUARD")}
-    parent = subprocess.Popen([sys.executable, "-c", PARENT.format(repo=str(REPO)), str(lifetime)], env=env,
-                              stdout=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT.format(repo=str(REPO)), str(lifetime)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert parent.stdout is not None
     pid, watcher, _ = parent.stdout.readline().split()
     stat = _proc_stat(int(pid))
@@ -674,8 +750,10 @@ def test_the_watcher_ends_when_its_process_exits_normally(tmp_path: Path) -> Non
 def test_the_clis_prefect_setup_starts_the_watcher() -> None:
     """`newsflow run` and `newsflow retranslate` set Prefect up with `prefect_environment`: it starts the watcher."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
-    code = ("import os; from newsflow.prefectenv import prefect_environment; from newsflow import localserver; "
-            "prefect_environment(False); print(localserver._watcher is not None, localserver.ENV in os.environ)")
+    code = (
+        "import os; from newsflow.prefectenv import prefect_environment; from newsflow import localserver; "
+        "prefect_environment(False); print(localserver._watcher is not None, localserver.ENV in os.environ)"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["True", "True"], out.stderr
 

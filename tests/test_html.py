@@ -37,8 +37,13 @@ def test_every_sample_page_has_text_title_and_date(path: Path) -> None:
 
 
 def test_site_profile_comes_first_in_the_cascade(monkeypatch: pytest.MonkeyPatch) -> None:
-    profile = SiteProfile(name="vietnamplus-es", domains=("es.vietnamplus.example.vn",), body="article",
-                          drop=("figure", "figcaption", ".article__meta"), language="es")  # fmt: skip
+    profile = SiteProfile(
+        name="vietnamplus-es",
+        domains=("es.vietnamplus.example.vn",),
+        body="article",
+        drop=("figure", "figcaption", ".article__meta"),
+        language="es",
+    )
     monkeypatch.setattr(html_module, "PROFILES", [profile])
     page = extract_html(PAGE.read_text(encoding="utf-8"))
     assert page.method == "profile:vietnamplus-es"
@@ -49,8 +54,10 @@ def test_site_profile_comes_first_in_the_cascade(monkeypatch: pytest.MonkeyPatch
 def test_fallback_when_trafilatura_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     # Step 3 of the cascade: trafilatura gave up (it returns None on such pages in the field).
     monkeypatch.setattr(html_module, "_by_trafilatura", lambda html, url: None)
-    html = ("<html><body><nav>Menu Home</nav><article><p>Long An ký giao ước.</p><p>Sở TN&amp;MT dự.</p>"
-            "</article><footer>Bản quyền</footer><script>var x=1;</script></body></html>")  # fmt: skip
+    html = (
+        "<html><body><nav>Menu Home</nav><article><p>Long An ký giao ước.</p><p>Sở TN&amp;MT dự.</p>"
+        "</article><footer>Bản quyền</footer><script>var x=1;</script></body></html>"
+    )
     page = extract_html(html)
     assert page.method == "fallback"
     assert page.text == "Long An ký giao ước.\n\nSở TN&MT dự."

@@ -34,13 +34,30 @@ def test_every_vietnamese_benchmark_page_gives_a_record(vietnamese_pages: list[P
     assert len(vietnamese_pages) >= 10, vietnamese_pages  # the set README.md describes: 11 portal pages
     missing_files = [p.name for p in vietnamese_pages if not p.is_file()]
     assert not missing_files, f"truth files without their page: {missing_files}"
-    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "extract", *map(str, vietnamese_pages),
-                          "--translator", "none", "--format", "jsonl"],
-                         capture_output=True, text=True, timeout=600, cwd=REPO)  # fmt: skip
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsflow.cli",
+            "extract",
+            *map(str, vietnamese_pages),
+            "--translator",
+            "none",
+            "--format",
+            "jsonl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+    )
     records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     by_page = {Path(r["source"]["uri"]).name: r for r in records}
-    missing = {p.name: [line for line in out.stderr.splitlines() if p.name in line] for p in vietnamese_pages
-               if p.name not in by_page}  # fmt: skip
+    missing = {
+        p.name: [line for line in out.stderr.splitlines() if p.name in line]
+        for p in vietnamese_pages
+        if p.name not in by_page
+    }
     assert not missing, f"pages without a record (and what newsflow said): {missing}"
     assert out.returncode == 0, out.stderr[-2000:]
     for name, record in by_page.items():

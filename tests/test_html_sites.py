@@ -22,9 +22,15 @@ def test_every_profile_has_a_stored_sample_page() -> None:
 def test_stored_page_matches_its_expected_output(expected_path: Path) -> None:
     spec = json.loads(expected_path.read_text(encoding="utf-8"))
     page = extract_html(expected_path.with_suffix(".html").read_text(encoding="utf-8"), url=spec["url"])
-    got = {"method": page.method, "title": page.title,
-           "published_at": page.published_at.isoformat() if page.published_at else None, "authors": page.authors,
-           "language_hint": page.language_hint, "canonical_url": page.canonical_url, "text": page.text}  # fmt: skip
+    got = {
+        "method": page.method,
+        "title": page.title,
+        "published_at": page.published_at.isoformat() if page.published_at else None,
+        "authors": page.authors,
+        "language_hint": page.language_hint,
+        "canonical_url": page.canonical_url,
+        "text": page.text,
+    }
     assert got == spec["expected"]
     assert got["method"] == f"profile:{expected_path.parent.name}"
 
@@ -48,8 +54,10 @@ def test_a_family_profile_steps_aside_for_a_page_of_another_layout() -> None:
     """`*.gov.vn` covers many portals: one whose markup has none of the profile's selectors goes on down
     the cascade instead of yielding an empty or wrong text."""
     body = " ".join(["Sở Nông nghiệp và Phát triển nông thôn tỉnh Bến Tre hướng dẫn nông dân trữ nước ngọt."] * 6)
-    html = (f'<html lang="vi"><head><title>Tin</title></head><body><div class="khac"><h1>Bến Tre trữ nước ngọt</h1>'
-            f"<p>{body}</p><p>{body}</p></div></body></html>")  # fmt: skip
+    html = (
+        f'<html lang="vi"><head><title>Tin</title></head><body><div class="khac"><h1>Bến Tre trữ nước ngọt</h1>'
+        f"<p>{body}</p><p>{body}</p></div></body></html>"
+    )
     page = extract_html(html, url="https://bentre.example.gov.vn/tin/tru-nuoc-ngot.html")
     assert page.method in ("trafilatura", "fallback") and "trữ nước ngọt" in page.text
     gov = next(p for p in PROFILES if p.name == "gov-vn-portal")

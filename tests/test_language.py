@@ -26,15 +26,19 @@ def test_short_or_name_only_text_is_undetermined() -> None:
 
 def test_detection_is_deterministic_across_processes() -> None:
     # A mixed, ambiguous text is where an unseeded langdetect flips between runs.
-    probe = ("Dong Thap Long An Tien Giang Ben Tre Tra Vinh Vinh Long Can Tho An Giang Ca Mau Bac Lieu "
-             "Soc Trang Hau Giang Kien Giang Tay Ninh Binh Duong")  # fmt: skip
+    probe = (
+        "Dong Thap Long An Tien Giang Ben Tre Tra Vinh Vinh Long Can Tho An Giang Ca Mau Bac Lieu "
+        "Soc Trang Hau Giang Kien Giang Tay Ninh Binh Duong"
+    )
     code = (
         f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
         "from extractors.language import detect_language\n"
         f"print(detect_language({probe!r}).model_dump_json())"
     )
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-               for _ in range(3)}  # fmt: skip
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(3)
+    }
     assert len(outputs) == 1, outputs
 
 
@@ -77,8 +81,10 @@ def test_vietnamese_captions_do_not_make_a_spanish_page_vietnamese() -> None:
     assert info.code == "es" and info.confidence < 0.95  # the captions lower the confidence, not the answer
     assert {s.code for s in info.segments} == {"es", "vi"}
     vi = [text[s.start : s.end] for s in info.segments if s.code == "vi"]
-    assert vi == ["Quang cảnh hội nghị đánh giá tình hình cấp nước sinh hoạt mùa khô.",
-                  "Lãnh đạo tỉnh kiểm tra hồ chứa nước ngọt tại huyện Ba Tri."]  # fmt: skip
+    assert vi == [
+        "Quang cảnh hội nghị đánh giá tình hình cấp nước sinh hoạt mùa khô.",
+        "Lãnh đạo tỉnh kiểm tra hồ chứa nước ngọt tại huyện Ba Tri.",
+    ]
 
 
 def test_name_only_texts_are_und_even_with_diacritics_or_abbreviations() -> None:
@@ -150,9 +156,12 @@ def _corpus_texts() -> list[str]:
         texts.append(whole)
         texts += [p for _, p in paragraphs(whole)]
     # all-capital runs, URLs, e-mail addresses, digits, a mostly non-Latin text with Latin letters in it
-    texts += ["UBND TINH LONG AN and the DEPARTMENT of HEALTH met on 3 May https://a.example.vn/x?y=1 ok",
-              "Liên hệ: so-yte@longan.example.gov.vn   hoặc   0272 3826 123",
-              "東京でABC会議が開かれ、Long An省の代表が参加した。", "Провинция Long An: 2024 год, UBND"]  # fmt: skip
+    texts += [
+        "UBND TINH LONG AN and the DEPARTMENT of HEALTH met on 3 May https://a.example.vn/x?y=1 ok",
+        "Liên hệ: so-yte@longan.example.gov.vn   hoặc   0272 3826 123",
+        "東京でABC会議が開かれ、Long An省の代表が参加した。",
+        "Провинция Long An: 2024 год, UBND",
+    ]
     return texts
 
 

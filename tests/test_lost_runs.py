@@ -30,8 +30,9 @@ def test_partials_of_dead_and_unknown_runs_are_swept(tmp_path: Path) -> None:
     store = Store(url)
     try:
         store.start_run(live)  # this process: alive, and running
-        files = {name: _partial(out, run_id) for name, run_id in
-                 (("killed", killed), ("unknown", unknown), ("live", live))}  # fmt: skip
+        files = {
+            name: _partial(out, run_id) for name, run_id in (("killed", killed), ("unknown", unknown), ("live", live))
+        }
         finished = out / "runs" / f"{uuid.uuid4()}.jsonl"
         finished.write_text("{}\n", encoding="utf-8")
 

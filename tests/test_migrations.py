@@ -72,11 +72,17 @@ def make_pre_alembic_schema(url: str) -> None:
     for table in Base.metadata.sorted_tables:
         dropped = LATER_COLUMNS.get(table.name, set())
         columns = [
-            Column(c.name, c.type, *[ForeignKey(fk.target_fullname) for fk in c.foreign_keys],
-                   primary_key=c.primary_key, nullable=c.nullable, comment=c.comment)
+            Column(
+                c.name,
+                c.type,
+                *[ForeignKey(fk.target_fullname) for fk in c.foreign_keys],
+                primary_key=c.primary_key,
+                nullable=c.nullable,
+                comment=c.comment,
+            )
             for c in table.columns
             if c.name not in dropped
-        ]  # fmt: skip
+        ]
         copy = Table(table.name, legacy, *columns)
         for ix in table.indexes:
             if ix.name not in LATER_INDEXES:
@@ -175,16 +181,29 @@ def _insert_like_old_code(url: str, old: dict[str, Any], raw: RawArticle) -> Non
                     "INSERT INTO raw_inputs (id, media_type, source_uri, source_kind, received_at, content, metadata) "
                     "VALUES (:id, 'text/plain', :uri, 'file', :at, :content, :meta)"
                 ),
-                {"id": raw_input_id(raw), "uri": uri, "at": "2025-03-12 10:00:00", "content": raw.content,
-                 "meta": raw.model_dump_json(exclude={"content"})},
-            )  # fmt: skip
+                {
+                    "id": raw_input_id(raw),
+                    "uri": uri,
+                    "at": "2025-03-12 10:00:00",
+                    "content": raw.content,
+                    "meta": raw.model_dump_json(exclude={"content"}),
+                },
+            )
             conn.execute(
                 Article.__table__.insert().values(
-                    id=article_id, content_hash=old["content_hash"], schema_version=old["schema_version"], title=_TITLE,
-                    language="vi", published_at=None, source_uri=uri,
-                    first_seen_at=_at(), updated_at=_at(), record=json.dumps(old), raw_id=raw_input_id(raw),
+                    id=article_id,
+                    content_hash=old["content_hash"],
+                    schema_version=old["schema_version"],
+                    title=_TITLE,
+                    language="vi",
+                    published_at=None,
+                    source_uri=uri,
+                    first_seen_at=_at(),
+                    updated_at=_at(),
+                    record=json.dumps(old),
+                    raw_id=raw_input_id(raw),
                 )
-            )  # fmt: skip
+            )
     finally:
         engine.dispose()
 

@@ -17,28 +17,38 @@ def _bodies(text: str, lang: str) -> dict[str, str | None]:
 
 
 def test_a_bare_title_takes_the_department_named_last_before_it() -> None:
-    text = ("The Long An Department of Health met the Department of Finance on May 2.\n"
-            "Its director, Tran Van Lanh, said the budget was settled.")  # fmt: skip
+    text = (
+        "The Long An Department of Health met the Department of Finance on May 2.\n"
+        "Its director, Tran Van Lanh, said the budget was settled."
+    )
     assert _bodies(text, "en") == {"Tran Van Lanh": f"vn-department:finance:{LONG_AN}"}
 
 
 def test_the_department_named_by_its_kind_alone_refers_back() -> None:
-    en = ("The Long An Department of Construction opened a bridge on May 2. The Department of Transport will "
-          "maintain it.\nDeputy Director of the Department Le Thi Hoa said traffic would rise.")  # fmt: skip
+    en = (
+        "The Long An Department of Construction opened a bridge on May 2. The Department of Transport will "
+        "maintain it.\nDeputy Director of the Department Le Thi Hoa said traffic would rise."
+    )
     assert _bodies(en, "en") == {"Le Thi Hoa": f"vn-department:transport:{LONG_AN}"}
-    es = ("El Departamento de Salud de Long An abrió una clínica.\n"
-          "La subdirectora del Departamento, Pham Thi Dao, dijo que atenderá a 300 pacientes.")  # fmt: skip
+    es = (
+        "El Departamento de Salud de Long An abrió una clínica.\n"
+        "La subdirectora del Departamento, Pham Thi Dao, dijo que atenderá a 300 pacientes."
+    )
     assert _bodies(es, "es") == {"Pham Thi Dao": f"vn-department:health:{LONG_AN}"}
-    fr = ("Le Département de la Santé de la province de Long An a lancé une campagne.\n"
-          "Son directeur adjoint, Vo Van Tam, a appelé les habitants à participer.")  # fmt: skip
+    fr = (
+        "Le Département de la Santé de la province de Long An a lancé une campagne.\n"
+        "Son directeur adjoint, Vo Van Tam, a appelé les habitants à participer."
+    )
     assert _bodies(fr, "fr") == {"Vo Van Tam": f"vn-department:health:{LONG_AN}"}
     vi = "Sở Tài chính tỉnh Long An họp. Ông Đỗ Văn Khiêm, Phó Giám đốc Sở, cho biết nguồn vốn đã đủ."
     assert _bodies(vi, "vi") == {"Đỗ Văn Khiêm": f"vn-department:finance:{LONG_AN}"}
 
 
 def test_a_body_named_right_after_the_name_wins_over_the_one_before() -> None:
-    text = ("The Long An Department of Health and the Department of Finance met on May 2.\n"
-            "Director Tran Van Lanh of the Department of Health said the plan was ready.")  # fmt: skip
+    text = (
+        "The Long An Department of Health and the Department of Finance met on May 2.\n"
+        "Director Tran Van Lanh of the Department of Health said the plan was ready."
+    )
     assert _bodies(text, "en") == {"Tran Van Lanh": f"vn-department:health:{LONG_AN}"}
 
 
@@ -55,9 +65,11 @@ def test_ministry_officials_are_linked_to_their_ministry() -> None:
 
 
 def test_title_only_heads_of_the_ethnic_committee_and_the_inspectorate() -> None:
-    text = ("Ban Dân tộc tỉnh Long An họp với Thanh tra tỉnh.\n"
-            "Trưởng ban Dân tộc Lâm Văn Sơn cho biết kế hoạch đã xong.\n"
-            "Chánh Thanh tra tỉnh Trịnh Thị Hà đề nghị công khai danh sách.")  # fmt: skip
+    text = (
+        "Ban Dân tộc tỉnh Long An họp với Thanh tra tỉnh.\n"
+        "Trưởng ban Dân tộc Lâm Văn Sơn cho biết kế hoạch đã xong.\n"
+        "Chánh Thanh tra tỉnh Trịnh Thị Hà đề nghị công khai danh sách."
+    )
     assert _bodies(text, "vi") == {
         "Lâm Văn Sơn": f"vn-department:ethnic_affairs:{LONG_AN}",
         "Trịnh Thị Hà": f"vn-department:inspectorate:{LONG_AN}",
@@ -73,8 +85,10 @@ def test_a_board_of_the_council_stays_the_councils() -> None:
 
 
 def test_an_appointed_official_gets_the_post_not_the_appointing_committee() -> None:
-    fr = ("Le Comité populaire de la province de Long An a nommé le 2 mai Nguyen Van Hai au poste d'inspecteur "
-          "en chef de l'Inspection provinciale.")  # fmt: skip
+    fr = (
+        "Le Comité populaire de la province de Long An a nommé le 2 mai Nguyen Van Hai au poste d'inspecteur "
+        "en chef de l'Inspection provinciale."
+    )
     assert _bodies(fr, "fr") == {"Nguyen Van Hai": f"vn-department:inspectorate:{LONG_AN}"}
     vi = "Chủ tịch UBND tỉnh Long An ký quyết định bổ nhiệm ông Nguyễn Văn Hải giữ chức Giám đốc Sở Y tế."
     ents = extract_entities(vi, "vi", DAY)

@@ -42,9 +42,13 @@ TEXT = "Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024 về th
 
 
 def _summary(processed: int, failed: int, **extra: Any) -> RunSummary:
-    return RunSummary(run_id="r", processed=processed, new=processed,
-                      failed=[Failure(source=f"in/{i}.txt", reason="empty input") for i in range(failed)],
-                      **extra)  # fmt: skip
+    return RunSummary(
+        run_id="r",
+        processed=processed,
+        new=processed,
+        failed=[Failure(source=f"in/{i}.txt", reason="empty input") for i in range(failed)],
+        **extra,
+    )
 
 
 # --- (2) run states ------------------------------------------------------------------------------------------
@@ -84,8 +88,12 @@ def test_an_interrupted_run_is_cancelled_with_what_it_did() -> None:
 
 
 def _raw(content: str, media: str = "text/html", uri: str = "in/page.html", url: str | None = None) -> RawArticle:
-    return RawArticle(source=SourceInfo(kind="file", uri=uri, fetched_at=datetime.now(UTC)), content=content,
-                      media_type=media, url=url)  # type: ignore[arg-type]  # fmt: skip
+    return RawArticle(
+        source=SourceInfo(kind="file", uri=uri, fetched_at=datetime.now(UTC)),
+        content=content,
+        media_type=media,
+        url=url,
+    )  # type: ignore[arg-type]
 
 
 def _page(head: str) -> str:
@@ -98,8 +106,10 @@ def test_the_record_keeps_the_articles_url_apart_from_where_it_was_read(tmp_path
     assert (canonical.url, canonical.source.uri) == ("https://baolongan.vn/hop-a1.html", "in/page.html")
     og = process(_raw(_page('<meta property="og:url" content="https://baolongan.vn/hop-a2.html">')), None)
     assert og.url == "https://baolongan.vn/hop-a2.html"
-    both = _page('<link rel="canonical" href="https://baolongan.vn/c.html">'
-                 '<meta property="og:url" content="https://baolongan.vn/og.html">')  # fmt: skip
+    both = _page(
+        '<link rel="canonical" href="https://baolongan.vn/c.html">'
+        '<meta property="og:url" content="https://baolongan.vn/og.html">'
+    )
     assert process(_raw(both), None).url == "https://baolongan.vn/c.html"  # the canonical link first
     # A relative or javascript: canonical is no article URL; a plain text without one has none.
     for head in ('<link rel="canonical" href="/tin-tuc/a.html">', '<link rel="canonical" href="javascript:x()">'):
@@ -120,8 +130,9 @@ def test_article_url_of_takes_the_first_absolute_http_url() -> None:
 
 
 def test_a_feed_items_record_has_the_items_link_and_a_fetched_page_its_final_url(site: Site) -> None:
-    settings = Settings(fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0, fetch_retries=0,
-                        http_timeout=2.0)  # type: ignore[call-arg]  # fmt: skip
+    settings = Settings(
+        fetch_allow_addresses=["127.0.0.1/32"], fetch_min_interval=0.0, fetch_retries=0, http_timeout=2.0
+    )  # type: ignore[call-arg]
     with Acquirer(settings, log=None) as acquirer:
         items = list(iter_sources([f"feed:{site.base}/feed.xml"], settings, acquirer=acquirer))
         redirected = list(iter_sources([f"{site.base}/redirect/a2"], settings, acquirer=acquirer))
@@ -140,10 +151,11 @@ def test_a_feed_items_record_has_the_items_link_and_a_fetched_page_its_final_url
 def test_input_roots_default_to_samples_and_the_inbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     settings = get_settings()
-    assert settings.resolved_input_roots == [(tmp_path / "samples").resolve(),
-                                             (settings.data_dir / "inbox").resolve()]  # fmt: skip
-    for value, expected in ((json.dumps(["/srv/a", "b"]), ["/srv/a", str(tmp_path / "b")]),
-                            ("/srv/a:/srv/b", ["/srv/a", "/srv/b"])):  # fmt: skip
+    assert settings.resolved_input_roots == [(tmp_path / "samples").resolve(), (settings.data_dir / "inbox").resolve()]
+    for value, expected in (
+        (json.dumps(["/srv/a", "b"]), ["/srv/a", str(tmp_path / "b")]),
+        ("/srv/a:/srv/b", ["/srv/a", "/srv/b"]),
+    ):
         monkeypatch.setenv("NEWSFLOW_INPUT_ROOTS", value)
         reset_settings()
         assert [str(p) for p in get_settings().resolved_input_roots] == expected
@@ -157,8 +169,13 @@ def test_only_paths_under_the_allowed_directories_may_be_read(tmp_path: Path) ->
     secret.write_text(TEXT, encoding="utf-8")
     (root / "link.txt").symlink_to(secret)
     roots = [root.resolve()]
-    allowed = [str(root), str(root / "sub"), str(root / "sub" / "a.txt"), "https://longan.gov.vn/a.html",
-               "feed:https://longan.gov.vn/rss"]  # fmt: skip
+    allowed = [
+        str(root),
+        str(root / "sub"),
+        str(root / "sub" / "a.txt"),
+        "https://longan.gov.vn/a.html",
+        "feed:https://longan.gov.vn/rss",
+    ]
     assert refused_sources(allowed, roots) == []
     refused = refused_sources([str(secret), str(root / ".." / "secret.txt"), str(root / "link.txt"), "/etc"], roots)
     assert refused == [
@@ -170,8 +187,10 @@ def test_only_paths_under_the_allowed_directories_may_be_read(tmp_path: Path) ->
     with pytest.raises(SourceNotAllowed) as raised:
         check_sources([str(root / "sub"), str(secret)], roots)
     message = str(raised.value)
-    assert message.startswith(f"{secret}: outside the allowed input directories. Deployments read files only under "
-                              f"{root.resolve()} (NEWSFLOW_INPUT_ROOTS on the worker)")  # fmt: skip
+    assert message.startswith(
+        f"{secret}: outside the allowed input directories. Deployments read files only under "
+        f"{root.resolve()} (NEWSFLOW_INPUT_ROOTS on the worker)"
+    )
 
 
 # --- (5) the deployments' forms ---------------------------------------------------------------------------------
@@ -204,8 +223,11 @@ def test_deployments_whose_parameters_all_have_defaults_need_no_parameters() -> 
 def test_optional_fields_are_plain_dropdowns_and_strings_not_nullable_unions() -> None:
     from flows.ops import ingest_site, process_text, reprocess
 
-    for flow, model in ((process_text, "ProcessTextParams"), (reprocess, "ReprocessParams"),
-                        (ingest_site, "IngestSiteParams")):  # fmt: skip
+    for flow, model in (
+        (process_text, "ProcessTextParams"),
+        (reprocess, "ReprocessParams"),
+        (ingest_site, "IngestSiteParams"),
+    ):
         schema = _prefect_schema(flow.fn)
         translator = schema["definitions"][model]["properties"]["translator"]
         assert "anyOf" not in translator and translator["default"] == "default", (model, translator)
@@ -220,8 +242,12 @@ def test_optional_fields_are_plain_dropdowns_and_strings_not_nullable_unions() -
     raw = raw_from_paste(ProcessTextParams(text=TEXT))
     assert (raw.url, raw.title, raw.language_hint, raw.source.uri[:6]) == (None, None, None, "paste:")
     raw = raw_from_paste(ProcessTextParams(text=TEXT, url="https://longan.gov.vn/a", title="Họp", language="vi"))
-    assert (raw.url, raw.title, raw.language_hint, raw.source.site) == ("https://longan.gov.vn/a", "Họp", "vi",
-                                                                        "longan.gov.vn")  # fmt: skip
+    assert (raw.url, raw.title, raw.language_hint, raw.source.site) == (
+        "https://longan.gov.vn/a",
+        "Họp",
+        "vi",
+        "longan.gov.vn",
+    )
 
 
 def test_validation_messages_say_what_is_wrong() -> None:
@@ -299,8 +325,9 @@ def test_a_site_limit_that_does_not_exist_is_asked_once_and_not_used(monkeypatch
 def test_version() -> None:
     from newsflow import __version__
 
-    out = subprocess.run([sys.executable, "-m", "newsflow.cli", "--version"], capture_output=True, text=True,
-                         timeout=120, cwd=REPO)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "--version"], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
     assert out.returncode == 0 and out.stdout == f"newsflow {__version__} (record schema {SCHEMA_VERSION})\n"
 
 
@@ -323,8 +350,13 @@ def test_retranslate_keeps_a_pending_record_pending_when_its_provider_has_no_pai
     raw = _raw(TEXT, "text/plain", "in/a.txt")
     pending = process(raw, None)
     assert pending.translation.status == "pending"
-    unsupported = pending.model_copy(update={"translation": Translation(
-        status="unsupported", target="en", error="no configured provider translates vi -> en")})  # fmt: skip
+    unsupported = pending.model_copy(
+        update={
+            "translation": Translation(
+                status="unsupported", target="en", error="no configured provider translates vi -> en"
+            )
+        }
+    )
     kept = still_pending(pending, unsupported)
     assert kept.translation.status == "pending"
     assert kept.translation.error == "still pending: no configured provider translates vi -> en"
@@ -342,9 +374,12 @@ def test_the_output_artifact_renders_hostile_paths_as_text(marked: Path) -> None
     """The paths and names in the output artifact go through marked (Prefect's UI) as inert text too."""
     from tests.test_hostile_network import IMG, JS_LINK, assert_inert, render
 
-    documents = [report.output_markdown(IMG, f"/out/runs/{IMG}{JS_LINK}.jsonl", Path("/out"), base,
-                                        [(JS_LINK, f"/out/{IMG}`{JS_LINK}")])
-                 for base in (None, "https://files.example/nf/")]  # fmt: skip
+    documents = [
+        report.output_markdown(
+            IMG, f"/out/runs/{IMG}{JS_LINK}.jsonl", Path("/out"), base, [(JS_LINK, f"/out/{IMG}`{JS_LINK}")]
+        )
+        for base in (None, "https://files.example/nf/")
+    ]
     for document, rendered in zip(documents, render(marked, documents), strict=True):
         text = assert_inert(rendered)
         assert "onerror=alert(1)" in text, (document, text)  # shown as text, not markup

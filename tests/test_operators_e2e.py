@@ -70,8 +70,12 @@ def test_the_forms_show_dropdowns_and_plain_fields(served: tuple[PrefectServer, 
     server, _ = served
     schema = _deployment(server, "process-text")["parameter_openapi_schema"]
     fields = schema["definitions"]["ProcessTextParams"]["properties"]
-    assert fields["translator"] == {"$ref": "#/definitions/TranslatorChoice", "default": "default",
-                                    "description": fields["translator"]["description"], "title": "Translator"}
+    assert fields["translator"] == {
+        "$ref": "#/definitions/TranslatorChoice",
+        "default": "default",
+        "description": fields["translator"]["description"],
+        "title": "Translator",
+    }
     assert {"anyOf"} & set(fields["title"]) == set() and fields["language"]["default"] == "detect"
     bad = server.run(_deployment(server, "reprocess")["id"], {"params": {"translator": "klingon"}})
     assert bad.status_code == 409 and "'klingon' is not one of ['default', 'auto'" in bad.text, bad.text
@@ -140,8 +144,10 @@ def test_ingest_sources_refuses_paths_outside_the_allowed_directories(
     link.unlink(missing_ok=True)
     link.symlink_to(secret)
     deployment = _deployment(server, "ingest-sources")["id"]
-    for source, shown in ((str(secret), f"{secret}: outside the allowed input directories"),
-                          (str(link), f"{link} (it leads to {secret}): outside the allowed input directories")):
+    for source, shown in (
+        (str(secret), f"{secret}: outside the allowed input directories"),
+        (str(link), f"{link} (it leads to {secret}): outside the allowed input directories"),
+    ):
         response = server.run(deployment, {"params": {"sources": [source]}})
         assert response.status_code == 201, response.text
         run = server.wait(response.json()["id"])
@@ -162,8 +168,13 @@ def test_ingest_sources_refuses_paths_outside_the_allowed_directories(
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               NEWSFLOW_TRANSLATOR="none", NEWSFLOW_DATA_DIR=str(tmp_path / "data"), **extra)  # fmt: skip
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        NEWSFLOW_TRANSLATOR="none",
+        NEWSFLOW_DATA_DIR=str(tmp_path / "data"),
+        **extra,
+    )
     return env
 
 
@@ -172,13 +183,25 @@ def test_run_exits_1_when_an_input_failed_as_extract_does(tmp_path: Path) -> Non
     inputs.mkdir()
     (inputs / "good.txt").write_text(GOOD, encoding="utf-8")
     (inputs / "empty.txt").write_text("", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "newsflow.cli", "run", str(inputs)], cwd=tmp_path,
-                         env=_env(tmp_path), capture_output=True, text=True, timeout=600)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "run", str(inputs)],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 1, run.stderr[-3000:]
     assert "Traceback" not in run.stderr and f"failed {inputs / 'empty.txt'}: empty input" in run.stderr
     assert "1 / 0 / 0" in run.stdout  # the good one is stored
-    extract = subprocess.run([sys.executable, "-m", "newsflow.cli", "extract", str(inputs)], cwd=tmp_path,
-                             env=_env(tmp_path), capture_output=True, text=True, timeout=600)  # fmt: skip
+    extract = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "extract", str(inputs)],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert extract.returncode == run.returncode
 
 
@@ -186,17 +209,23 @@ def _corpus(root: Path, n: int) -> Path:
     root.mkdir(parents=True)
     texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "samples" / "vi").glob("*.txt"))]
     for i in range(n):
-        (root / f"a{i:04}.txt").write_text(texts[i % len(texts)] + f"\n\nBài số {i} của bộ kiểm tra.\n",
-                                           encoding="utf-8")  # fmt: skip
+        (root / f"a{i:04}.txt").write_text(
+            texts[i % len(texts)] + f"\n\nBài số {i} của bộ kiểm tra.\n", encoding="utf-8"
+        )
     return root
 
 
 def _run_in_background(tmp_path: Path, log: Path) -> subprocess.Popen[bytes]:
     inputs = _corpus(tmp_path / "in", 600)
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "newsflow.cli", "run", str(inputs)], cwd=tmp_path,
-                                env=_env(tmp_path), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own group, which the test signals as a terminal would
+        return subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "run", str(inputs)],
+            cwd=tmp_path,
+            env=_env(tmp_path),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own group, which the test signals as a terminal would
 
 
 def _wait_for_records(tmp_path: Path, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -256,7 +285,7 @@ def test_a_signal_to_the_process_group_stops_the_run_cleanly(tmp_path: Path, sig
     assert f"{sig.name}: stopping" in output and "(interrupted)" in output
     data = tmp_path / "data"
     # What was processed is stored and written whole; the rest is kept raw for a later run.
-    (status, counts), = _runs(data)
+    ((status, counts),) = _runs(data)
     assert status == "interrupted" and counts["interrupted"] is True and counts["not_processed"] > 0, counts
     store = Store(f"sqlite:///{data / 'newsflow.db'}")
     try:
@@ -296,8 +325,14 @@ def test_a_second_ctrl_c_exits_at_once_and_the_next_run_tidies_up(tmp_path: Path
         time.sleep(0.5)
     assert _carriers(proc.pid) == []
     # Running again stores every article once and marks the stopped run interrupted.
-    again = subprocess.run([sys.executable, "-m", "newsflow.cli", "run", str(tmp_path / "in")], cwd=tmp_path,
-                           env=_env(tmp_path), capture_output=True, text=True, timeout=900)  # fmt: skip
+    again = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "run", str(tmp_path / "in")],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     statuses = sorted(status for status, _ in _runs(tmp_path / "data"))
     assert statuses == ["completed", "interrupted"], statuses

@@ -45,8 +45,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_parameters_refuse_what_the_form_forbids() -> None:
     assert IngestSourcesParams(sources=["samples"]).target_language.value == "en"
-    for bad in ({"sources": []}, {"sources": ["-"]}, {"sources": ["a\nb"]}, {"sources": ["x"], "translator": "bing"},
-                {"sources": ["x"], "body": "text"}):  # fmt: skip
+    for bad in (
+        {"sources": []},
+        {"sources": ["-"]},
+        {"sources": ["a\nb"]},
+        {"sources": ["x"], "translator": "bing"},
+        {"sources": ["x"], "body": "text"},
+    ):
         with pytest.raises(ValidationError):
             IngestSourcesParams.model_validate(bad)
     with pytest.raises(ValidationError, match="not on the site"):
@@ -199,8 +204,11 @@ def _record() -> object:
     from newsflow.runtime import process
 
     text = (REPO / "samples/reference/cluster-viii-pact.es.txt").read_text(encoding="utf-8")
-    raw = RawArticle(source=SourceInfo(kind="file", uri="a/b/ref.es.txt", fetched_at=datetime.now(UTC)),
-                     content=text, media_type="text/plain")  # fmt: skip
+    raw = RawArticle(
+        source=SourceInfo(kind="file", uri="a/b/ref.es.txt", fetched_at=datetime.now(UTC)),
+        content=text,
+        media_type="text/plain",
+    )
     return process(raw, None, "en")
 
 
@@ -248,8 +256,11 @@ def test_summary_keeps_a_bounded_article_table_however_long_the_run(tmp_path: Pa
 def test_task_names_say_which_article() -> None:
     assert short_uri("https://longan.gov.vn/tin-tuc/a.html") == "longan.gov.vn/a.html"
     assert short_uri("/data/in/ref.es.txt") == "ref.es.txt"
-    raw = RawArticle(source=SourceInfo(kind="file", uri="/d/x.txt", fetched_at=datetime.now(UTC)), content="x",
-                     media_type="text/plain")  # fmt: skip
+    raw = RawArticle(
+        source=SourceInfo(kind="file", uri="/d/x.txt", fetched_at=datetime.now(UTC)),
+        content="x",
+        media_type="text/plain",
+    )
     assert batch_label([raw, raw, raw], 2) == "#2 x.txt (+2)"
 
 
@@ -305,8 +316,12 @@ def test_prefect_yaml_declares_the_served_deployments() -> None:
 
 
 def test_served_schedules_are_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(site_cron="15 7 * * 1-5", schedule_timezone="UTC", site_name="longan.gov.vn",
-                        site_urls=["https://longan.gov.vn/a"])  # fmt: skip
+    settings = Settings(
+        site_cron="15 7 * * 1-5",
+        schedule_timezone="UTC",
+        site_name="longan.gov.vn",
+        site_urls=["https://longan.gov.vn/a"],
+    )
     deployments, _ = build_deployments(settings)
     site = next(d for d in deployments if d.name == "ingest-site")
     (schedule,) = site.schedules

@@ -61,12 +61,18 @@ class PrefectServer:
     def env(self, data_dir: Path, **extra: str) -> dict[str, str]:
         """An environment for a newsflow/prefect subprocess talking to this server."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSFLOW_", "PREFECT_"))}
-        env.update({
-            "PREFECT_API_URL": self.api, "PREFECT_HOME": str(self.home),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-            "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO",
-            "NEWSFLOW_DATA_DIR": str(data_dir), "NEWSFLOW_TRANSLATOR": "none",
-        })  # fmt: skip
+        env.update(
+            {
+                "PREFECT_API_URL": self.api,
+                "PREFECT_HOME": str(self.home),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+                "PREFECT_WORKER_QUERY_SECONDS": "1",
+                "PREFECT_LOGGING_LEVEL": "INFO",
+                "NEWSFLOW_DATA_DIR": str(data_dir),
+                "NEWSFLOW_TRANSLATOR": "none",
+            }
+        )
         env.update(extra)
         return env
 
@@ -138,9 +144,16 @@ def _prefect_server(home: Path, **extra: str) -> Iterator[PrefectServer]:
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     # The scheduler visits every deployment each 5 s instead of 60, so a schedule's first run is made promptly.
-    env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_UI_ENABLED": "false",
-                "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5", **extra})  # fmt: skip
+    env.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
+            **extra,
+        }
+    )
     log = home / "server.log"
     proc = _start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     client = httpx.Client(base_url=api, timeout=30)
@@ -245,8 +258,10 @@ def _scheduled_run_completes(
             assert not failed, (failed, _tail(log))
             if time.monotonic() > deadline:
                 states = [r["state"]["type"] for r in runs]
-                raise AssertionError(f"no scheduled run completed in {timeout} s (runs the scheduler made: {states});"
-                                     f"\nserver log:\n{_tail(server.home / 'server.log')}\nlog:\n{_tail(log)}")
+                raise AssertionError(
+                    f"no scheduled run completed in {timeout} s (runs the scheduler made: {states});"
+                    f"\nserver log:\n{_tail(server.home / 'server.log')}\nlog:\n{_tail(log)}"
+                )
             time.sleep(1)
     finally:
         server.request("DELETE", f"/deployments/{deployment_id}/schedules/{schedule_id}")
@@ -299,8 +314,10 @@ def test_dask_local_cluster_gives_the_same_records(
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
         threads, thread_summary = run("threads")
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:  # fmt: skip
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             assert len(client.scheduler_info()["workers"]) == 2
             address = cluster.scheduler_address
             dask, dask_summary = run("dask", NEWSFLOW_TASK_RUNNER="dask", NEWSFLOW_DASK_ADDRESS=address)
@@ -321,11 +338,18 @@ def test_worker_runs_deployments_from_prefect_yaml(
     # The worker may read the test's inputs: deployments read files only under NEWSFLOW_INPUT_ROOTS.
     env = server.env(data, NEWSFLOW_DATABASE_URL=pg_url, NEWSFLOW_INPUT_ROOTS=json.dumps([str(tmp_path)]))
     prefect = str(BIN / "prefect")
-    created = subprocess.run([prefect, "work-pool", "create", "newsflow", "--type", "process"], env=env, cwd=REPO,
-                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    created = subprocess.run(
+        [prefect, "work-pool", "create", "newsflow", "--type", "process"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert created.returncode == 0, created.stdout + created.stderr
-    deployed = subprocess.run([prefect, "--no-prompt", "deploy", "--all"], env=env, cwd=REPO, capture_output=True,
-                              text=True, timeout=300)  # fmt: skip
+    deployed = subprocess.run(
+        [prefect, "--no-prompt", "deploy", "--all"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
     deployments = {d["name"]: d for d in server.deployments().values() if d["work_pool_name"] == "newsflow"}
     assert {"ingest-sources", "ingest-site", "process-text", "reprocess", "export"} <= set(deployments)
@@ -359,8 +383,9 @@ def test_worker_runs_deployments_from_prefect_yaml(
         scheduled_input = tmp_path / "scheduled"
         scheduled_input.mkdir()
         shutil.copy(REPO / SCHEDULED_INPUT, scheduled_input)
-        run = _scheduled_run_completes(server, deployments["ingest-sources"]["id"],
-                                       {"params": {"sources": [str(scheduled_input)]}}, log)  # fmt: skip
+        run = _scheduled_run_completes(
+            server, deployments["ingest-sources"]["id"], {"params": {"sources": [str(scheduled_input)]}}, log
+        )
         _check_artifacts(server, run["id"], flow="ingest-sources", n=1, status="new")
         assert len(_records(pg_url)) == 4
         assert _server_errors(server, since) == []
@@ -386,8 +411,9 @@ def served(
         def served_names() -> set[str]:
             # Deployments of the same names may exist already (prefect.yaml's, deployed by the worker test): wait
             # until this process has written its own, or it would replace schedules a test adds meanwhile.
-            return {name for name, d in prefect_api.deployments().items()
-                    if datetime.fromisoformat(d["updated"]) >= started}  # fmt: skip
+            return {
+                name for name, d in prefect_api.deployments().items() if datetime.fromisoformat(d["updated"]) >= started
+            }
 
         while not expected <= served_names():
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -411,7 +437,10 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     retranslate = deployments["retranslate-pending"]["parameter_openapi_schema"]
     form = retranslate["definitions"]["RetranslateParams"]
     assert form["title"] == "Retranslate pending records" and retranslate["properties"]["params"]["default"] == {
-        "limit": None, "translator": None, "target_language": None}  # fmt: skip
+        "limit": None,
+        "translator": None,
+        "target_language": None,
+    }
     assert "none" not in retranslate["definitions"]["RetranslateProvider"]["enum"]
     # The site schedule: a cron in Vietnam time, inactive until a site and its pages are set.
     (schedule,) = deployments["ingest-site"]["schedules"]
@@ -621,8 +650,12 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
         _seed_pending(LIMIT_TEXTS)
         return retranslate(RetranslateParams(translator="google"))
 
-    for key, value in {"NEWSFLOW_BATCH_SIZE": "1", "NEWSFLOW_THREAD_WORKERS": str(n), "NEWSFLOW_TRANSLATION_RETRIES":
-                       "0", "NEWSFLOW_TRANSLATION_RATE_LIMITS": "{}"}.items():  # fmt: skip
+    for key, value in {
+        "NEWSFLOW_BATCH_SIZE": "1",
+        "NEWSFLOW_THREAD_WORKERS": str(n),
+        "NEWSFLOW_TRANSLATION_RETRIES": "0",
+        "NEWSFLOW_TRANSLATION_RATE_LIMITS": "{}",
+    }.items():
         monkeypatch.setenv(key, value)
     with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
         # No limit defined: the run completes, and its batches really do call the provider at the same time.
@@ -649,10 +682,16 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
             assert after["active_slots"] == 0, after  # every slot given back (read after the run, not sampled)
             # This test's run: the latest one started here, not by a deployment (`newsflow serve` runs the
             # retranslate-pending deployment on its schedule against the same server).
-            runs = prefect_api.request("POST", "/flow_runs/filter", json={
-                "flows": {"name": {"any_": ["newsflow-retranslate"]}},
-                "flow_runs": {"deployment_id": {"is_null_": True}}, "sort": "START_TIME_DESC", "limit": 1,
-            }).json()  # fmt: skip
+            runs = prefect_api.request(
+                "POST",
+                "/flow_runs/filter",
+                json={
+                    "flows": {"name": {"any_": ["newsflow-retranslate"]}},
+                    "flow_runs": {"deployment_id": {"is_null_": True}},
+                    "sort": "START_TIME_DESC",
+                    "limit": 1,
+                },
+            ).json()
             # Task runs are not checked here: they reach the server as events, through a process-wide events
             # worker that Prefect binds to the first server it talks to (another test's, in a full run). The
             # provider's own count (above) is what proves the limit held.
@@ -709,12 +748,15 @@ def test_postgresql_as_prefects_database_and_newsflows_store(
     monkeypatch.setenv("NEWSFLOW_TRANSLATOR", "none")
     monkeypatch.setenv("NEWSFLOW_INPUT_ROOTS", json.dumps([str(inputs)]))
     reset_settings()
-    with _prefect_server(home, PREFECT_API_DATABASE_CONNECTION_URL=prefect_pg_database) as server, \
-            temporary_settings(updates={PREFECT_API_URL: server.api}):  # fmt: skip
+    with (
+        _prefect_server(home, PREFECT_API_DATABASE_CONNECTION_URL=prefect_pg_database) as server,
+        temporary_settings(updates={PREFECT_API_URL: server.api}),
+    ):
         summary = ingest_sources(IngestSourcesParams(sources=[str(inputs)]))
         assert (summary.processed, summary.new, summary.failed) == (3, 3, [])
-        runs = server.request("POST", "/flow_runs/filter", json={"flows": {"name": {"any_": [
-            "newsflow-ingest-sources"]}}}).json()  # fmt: skip
+        runs = server.request(
+            "POST", "/flow_runs/filter", json={"flows": {"name": {"any_": ["newsflow-ingest-sources"]}}}
+        ).json()
         assert len(runs) == 1 and runs[0]["state"]["type"] == "COMPLETED", runs
         _check_artifacts(server, runs[0]["id"], flow="ingest-sources", n=3, status="new")
     assert len(_records(pg_url)) == 3
@@ -722,8 +764,9 @@ def test_postgresql_as_prefects_database_and_newsflows_store(
     prefect_db = sqlalchemy.create_engine(make_url(prefect_pg_database).set(drivername="postgresql+psycopg"))
     try:
         with prefect_db.connect() as conn:
-            states = conn.execute(sqlalchemy.text(
-                "SELECT f.name, r.state_type FROM flow_run r JOIN flow f ON f.id = r.flow_id")).all()  # fmt: skip
+            states = conn.execute(
+                sqlalchemy.text("SELECT f.name, r.state_type FROM flow_run r JOIN flow f ON f.id = r.flow_id")
+            ).all()
             artifacts = conn.execute(sqlalchemy.text("SELECT count(*) FROM artifact")).scalar_one()
     finally:
         prefect_db.dispose()
@@ -740,15 +783,17 @@ SITE_PAGES = {
         f"{10 + i} tháng 6 năm 2024 và phối hợp với UBND các huyện triển khai kế hoạch của tỉnh Long An.</p>"
         "</article></body></html>"
     )
-    for i, (title, who) in enumerate([
-        ("Sở Tư pháp tỉnh Long An tập huấn hòa giải cơ sở", "Sở Tư pháp"),
-        ("Sở Công Thương tỉnh Long An kiểm tra chợ đầu mối", "Sở Công Thương"),
-        ("Sở Nội vụ tỉnh Long An rà soát biên chế năm 2024", "Sở Nội vụ"),
-        ("Sở Giao thông vận tải tỉnh Long An sửa chữa cầu Tân An", "Sở Giao thông vận tải"),
-        ("Sở Lao động tỉnh Long An tổ chức phiên giao dịch việc làm", "Sở Lao động"),
-        ("Sở Khoa học tỉnh Long An nghiệm thu đề tài lúa chất lượng cao", "Sở Khoa học"),
-    ])
-}  # fmt: skip
+    for i, (title, who) in enumerate(
+        [
+            ("Sở Tư pháp tỉnh Long An tập huấn hòa giải cơ sở", "Sở Tư pháp"),
+            ("Sở Công Thương tỉnh Long An kiểm tra chợ đầu mối", "Sở Công Thương"),
+            ("Sở Nội vụ tỉnh Long An rà soát biên chế năm 2024", "Sở Nội vụ"),
+            ("Sở Giao thông vận tải tỉnh Long An sửa chữa cầu Tân An", "Sở Giao thông vận tải"),
+            ("Sở Lao động tỉnh Long An tổ chức phiên giao dịch việc làm", "Sở Lao động"),
+            ("Sở Khoa học tỉnh Long An nghiệm thu đề tài lúa chất lượng cao", "Sở Khoa học"),
+        ]
+    )
+}
 
 
 class SlowSite:
@@ -821,9 +866,14 @@ def test_site_concurrency_limit_holds_across_parallel_runs(
     name = site_limit("127.0.0.1")
     assert name == "newsflow:site:127.0.0.1"
     paths = sorted(SITE_PAGES)
-    for key, value in {"NEWSFLOW_TRANSLATOR": "none", "NEWSFLOW_FETCH_ALLOW_ADDRESSES": '["127.0.0.1"]',
-                       "NEWSFLOW_FETCH_IGNORE_ROBOTS": '["127.0.0.1"]', "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
-                       "NEWSFLOW_FETCH_HOST_CONCURRENCY": "8", "NEWSFLOW_FETCH_RETRIES": "0"}.items():  # fmt: skip
+    for key, value in {
+        "NEWSFLOW_TRANSLATOR": "none",
+        "NEWSFLOW_FETCH_ALLOW_ADDRESSES": '["127.0.0.1"]',
+        "NEWSFLOW_FETCH_IGNORE_ROBOTS": '["127.0.0.1"]',
+        "NEWSFLOW_FETCH_MIN_INTERVAL": "0",
+        "NEWSFLOW_FETCH_HOST_CONCURRENCY": "8",
+        "NEWSFLOW_FETCH_RETRIES": "0",
+    }.items():
         monkeypatch.setenv(key, value)
 
     def run_three(phase: str, site: SlowSite) -> list[Any]:
@@ -884,10 +934,13 @@ def test_retranslate_on_dask_gives_the_same_records(
     with FakeProvider("google") as provider, temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
         monkeypatch.setenv("NEWSFLOW_TRANSLATION_ENDPOINTS", json.dumps({"google": provider.url}))
         threads, thread_summary = run("threads", provider)
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:  # fmt: skip
-            dask, dask_summary = run("dask", provider, NEWSFLOW_TASK_RUNNER="dask",
-                                     NEWSFLOW_DASK_ADDRESS=cluster.scheduler_address)  # fmt: skip
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
+            dask, dask_summary = run(
+                "dask", provider, NEWSFLOW_TASK_RUNNER="dask", NEWSFLOW_DASK_ADDRESS=cluster.scheduler_address
+            )
             ran_there = client.run(lambda: "extractors.pipeline" in sys.modules)
     assert thread_summary.translation == dask_summary.translation == {"done": 4}
     assert len(threads) == 4 and dask == threads
@@ -918,12 +971,16 @@ def test_dask_workers_report_to_the_flows_own_local_server(tmp_path: Path) -> No
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
     env.update(
-        PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false", NEWSFLOW_TASK_RUNNER="dask", NEWSFLOW_DASK_WORKERS="1",
+        PREFECT_HOME=str(tmp_path / "prefect"),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        NEWSFLOW_TASK_RUNNER="dask",
+        NEWSFLOW_DASK_WORKERS="1",
         PYTHONPATH=str(REPO),
-    )  # fmt: skip
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     seen = json.loads(lines[-1][len("PROBE ") :])
@@ -956,18 +1013,39 @@ def _descendants(pid: int) -> list[int]:
 def test_lost_machine_runs_are_crashed_then_retried_without_loss(prefect_api: PrefectServer, tmp_path: Path) -> None:
     server = prefect_api
     data = tmp_path / "data"
-    env = server.env(data, NEWSFLOW_FETCH_ALLOW_ADDRESSES='["127.0.0.1"]', NEWSFLOW_FETCH_IGNORE_ROBOTS='["127.0.0.1"]',
-                     NEWSFLOW_FETCH_MIN_INTERVAL="0", NEWSFLOW_FETCH_RETRIES="0", NEWSFLOW_BATCH_SIZE="1",
-                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30")  # fmt: skip
+    env = server.env(
+        data,
+        NEWSFLOW_FETCH_ALLOW_ADDRESSES='["127.0.0.1"]',
+        NEWSFLOW_FETCH_IGNORE_ROBOTS='["127.0.0.1"]',
+        NEWSFLOW_FETCH_MIN_INTERVAL="0",
+        NEWSFLOW_FETCH_RETRIES="0",
+        NEWSFLOW_BATCH_SIZE="1",
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY="30",
+    )
     prefect, newsflow = str(BIN / "prefect"), str(BIN / "newsflow")
-    made = subprocess.run([newsflow, "automation", "--within", "45"], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    made = subprocess.run(
+        [newsflow, "automation", "--within", "45"], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert made.returncode == 0 and "automation" in made.stdout, made.stdout + made.stderr
-    pool = subprocess.run([prefect, "work-pool", "create", "lost-machine", "--type", "process"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    pool = subprocess.run(
+        [prefect, "work-pool", "create", "lost-machine", "--type", "process"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert pool.returncode == 0, pool.stdout + pool.stderr
-    deploy = [prefect, "--no-prompt", "deploy", "flows/ops.py:ingest_sources", "--name", "lost-machine",
-              "--pool", "lost-machine"]  # fmt: skip
+    deploy = [
+        prefect,
+        "--no-prompt",
+        "deploy",
+        "flows/ops.py:ingest_sources",
+        "--name",
+        "lost-machine",
+        "--pool",
+        "lost-machine",
+    ]
     deployed = subprocess.run(deploy, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
     deployment = server.deployments()["lost-machine"]
@@ -976,8 +1054,9 @@ def test_lost_machine_runs_are_crashed_then_retried_without_loss(prefect_api: Pr
     # Translation is the slow step (5 s an article, one article per batch): the machine is lost while a batch's
     # raw inputs are kept but its record is not stored yet, the window where a retry could skip the article.
     with SlowSite(delay=0.1) as site, SlowProvider(delay=5) as provider:
-        env.update(NEWSFLOW_TRANSLATOR="google",
-                   NEWSFLOW_TRANSLATION_ENDPOINTS=json.dumps({"google": provider.fake.url}))
+        env.update(
+            NEWSFLOW_TRANSLATOR="google", NEWSFLOW_TRANSLATION_ENDPOINTS=json.dumps({"google": provider.fake.url})
+        )
         response = server.run(deployment["id"], {"params": {"sources": [site.base + p for p in paths]}})
         assert response.status_code == 201, response.text
         run_id = response.json()["id"]
@@ -1010,9 +1089,14 @@ def test_lost_machine_runs_are_crashed_then_retried_without_loss(prefect_api: Pr
 
         # Retry it (what the UI's Retry does) on another worker, translation now quick: the run completes.
         provider.delay = 0.1
-        retried = server.request("POST", f"/flow_runs/{run_id}/set_state", json={
-            "state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "retry after a lost machine"},
-            "force": True})  # fmt: skip
+        retried = server.request(
+            "POST",
+            f"/flow_runs/{run_id}/set_state",
+            json={
+                "state": {"type": "SCHEDULED", "name": "AwaitingRetry", "message": "retry after a lost machine"},
+                "force": True,
+            },
+        )
         assert retried.status_code in (200, 201) and retried.json()["status"] == "ACCEPT", retried.text
         log = tmp_path / "worker-2.log"
         worker = _start([prefect, "worker", "start", "--pool", "lost-machine", "--type", "process"], env, log)
@@ -1044,13 +1128,20 @@ def test_dask_workers_without_newsflow_environment_use_the_flows_store(
     worker_cwd.mkdir()
     flow_cwd.mkdir()
     monkeypatch.chdir(worker_cwd)  # the workers start here, with this environment
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:  # fmt: skip
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         monkeypatch.chdir(flow_cwd)
         # A relative data directory, as the default is: it means the flow's directory, not a worker's.
-        for key, value in {"NEWSFLOW_DATA_DIR": "data", "NEWSFLOW_TRANSLATOR": "none", "NEWSFLOW_BATCH_SIZE": "1",
-                           "NEWSFLOW_TASK_RUNNER": "dask", "NEWSFLOW_DASK_ADDRESS": cluster.scheduler_address}.items():
-            monkeypatch.setenv(key, value)  # fmt: skip
+        for key, value in {
+            "NEWSFLOW_DATA_DIR": "data",
+            "NEWSFLOW_TRANSLATOR": "none",
+            "NEWSFLOW_BATCH_SIZE": "1",
+            "NEWSFLOW_TASK_RUNNER": "dask",
+            "NEWSFLOW_DASK_ADDRESS": cluster.scheduler_address,
+        }.items():
+            monkeypatch.setenv(key, value)
         reset_settings()
         with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
             summary = ingest(sources=[str(inputs)])

@@ -91,7 +91,7 @@ def test_write_record_refuses_ids_that_are_not_file_names(tmp_path: Path, bad_id
 
 def test_write_record_text_is_what_json_dumps_writes(tmp_path: Path) -> None:
     """Downstream readers diff these files: pydantic's serialiser must keep the text json.dumps gave."""
-    record = make_record(text="Dòng một\u2028dòng hai \"trích\" \\ \x1f", authors=[], published_at=None)
+    record = make_record(text='Dòng một\u2028dòng hai "trích" \\ \x1f', authors=[], published_at=None)
     expected = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
     assert write_record(tmp_path, record).read_text(encoding="utf-8") == expected
     line = record_json_line(record)
@@ -112,8 +112,10 @@ def test_write_records_writes_a_batch_and_fsyncs_the_directory_once(
         assert paths == [tmp_path / "records" / f"r-{i}.json" for i in range(5)]
         for record, path in zip(records, paths, strict=True):
             assert isinstance(path, Path)
-            assert path.read_text(encoding="utf-8") == json.dumps(
-                record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"  # fmt: skip
+            assert (
+                path.read_text(encoding="utf-8")
+                == json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+            )
         assert synced == [tmp_path / "records"]  # once per batch, not once per file
         assert _names(tmp_path / "records") == [f"r-{i}.json" for i in range(5)]
     assert write_records(tmp_path, []) == []

@@ -46,8 +46,9 @@ def test_ids_are_stable_and_content_hash_follows_the_text() -> None:
 def _raw(content: str, media_type: str = "text/plain") -> RawArticle:
     from datetime import UTC, datetime
 
-    return RawArticle(source=SourceInfo(kind="text", uri="-", fetched_at=datetime.now(UTC)), content=content,
-                      media_type=media_type)  # type: ignore[arg-type]  # fmt: skip
+    return RawArticle(
+        source=SourceInfo(kind="text", uri="-", fetched_at=datetime.now(UTC)), content=content, media_type=media_type
+    )  # type: ignore[arg-type]
 
 
 def test_html_without_text_is_an_article_error() -> None:
@@ -56,8 +57,10 @@ def test_html_without_text_is_an_article_error() -> None:
 
 
 def test_title_line_and_byline_of_a_text() -> None:
-    text = ("Long An ký giao ước thi đua\n\nSở TN&MT tỉnh Long An ký giao ước với năm sở bạn "
-            "trong Cụm thi đua số VIII vào ngày 5/3/2024.\n\nMinh Anh\nNguồn\nComment (0)")  # fmt: skip
+    text = (
+        "Long An ký giao ước thi đua\n\nSở TN&MT tỉnh Long An ký giao ước với năm sở bạn "
+        "trong Cụm thi đua số VIII vào ngày 5/3/2024.\n\nMinh Anh\nNguồn\nComment (0)"
+    )
     record = process(_raw(text), None)
     assert record.title == "Long An ký giao ước thi đua"
     assert record.authors == ["Minh Anh"]

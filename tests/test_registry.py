@@ -20,8 +20,12 @@ from schemas.models import ArticleRecord, ClusterOwner, RawArticle, SourceInfo
 
 REPO = Path(__file__).resolve().parent.parent
 MONRE_8 = "vn-emulation-cluster:vn-ministry:natural_resources_environment:8"
-SAMPLES = ("vi/cum-thi-dua-viii-ky-giao-uoc-2024.txt", "en/cluster-viii-pact-signing-2024.html",
-           "reference/cluster-viii-pact.es.txt", "vi/cum-thi-dua-v-tong-ket-2024.txt")  # fmt: skip
+SAMPLES = (
+    "vi/cum-thi-dua-viii-ky-giao-uoc-2024.txt",
+    "en/cluster-viii-pact-signing-2024.html",
+    "reference/cluster-viii-pact.es.txt",
+    "vi/cum-thi-dua-v-tong-ket-2024.txt",
+)
 
 # An invented local report that disagrees with the others: Bến Tre as head for 2024, the signing on 6/3/2024.
 CONFLICTING = (
@@ -35,15 +39,19 @@ UNOWNED = "Cụm thi đua số VIII họp\n\nNgày 10/9/2024, Cụm thi đua s�
 
 def raw_of(name: str, content: str | None = None) -> RawArticle:
     path = REPO / "samples" / name
-    return RawArticle(source=SourceInfo(kind="file", uri=name, fetched_at=datetime.now(UTC)),
-                      content=content if content is not None else path.read_text(encoding="utf-8"),
-                      media_type="text/html" if name.endswith(".html") else "text/plain")  # fmt: skip
+    return RawArticle(
+        source=SourceInfo(kind="file", uri=name, fetched_at=datetime.now(UTC)),
+        content=content if content is not None else path.read_text(encoding="utf-8"),
+        media_type="text/html" if name.endswith(".html") else "text/plain",
+    )
 
 
 @cache
 def ingested() -> tuple[tuple[RawArticle, ArticleRecord], ...]:
-    raws = [raw_of(n) for n in SAMPLES] + [raw_of("local/conflict.txt", CONFLICTING),
-                                           raw_of("local/unowned.txt", UNOWNED)]  # fmt: skip
+    raws = [raw_of(n) for n in SAMPLES] + [
+        raw_of("local/conflict.txt", CONFLICTING),
+        raw_of("local/unowned.txt", UNOWNED),
+    ]
     return tuple((raw, process(raw, None)) for raw in raws)
 
 
@@ -52,7 +60,9 @@ def test_one_timeline_per_cluster_with_supporting_records_and_conflicts() -> Non
     ids = {raw.source.uri: rec.id for raw, rec in pairs}
     registry = build_registry(rec for _, rec in pairs)
     assert [c.id for c in registry.clusters] == [
-        "vn-emulation-cluster:vn-ministry:natural_resources_environment:5", MONRE_8]  # fmt: skip
+        "vn-emulation-cluster:vn-ministry:natural_resources_environment:5",
+        MONRE_8,
+    ]
     viii = registry.clusters[1]
     six = {ids[n] for n in SAMPLES[:3]}
     assert set(viii.records) == six | {ids["local/conflict.txt"], ids["local/unowned.txt"]}
@@ -64,11 +74,16 @@ def test_one_timeline_per_cluster_with_supporting_records_and_conflicts() -> Non
     holders = {h.province.name: set(h.records) for h in head_2024.holders if h.province}
     assert holders == {"Long An": six, "Bến Tre": {ids["local/conflict.txt"]}}
     assert (deputy_2024.role, deputy_2024.conflict, deputy_2024.holders[0].province.name) == (  # type: ignore[union-attr]
-        "deputy", False, "Tiền Giang")  # fmt: skip
+        "deputy",
+        False,
+        "Tiền Giang",
+    )
     signing = next(p for p in viii.pacts if p.kind == "signing")
     assert signing.id == f"vn-emulation-pact:{MONRE_8}:2024:signing"
     assert {f.value: set(f.records) for f in signing.dates} == {
-        "2024-03-05": {ids[SAMPLES[0]], ids[SAMPLES[1]]}, "2024-03-06": {ids["local/conflict.txt"]}}  # fmt: skip
+        "2024-03-05": {ids[SAMPLES[0]], ids[SAMPLES[1]]},
+        "2024-03-06": {ids["local/conflict.txt"]},
+    }
     assert len(signing.themes) == 3 and len(signing.contents) == 4  # one theme per edition's language
     review = next(p for p in viii.pacts if p.kind == "review")  # the unowned record's "sơ kết", joined in
     assert review.records == [ids["local/unowned.txt"]]
@@ -76,24 +91,37 @@ def test_one_timeline_per_cluster_with_supporting_records_and_conflicts() -> Non
     assert any(c.startswith("pact 2024 signing date: 2024-03-05") for c in viii.conflicts)
     v = registry.clusters[0]
     assert [(r.year, r.role, [h.province.name for h in r.holders if h.province]) for r in v.roles] == [
-        (2024, "head", ["Hà Tĩnh"]), (2025, "head", ["Quảng Bình"]), (2025, "deputy", ["Quảng Trị"])]  # fmt: skip
+        (2024, "head", ["Hà Tĩnh"]),
+        (2025, "head", ["Quảng Bình"]),
+        (2025, "deputy", ["Quảng Trị"]),
+    ]
     assert set(registry.records) == {rec.id for _, rec in pairs}
 
 
 def test_ministry_filter_accepts_ids_sector_keys_and_written_forms() -> None:
-    owner = ClusterOwner(id="vn-ministry:natural_resources_environment",
-                         name="Ministry of Natural Resources and Environment", kind="ministry")  # fmt: skip
+    owner = ClusterOwner(
+        id="vn-ministry:natural_resources_environment",
+        name="Ministry of Natural Resources and Environment",
+        kind="ministry",
+    )
     for query in ("MONRE", "monre", "Bộ TN&MT", "natural_resources_environment", "Natural Resources"):
         assert owner_matches(owner, query), query
     assert not owner_matches(owner, "Bộ Y tế") and not owner_matches(owner, "MOH") and not owner_matches(None, "x")
 
 
-def newsflow(*args: str, timeout: float = 300, cwd: Path | None = None, env: dict[str, str] | None = None) -> (
-        subprocess.CompletedProcess[str]):  # fmt: skip
+def newsflow(
+    *args: str, timeout: float = 300, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "NEWSFLOW_"))}
     full_env.update({"COLUMNS": "250", **(env or {})})  # one table row per line
-    return subprocess.run([sys.executable, "-m", "newsflow.cli", *args], cwd=cwd or REPO, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", *args],
+        cwd=cwd or REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_clusters_command_over_a_store(isolated_settings: Path, tmp_path: Path) -> None:
@@ -111,8 +139,16 @@ def test_clusters_command_over_a_store(isolated_settings: Path, tmp_path: Path) 
     viii_row = next(r for r in rows if r.rstrip(" │").endswith(":8"))
     cells = [c.strip() for c in viii_row.split("│")[1:-1]]
     # no., kind, belongs to, members, heads (the conflict shows), pacts, records, conflicts
-    assert cells[:8] == ["8", "cluster", "Ministry of Natural Resources and Environment", "6", "2024 Long An/Bến Tre",
-                         "2024 signing, 2024 review", "5", "2"], viii_row  # fmt: skip
+    assert cells[:8] == [
+        "8",
+        "cluster",
+        "Ministry of Natural Resources and Environment",
+        "6",
+        "2024 Long An/Bến Tre",
+        "2024 signing, 2024 review",
+        "5",
+        "2",
+    ], viii_row
 
     shown = newsflow("clusters", "show", "8", "--ministry", "MONRE", "--json", *data)
     assert shown.returncode == 0, shown.stderr

@@ -29,9 +29,7 @@ if TYPE_CHECKING:
 pytest_plugins = ["conftest_storage"]
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_TEXTS = sorted(
-    p for lang in ("vi", "en", "es") for p in (REPO / "samples" / lang).glob("*.txt")
-)  # fmt: skip
+SAMPLE_TEXTS = sorted(p for lang in ("vi", "en", "es") for p in (REPO / "samples" / lang).glob("*.txt"))
 # No translation provider (no network here), small batches so a run stores in many steps; the default
 # thread pool, so batches are processed and stored in parallel as in production.
 RUN_ENV = {"NEWSFLOW_TRANSLATOR": "none", "NEWSFLOW_BATCH_SIZE": "10"}
@@ -256,9 +254,14 @@ def test_postgresql_connections_killed_mid_run_are_retried(flow_cli: Cli, pg_url
         while proc.poll() is None and time.monotonic() < deadline:
             if 0 < count_articles(pg_url) < len(inputs) and killed < 3:
                 with admin.connect() as conn:
-                    killed += len(conn.execute(text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :app"
-                    ), {"app": app}).all())  # fmt: skip
+                    killed += len(
+                        conn.execute(
+                            text(
+                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :app"
+                            ),
+                            {"app": app},
+                        ).all()
+                    )
                 time.sleep(0.3)
             time.sleep(0.05)
         assert proc.wait(timeout=300) == 0, log.read_text()[-3000:]
@@ -310,8 +313,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KiB tmpfs: the JSON output directory runs out of space after a few records."""
     mount = tmp_path / "tiny"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         reason = f"cannot mount a tmpfs to fill ({done.stderr.strip()}); the in-process ENOSPC tests still run"
         if os.environ.get("CI") == "true":
@@ -396,16 +400,25 @@ def test_run_writer_not_strict_reports_a_full_disk_and_leaves_no_file(
 def _a_record() -> dict[str, Any]:
     text_ = "Sáng 6/3, UBND tỉnh Trà Vinh họp giao ban."
     return {
-        "id": "tv-001", "content_hash": "sha256:" + "ef" * 32,
+        "id": "tv-001",
+        "content_hash": "sha256:" + "ef" * 32,
         "source": {"kind": "file", "uri": "/data/tv-001.txt", "fetched_at": "2025-03-06T02:00:00Z"},
-        "title": None, "published_at": None, "authors": [],
+        "title": None,
+        "published_at": None,
+        "authors": [],
         "language": {"code": "vi", "confidence": 0.99, "detector": "langdetect"},
         "text": text_,
         "translation": {"status": "unsupported", "target": "en"},
-        "entities": {"provinces": [], "departments": [], "officials": [], "themes": [], "organizations": [],
-                     "dates": []},
+        "entities": {
+            "provinces": [],
+            "departments": [],
+            "officials": [],
+            "themes": [],
+            "organizations": [],
+            "dates": [],
+        },
         "pipeline": {"version": "0.1.0", "processed_at": "2025-03-06T02:00:01Z", "warnings": []},
-    }  # fmt: skip
+    }
 
 
 def test_database_unavailable_at_start_is_a_store_error_naming_it(tmp_path: Path) -> None:
@@ -423,9 +436,12 @@ def test_database_unavailable_at_start_is_a_store_error_naming_it(tmp_path: Path
 
 def _raw_text(name: str, text_: str) -> RawArticle:
     return RawArticle.model_validate(
-        {"source": {"kind": "file", "uri": f"/inbox/{name}", "fetched_at": "2025-03-06T02:00:00Z"},
-         "content": text_, "media_type": "text/plain"}
-    )  # fmt: skip
+        {
+            "source": {"kind": "file", "uri": f"/inbox/{name}", "fetched_at": "2025-03-06T02:00:00Z"},
+            "content": text_,
+            "media_type": "text/plain",
+        }
+    )
 
 
 def test_reprocess_retries_raw_inputs_that_failed_or_never_finished(isolated_settings: Path) -> None:

@@ -50,8 +50,14 @@ def test_workers_with_limit_one_share_the_runs(prefect_api: PrefectServer, tmp_p
     # polls every 1 s (PREFECT_WORKER_QUERY_SECONDS) instead of 10, which only makes the test quicker.
     env = server.env(data)
     prefect = str(BIN / "prefect")
-    created = subprocess.run([prefect, "work-pool", "create", POOL, "--type", "process"], env=env, cwd=REPO,
-                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    created = subprocess.run(
+        [prefect, "work-pool", "create", POOL, "--type", "process"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert created.returncode == 0, created.stdout + created.stderr
     deploy = [prefect, "--no-prompt", "deploy", "flows/ops.py:ingest_sources", "--name", POOL, "--pool", POOL]
     deployed = subprocess.run(deploy, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -94,8 +100,11 @@ def test_workers_with_limit_one_share_the_runs(prefect_api: PrefectServer, tmp_p
     assert set(ran_by.values()) == set(WORKERS), f"one worker ran every run: {ran_by}\n{worker_logs}"
     # And the limit held on each worker: its runs followed one another, never two at once.
     for name in WORKERS:
-        spans = sorted((datetime.fromisoformat(r["start_time"]), datetime.fromisoformat(r["end_time"]))
-                       for r in runs if ran_by[r["id"]] == name)  # fmt: skip
+        spans = sorted(
+            (datetime.fromisoformat(r["start_time"]), datetime.fromisoformat(r["end_time"]))
+            for r in runs
+            if ran_by[r["id"]] == name
+        )
         for (_, end), (start, _) in pairwise(spans):
             assert end <= start, f"{name} ran two runs at once with --limit 1: {spans}"
 

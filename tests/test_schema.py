@@ -21,11 +21,31 @@ def test_checked_in_schema_is_up_to_date() -> None:
 def test_schema_is_strict_and_names_the_contract_fields() -> None:
     schema = record_schema()
     assert schema["additionalProperties"] is False
-    assert {"id", "content_hash", "schema_version", "source", "title", "published_at", "authors", "language",
-            "text", "translation", "entities", "pipeline"} <= set(schema["properties"])  # fmt: skip
+    assert {
+        "id",
+        "content_hash",
+        "schema_version",
+        "source",
+        "title",
+        "published_at",
+        "authors",
+        "language",
+        "text",
+        "translation",
+        "entities",
+        "pipeline",
+    } <= set(schema["properties"])
     entities = schema["$defs"]["Entities"]["properties"]
-    assert set(entities) == {"provinces", "departments", "officials", "themes", "organizations", "dates",
-                             "clusters", "pacts"}  # fmt: skip
+    assert set(entities) == {
+        "provinces",
+        "departments",
+        "officials",
+        "themes",
+        "organizations",
+        "dates",
+        "clusters",
+        "pacts",
+    }
     province = schema["$defs"]["Province"]["properties"]
     assert {"id", "name", "name_ascii", "name_en", "code", "scheme", "successor", "mentions"} <= set(province)
     assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))["$schema"].endswith("2020-12/schema")

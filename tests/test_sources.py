@@ -37,8 +37,17 @@ def test_directory_is_read_recursively_in_order() -> None:
 
 def test_json_fields_and_timezone(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
-    path.write_text(json.dumps({"url": "https://x.example.vn/a", "title": "T", "text": "Nội dung bài viết.",
-                                "published_at": "2024-03-05T08:00:00"}), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "url": "https://x.example.vn/a",
+                "title": "T",
+                "text": "Nội dung bài viết.",
+                "published_at": "2024-03-05T08:00:00",
+            }
+        ),
+        encoding="utf-8",
+    )
     (item,) = _items(str(path))
     assert item.url == "https://x.example.vn/a" and item.source.site == "x.example.vn"
     assert item.published_at.isoformat() == "2024-03-05T08:00:00"  # kept as received; processing gives the zone
@@ -49,8 +58,13 @@ def test_json_fields_and_timezone(tmp_path: Path) -> None:
 
 def test_jsonl_bad_line_is_reported_with_its_number_and_the_rest_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "b.jsonl"
-    lines = [json.dumps({"text": "Bài một."}), "{not json", json.dumps({"text": "Bài hai.", "color": "red"}),
-             json.dumps({"text": 5}), json.dumps({"text": "Bài ba."})]  # fmt: skip
+    lines = [
+        json.dumps({"text": "Bài một."}),
+        "{not json",
+        json.dumps({"text": "Bài hai.", "color": "red"}),
+        json.dumps({"text": 5}),
+        json.dumps({"text": "Bài ba."}),
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
     items = _items(str(path))
     errors = [str(i) for i in items if isinstance(i, InputError)]
@@ -67,7 +81,7 @@ def test_jsonl_bad_line_is_reported_with_its_number_and_the_rest_goes_on(tmp_pat
         ("binary.txt", b"\x00\x01\x02PNG", "binary content"),
         ("notes.pdf", b"%PDF-1.4", "corrupt PDF"),  # PDFs are read now (extractors/documents.py)
         ("notes.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
-        ("bad.json", b"{\"text\": ", "invalid JSON"),
+        ("bad.json", b'{"text": ', "invalid JSON"),
     ],
 )
 def test_bad_files_name_the_input_and_the_reason(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
@@ -94,12 +108,15 @@ def test_windows_1258_text_is_decoded(tmp_path: Path) -> None:
 
 
 def test_stdin_text() -> None:
-    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
-            "from extractors.sources import iter_sources\nfrom newsflow.settings import Settings\n"
-            "items = list(iter_sources(['-'], Settings()))\n"
-            "print(items[0].source.kind, items[0].source.uri, items[0].media_type, len(items))")  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], input="Sở TN&MT tỉnh Long An.".encode(),
-                         capture_output=True, check=True).stdout.decode()  # fmt: skip
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+        "from extractors.sources import iter_sources\nfrom newsflow.settings import Settings\n"
+        "items = list(iter_sources(['-'], Settings()))\n"
+        "print(items[0].source.kind, items[0].source.uri, items[0].media_type, len(items))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input="Sở TN&MT tỉnh Long An.".encode(), capture_output=True, check=True
+    ).stdout.decode()
     assert out.split() == ["text", "-", "text/plain", "1"]
 
 
@@ -156,9 +173,14 @@ def test_url_failures_are_named(site: str, path: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["LOOPBACK/article", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://[::1]/",
-     "file:///etc/passwd"],
-)  # fmt: skip
+    [
+        "LOOPBACK/article",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://[::1]/",
+        "file:///etc/passwd",
+    ],
+)
 def test_ssrf_guard_blocks_private_targets_unless_allow_listed(site: str, url: str) -> None:
     url = url.replace("LOOPBACK", site)
     (item,) = list(runtime(Settings()).iter_sources([url])) if not url.startswith("file:") else [None]

@@ -55,10 +55,12 @@ def test_a_passing_mention_in_the_closing_paragraph_is_not_a_topic() -> None:
 
 
 def test_a_department_name_alone_is_not_a_topic() -> None:
-    text = ("Sở Tài nguyên và Môi trường tỉnh Hậu Giang đẩy nhanh cấp giấy chứng nhận quyền sử dụng đất\n"
-            "Sáng 3/6, lãnh đạo Sở Tài nguyên và Môi trường tỉnh Hậu Giang họp với các huyện về tiến độ đo đạc "
-            "địa chính.\n"
-            "Phó Giám đốc Sở Tài nguyên và Môi trường đề nghị giải quyết tranh chấp đất đai.")  # fmt: skip
+    text = (
+        "Sở Tài nguyên và Môi trường tỉnh Hậu Giang đẩy nhanh cấp giấy chứng nhận quyền sử dụng đất\n"
+        "Sáng 3/6, lãnh đạo Sở Tài nguyên và Môi trường tỉnh Hậu Giang họp với các huyện về tiến độ đo đạc "
+        "địa chính.\n"
+        "Phó Giám đốc Sở Tài nguyên và Môi trường đề nghị giải quyết tranh chấp đất đai."
+    )
     found = [key_of(t.text) for t in extract_entities(text, "vi", date(2024, 6, 3)).themes if t.kind == "topic"]
     assert found == ["land"]
     assert "environment" not in topic_scores(text, "vi")
@@ -77,14 +79,16 @@ def test_a_body_name_found_by_the_engine_weighs_nothing() -> None:
 
 def test_a_minor_topic_beside_one_that_runs_through_the_article_is_dropped() -> None:
     trade = "Two exporters and several businesses attended."
-    dominant = "\n".join([
-        "Long An rice farmers adopt new varieties",
-        "Rice farmers in Tan Thanh district planted 3,000 hectares of a new variety.",
-        trade,
-        "The rice harvest is expected in March, farmers said.",
-        "Farmers will also receive crop insurance support.",
-        "The provincial agriculture extension centre will train 500 farmers.",
-    ])  # fmt: skip
+    dominant = "\n".join(
+        [
+            "Long An rice farmers adopt new varieties",
+            "Rice farmers in Tan Thanh district planted 3,000 hectares of a new variety.",
+            trade,
+            "The rice harvest is expected in March, farmers said.",
+            "Farmers will also receive crop insurance support.",
+            "The provincial agriculture extension centre will train 500 farmers.",
+        ]
+    )
     scores = topic_scores(dominant, "en")
     assert scores["trade_investment"] >= 1.5 and scores["agriculture"] >= 6
     assert keys(dominant) == ["agriculture"]
@@ -96,23 +100,27 @@ def test_a_minor_topic_beside_one_that_runs_through_the_article_is_dropped() -> 
 
 
 def test_at_most_three_topics_with_the_most_text_first() -> None:
-    text = "\n".join([
-        "Dong Thap farmers get irrigation and new roads",
-        "Rice farmers in three districts will get drip irrigation and new pumping stations this spring.",
-        "The rice harvest grew after farmers switched to new varieties and the province built farm roads.",
-        "The irrigation works and a new reservoir will serve 4,000 households, the director said.",
-        "Investors from Japan also visited an industrial park and signed a trade agreement.",
-        "Teachers from two schools joined the visit; the school year starts in September.",
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            "Dong Thap farmers get irrigation and new roads",
+            "Rice farmers in three districts will get drip irrigation and new pumping stations this spring.",
+            "The rice harvest grew after farmers switched to new varieties and the province built farm roads.",
+            "The irrigation works and a new reservoir will serve 4,000 households, the director said.",
+            "Investors from Japan also visited an industrial park and signed a trade agreement.",
+            "Teachers from two schools joined the visit; the school year starts in September.",
+        ]
+    )
     scores = topic_scores(text, "en")
     assert {"agriculture", "water", "infrastructure", "trade_investment", "education"} <= set(scores)
     assert keys(text) == ["agriculture", "water", "infrastructure"]
 
 
 def test_unaccented_vietnamese_gets_the_same_topics() -> None:
-    text = ("Trà Vinh ứng phó hạn mặn, bảo đảm nước sinh hoạt cho người dân\n"
-            "Tỉnh kiểm tra công tác phòng chống hạn hán, xâm nhập mặn và lắp đặt thêm trạm cấp nước.\n"
-            "Các địa phương được yêu cầu trữ nước ngọt và theo dõi độ mặn hằng ngày.")  # fmt: skip
+    text = (
+        "Trà Vinh ứng phó hạn mặn, bảo đảm nước sinh hoạt cho người dân\n"
+        "Tỉnh kiểm tra công tác phòng chống hạn hán, xâm nhập mặn và lắp đặt thêm trạm cấp nước.\n"
+        "Các địa phương được yêu cầu trữ nước ngọt và theo dõi độ mặn hằng ngày."
+    )
     assert set(keys(text, "vi")) == {"climate_change", "water"}
     assert keys(fold(text), "vi") == keys(text, "vi")
 
@@ -145,8 +153,11 @@ def test_whole_words_plurals_and_stems() -> None:
 
 
 def test_a_long_text_on_one_line_is_split_into_sentences() -> None:
-    text = " ".join(["Dak Lak farmers harvest a record coffee crop this season."] + [FILLER] * 5
-                    + ["One school also received new desks."])  # fmt: skip
+    text = " ".join(
+        ["Dak Lak farmers harvest a record coffee crop this season."]
+        + [FILLER] * 5
+        + ["One school also received new desks."]
+    )
     assert keys(text) == ["agriculture"]  # the headline-like first sentence, not one later mention of a school
 
 

@@ -116,9 +116,7 @@ def test_deepl_end_to_end_and_vietnamese_unsupported() -> None:
 
 def test_microsoft_end_to_end_fetches_languages_once() -> None:
     with FakeProvider("microsoft") as server:
-        translator = one(
-            "microsoft", server.url, microsoft_api_key=MICROSOFT_KEY, microsoft_region="southeastasia"
-        )
+        translator = one("microsoft", server.url, microsoft_api_key=MICROSOFT_KEY, microsoft_region="southeastasia")
         first = translator.translate(VI, "vi")
         second = translator.translate("Tỉnh Đồng Tháp.", "vi")
     assert (first.status, first.provider, first.text) == ("done", "microsoft", fake_translation(VI))
@@ -133,9 +131,7 @@ def test_microsoft_end_to_end_fetches_languages_once() -> None:
 
 def test_microsoft_rejected_key_is_failed_without_retry() -> None:
     with FakeProvider("microsoft") as server:
-        result = one("microsoft", server.url, microsoft_api_key="wrong", translation_retries=3).translate(
-            VI, "vi"
-        )
+        result = one("microsoft", server.url, microsoft_api_key="wrong", translation_retries=3).translate(VI, "vi")
     assert result.status == "failed"
     assert "401" in (result.error or "")
     assert len(server.translate_requests()) == 1
@@ -166,9 +162,7 @@ def test_server_that_never_answers_times_out_and_opens_the_circuit() -> None:
 def test_hanging_server_with_retries_is_still_bounded() -> None:
     with FakeProvider("mymemory", mode="hang") as server:
         started = time.monotonic()
-        result = one("mymemory", server.url, translation_timeout=1.0, translation_retries=2).translate(
-            VI, "vi"
-        )
+        result = one("mymemory", server.url, translation_timeout=1.0, translation_retries=2).translate(VI, "vi")
         elapsed = time.monotonic() - started
     assert result.status == "pending"
     assert "after 3 attempts" in (result.error or "")
@@ -201,9 +195,7 @@ def test_500s_are_retried_then_pending_and_do_not_open_the_circuit() -> None:
 
 def test_dropped_connection_is_transient() -> None:
     with FakeProvider("deepl", mode="drop") as server:
-        result = one("deepl", server.url, deepl_api_key="k", translation_retries=1).translate(
-            "Guten Tag.", "de"
-        )
+        result = one("deepl", server.url, deepl_api_key="k", translation_retries=1).translate("Guten Tag.", "de")
     assert result.status == "pending"
     assert "ConnectionError" in (result.error or "")
     assert len(server.requests) == 2
@@ -239,9 +231,7 @@ def test_malformed_or_rejected_answer_is_failed_without_retry(kind: str, status:
 
 def test_mymemory_error_status_inside_a_200_body() -> None:
     detail = "'XX' IS AN INVALID TARGET LANGUAGE"
-    body = json.dumps(
-        {"responseData": {"translatedText": detail}, "responseStatus": 403, "responseDetails": detail}
-    )
+    body = json.dumps({"responseData": {"translatedText": detail}, "responseStatus": 403, "responseDetails": detail})
     with FakeProvider("mymemory") as server:
         server.reply(200, body)
         result = one("mymemory", server.url).translate(VI, "vi")
@@ -303,9 +293,7 @@ def test_auto_order_is_documented_order_of_configured_providers() -> None:
 
 def test_auto_falls_through_unreachable_google_to_mymemory() -> None:
     with FakeProvider("mymemory") as mymemory:
-        settings = make_settings(
-            translation_endpoints={"google": closed_port_url(), "mymemory": mymemory.url}
-        )
+        settings = make_settings(translation_endpoints={"google": closed_port_url(), "mymemory": mymemory.url})
         translator = Translator(settings)
         result = translator.translate(VI, "vi")
         assert (result.status, result.provider, result.text) == ("done", "mymemory", fake_translation(VI))
@@ -315,9 +303,7 @@ def test_auto_falls_through_unreachable_google_to_mymemory() -> None:
 
 
 def test_auto_with_nothing_reachable_is_pending_and_names_each_provider() -> None:
-    settings = make_settings(
-        translation_endpoints={"google": closed_port_url(), "mymemory": closed_port_url()}
-    )
+    settings = make_settings(translation_endpoints={"google": closed_port_url(), "mymemory": closed_port_url()})
     result = Translator(settings).translate(VI, "vi")
     assert result.status == "pending"
     assert result.provider is None

@@ -36,7 +36,9 @@ def _point_google_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 
 def test_failing_translation_stores_every_record_then_retranslate_completes_them(
-    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    prefect_server: None,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from flows.ingest import ingest
     from flows.params import RetranslateParams

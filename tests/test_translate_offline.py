@@ -36,8 +36,13 @@ def _fresh_breakers() -> Iterator[None]:
 
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {"translation_timeout": 20.0, "translation_retries": 1, "translation_cache": False,
-                              "translation_rate_limits": {}, "translation_endpoints": {}}  # fmt: skip
+    values: dict[str, Any] = {
+        "translation_timeout": 20.0,
+        "translation_retries": 1,
+        "translation_cache": False,
+        "translation_rate_limits": {},
+        "translation_endpoints": {},
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -93,8 +98,9 @@ def test_mixed_page_translates_spanish_and_keeps_vietnamese_captions_apertium_ca
 
 def test_mixed_page_online_translates_each_run_from_its_own_language() -> None:
     text = (REPO / "tests/data/langid/mixed/en-quote-vi.txt").read_text(encoding="utf-8").strip()
-    raw = RawArticle(source=SourceInfo(kind="text", uri="-", fetched_at=datetime.now(UTC)), content=text,
-                     media_type="text/plain")  # fmt: skip
+    raw = RawArticle(
+        source=SourceInfo(kind="text", uri="-", fetched_at=datetime.now(UTC)), content=text, media_type="text/plain"
+    )
     with FakeProvider("google") as server:
         engine = Translator(settings(translation_endpoints={"google": server.url}), "google", cache=None)
         record = process(raw, engine, "en", detector="langdetect")
@@ -212,8 +218,12 @@ def test_acquire_hook_is_called_before_every_request() -> None:
     taken: list[str] = []
     with FakeProvider("google") as server:
         server.reply(503, "busy")
-        engine = Translator(settings(translation_endpoints={"google": server.url}, translation_retries=2), "google",
-                            cache=None, acquire=taken.append)  # fmt: skip
+        engine = Translator(
+            settings(translation_endpoints={"google": server.url}, translation_retries=2),
+            "google",
+            cache=None,
+            acquire=taken.append,
+        )
         assert engine.translate("Tỉnh Long An họp.", "vi").status == "done"
     assert taken == ["google", "google"] and len(server.requests) == 2
 
@@ -227,7 +237,9 @@ def test_merge_keeps_original_mentions_and_marks_translation_only_entities() -> 
     original = extract_entities("Das Volkskomitee der Provinz Long An tagte.", "de")
     translated = extract_entities(
         "The People's Committee of Long An Province met. Director Vo Minh Thanh of the Department of "
-        "Natural Resources and Environment of Long An attended.", "en")  # fmt: skip
+        "Natural Resources and Environment of Long An attended.",
+        "en",
+    )
     merged = merge_entities(original, translated)
     assert [p.id for p in merged.provinces] == [p.id for p in original.provinces]
     assert merged.provinces[0].mentions == original.provinces[0].mentions
@@ -249,9 +261,14 @@ def test_store_lists_pending_translations_and_caches(
 
     url = f"sqlite:///{tmp_path / 'p.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     store = Store(url)
-    raws = [RawArticle(source=SourceInfo(kind="text", uri=f"{i}.txt", fetched_at=datetime.now(UTC)),
-                       content=f"Sở Tài chính tỉnh Long An họp phiên thứ {i} về ngân sách năm 2024.",
-                       media_type="text/plain") for i in range(5)]  # fmt: skip
+    raws = [
+        RawArticle(
+            source=SourceInfo(kind="text", uri=f"{i}.txt", fetched_at=datetime.now(UTC)),
+            content=f"Sở Tài chính tỉnh Long An họp phiên thứ {i} về ngân sách năm 2024.",
+            media_type="text/plain",
+        )
+        for i in range(5)
+    ]
     for i, raw in enumerate(raws):
         record = process(raw, None, "en", detector="langdetect")  # pending: not attempted
         if i == 3:

@@ -107,9 +107,7 @@ class FakeProvider:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def reply(
-        self, status: int, body: str = "", headers: dict[str, str] | None = None, times: int = 1
-    ) -> None:
+    def reply(self, status: int, body: str = "", headers: dict[str, str] | None = None, times: int = 1) -> None:
         """Serve this reply to the next `times` requests, before any default answer."""
         with self._lock:
             self._replies.extend(_Reply(status, body, headers or {}) for _ in range(times))
@@ -162,9 +160,7 @@ class FakeProvider:
         out = fake_translation(text)
         return out.replace("\n", " ") if self.mode == "collapse_newlines" else out
 
-    def _answer(
-        self, method: str, path: str, params: dict[str, str], body: str, headers: dict[str, str]
-    ) -> _Reply:
+    def _answer(self, method: str, path: str, params: dict[str, str], body: str, headers: dict[str, str]) -> _Reply:
         if self.kind == "google" and method == "GET" and path == "/m":
             # The mobile page: deep-translator reads <div class="result-container"> (or "t0").
             page = (
@@ -197,9 +193,7 @@ class FakeProvider:
                 error = {"error": {"code": 401000, "message": "The request is not authorized."}}
                 return _Reply(401, json.dumps(error))
             items = json.loads(body)
-            answer = [
-                {"translations": [{"text": self._out(item["text"]), "to": params["to"]}]} for item in items
-            ]
+            answer = [{"translations": [{"text": self._out(item["text"]), "to": params["to"]}]} for item in items]
             return _Reply(200, json.dumps(answer))
         return _Reply(404, json.dumps({"error": f"no route {method} {path}"}))
 

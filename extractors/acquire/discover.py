@@ -40,8 +40,14 @@ class DiscoveryError(ValueError):
 def sniff(content_type: str, body: bytes) -> DocKind:
     """What a fetched document is: by its XML root element first, then by its content type."""
     head = body[:4096]
-    if head.lstrip().startswith(b"<?xml") or b"<rss" in head or b"<feed" in head or b"<urlset" in head \
-            or b"<sitemapindex" in head or b"rdf:RDF" in head:  # fmt: skip
+    if (
+        head.lstrip().startswith(b"<?xml")
+        or b"<rss" in head
+        or b"<feed" in head
+        or b"<urlset" in head
+        or b"<sitemapindex" in head
+        or b"rdf:RDF" in head
+    ):
         for match in _ROOT.finditer(head):
             root = match.group(1).decode()
             if root in ("rss", "feed", "RDF"):
@@ -84,8 +90,9 @@ def parse_feed(body: bytes, base_url: str, content_type: str = "application/xml"
     """The entries of an RSS/Atom feed (links resolved against the feed URL), in feed order."""
     import feedparser
 
-    parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": base_url,
-                                                                  "content-type": content_type})  # fmt: skip
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers={"content-location": base_url, "content-type": content_type}
+    )
     if not parsed.entries:
         if parsed.bozo:
             raise DiscoveryError(f"not a readable feed: {parsed.bozo_exception}")
@@ -100,9 +107,14 @@ def parse_feed(body: bytes, base_url: str, content_type: str = "application/xml"
                     break
         if not link:
             continue
-        found.append(Found(url=urljoin(base_url, link.strip()), title=(entry.get("title") or "").strip() or None,
-                           published_at=_entry_date(entry, "published"),
-                           updated_at=_entry_date(entry, "updated")))  # fmt: skip
+        found.append(
+            Found(
+                url=urljoin(base_url, link.strip()),
+                title=(entry.get("title") or "").strip() or None,
+                published_at=_entry_date(entry, "published"),
+                updated_at=_entry_date(entry, "updated"),
+            )
+        )
     return found
 
 
@@ -133,8 +145,9 @@ def parse_sitemap(body: bytes, base_url: str) -> tuple[str, list[Found]]:
             elif local == "publication_date":  # <news:news><news:publication_date> (Google News sitemaps)
                 published = child.text
         if loc:
-            found.append(Found(url=urljoin(base_url, loc), updated_at=_as_written(lastmod),
-                               published_at=_as_written(published)))  # fmt: skip
+            found.append(
+                Found(url=urljoin(base_url, loc), updated_at=_as_written(lastmod), published_at=_as_written(published))
+            )
     return name, found
 
 

@@ -99,9 +99,16 @@ class Acquirer:
     unchanged page is delivered again). `newsflow.runtime` builds one with both.
     """
 
-    def __init__(self, settings: AcquireConfig, *, log: Any = None, fetcher: Fetcher | None = None,
-                 run_id: str | None = None, ignore_robots: list[str] | None = None,
-                 is_stored: Callable[[str], bool] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: AcquireConfig,
+        *,
+        log: Any = None,
+        fetcher: Fetcher | None = None,
+        run_id: str | None = None,
+        ignore_robots: list[str] | None = None,
+        is_stored: Callable[[str], bool] | None = None,
+    ) -> None:
         self.settings = settings
         self.fetcher = fetcher or Fetcher(settings, ignore_robots=ignore_robots)
         self._own_fetcher = fetcher is None
@@ -136,21 +143,50 @@ class Acquirer:
         raw_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
         return self._is_stored is not None and self._is_stored(raw_id)
 
-    def _record(self, url: str, kind: str, outcome: str, *, via: str | None = None, status: int | None = None,
-                reason: str | None = None, resp: Response | None = None, attempts: int = 1,
-                content_hash: str | None = None, started: float | None = None) -> None:  # fmt: skip
+    def _record(
+        self,
+        url: str,
+        kind: str,
+        outcome: str,
+        *,
+        via: str | None = None,
+        status: int | None = None,
+        reason: str | None = None,
+        resp: Response | None = None,
+        attempts: int = 1,
+        content_hash: str | None = None,
+        started: float | None = None,
+    ) -> None:
         if self.log is None:
             return
-        self.log.record(run_id=self.run_id, url=url, canonical_url=canonicalize(url), host=host_of(url), kind=kind,
-                        via=via, outcome=outcome, status=resp.status if resp else status, reason=reason,
-                        attempts=resp.attempts if resp else attempts,
-                        bytes=len(resp.body) if resp and resp.body else None,
-                        final_url=resp.final_url if resp else None, content_hash=content_hash,
-                        duration_ms=int((time.monotonic() - started) * 1000) if started else None)  # fmt: skip
+        self.log.record(
+            run_id=self.run_id,
+            url=url,
+            canonical_url=canonicalize(url),
+            host=host_of(url),
+            kind=kind,
+            via=via,
+            outcome=outcome,
+            status=resp.status if resp else status,
+            reason=reason,
+            attempts=resp.attempts if resp else attempts,
+            bytes=len(resp.body) if resp and resp.body else None,
+            final_url=resp.final_url if resp else None,
+            content_hash=content_hash,
+            duration_ms=int((time.monotonic() - started) * 1000) if started else None,
+        )
 
     def _fail(self, url: str, kind: str, exc: FetchError, via: str | None, started: float) -> InputError:
-        self._record(url, kind, exc.kind if exc.kind != "failed" else "failed", via=via, status=exc.status,
-                     reason=exc.reason, attempts=exc.attempts, started=started)  # fmt: skip
+        self._record(
+            url,
+            kind,
+            exc.kind if exc.kind != "failed" else "failed",
+            via=via,
+            status=exc.status,
+            reason=exc.reason,
+            attempts=exc.attempts,
+            started=started,
+        )
         where = f" (listed in {via})" if via else ""
         return InputError(url, exc.reason + where)
 
@@ -168,8 +204,12 @@ class Acquirer:
         started = time.monotonic()
         cached = self.log.cached(canonical) if self.log is not None else None
         try:
-            resp = self.fetcher.get(url, accept=DISCOVERY_TYPES, etag=cached.etag if cached else None,
-                                    last_modified=cached.last_modified if cached else None)  # fmt: skip
+            resp = self.fetcher.get(
+                url,
+                accept=DISCOVERY_TYPES,
+                etag=cached.etag if cached else None,
+                last_modified=cached.last_modified if cached else None,
+            )
         except FetchError as exc:
             yield self._fail(url, forced or "article", exc, None, started)
             return
@@ -195,8 +235,9 @@ class Acquirer:
             return
         kind = sniff(resp.content_type, body)
         if (forced == "feed" and kind != "feed") or (forced == "sitemap" and kind not in ("sitemap", "sitemapindex")):
-            self._record(url, forced, "failed", resp=resp, reason=f"not a {forced}: the document is {kind}",
-                         started=started)  # fmt: skip
+            self._record(
+                url, forced, "failed", resp=resp, reason=f"not a {forced}: the document is {kind}", started=started
+            )
             yield InputError(given, f"not a {forced}: the document is {kind}")
             return
         if kind in ("feed", "sitemap", "sitemapindex"):
@@ -208,9 +249,15 @@ class Acquirer:
                 yield InputError(given, str(exc))
                 return
             if self.log is not None:
-                self.log.remember(canonical, final_url=resp.final_url, etag=resp.etag,
-                                  last_modified=resp.last_modified, content_hash=dedupe.content_hash(text),
-                                  media_type=f"{doc_kind}+xml", body=text)  # fmt: skip
+                self.log.remember(
+                    canonical,
+                    final_url=resp.final_url,
+                    etag=resp.etag,
+                    last_modified=resp.last_modified,
+                    content_hash=dedupe.content_hash(text),
+                    media_type=f"{doc_kind}+xml",
+                    body=text,
+                )
             self._record(url, doc_kind, "fetched", resp=resp, started=started)
             yield from self._index(url, doc_kind, _xml_bytes(text), 0, _Budget(self.settings.discovery_max_urls))
             return
@@ -249,8 +296,12 @@ class Acquirer:
             if budget.urls <= 0:
                 break
             if budget.children <= 0:
-                logger.warning("sitemap index %s: %d child sitemap(s) not read, over the limit of %d per source",
-                               url, len(children) - number, SITEMAP_MAX_CHILDREN)  # fmt: skip
+                logger.warning(
+                    "sitemap index %s: %d child sitemap(s) not read, over the limit of %d per source",
+                    url,
+                    len(children) - number,
+                    SITEMAP_MAX_CHILDREN,
+                )
                 break
             canonical = canonicalize(child.url)
             if not self._first_time(canonical):
@@ -321,8 +372,12 @@ class Acquirer:
                 return _nothing  # known, stored and not changed since: not requested at all
         started = time.monotonic()
         try:
-            resp = self.fetcher.get(entry.url, accept=ARTICLE_TYPES, etag=cached.etag if cached else None,
-                                    last_modified=cached.last_modified if cached else None)  # fmt: skip
+            resp = self.fetcher.get(
+                entry.url,
+                accept=ARTICLE_TYPES,
+                etag=cached.etag if cached else None,
+                last_modified=cached.last_modified if cached else None,
+            )
         except FetchError as exc:
             error = exc
             return lambda: self._fail(entry.url, "article", error, via, started)
@@ -333,12 +388,28 @@ class Acquirer:
             return _nothing  # a redirect to a page this run already has
         return lambda: self._accept(entry.url, resp, cached, via, kind, entry, started, entry.url)
 
-    def _deliver_cached(self, url: str, cached: Any, via: str | None, kind: SourceKind, resp: Response,
-                        started: float, given: str, entry: Found | None = None) -> Item | None:  # fmt: skip
+    def _deliver_cached(
+        self,
+        url: str,
+        cached: Any,
+        via: str | None,
+        kind: SourceKind,
+        resp: Response,
+        started: float,
+        given: str,
+        entry: Found | None = None,
+    ) -> Item | None:
         stored = self._stored(cached.body)
-        self._record(url, "article", "not_modified", via=via, resp=resp, content_hash=cached.content_hash,
-                     reason=None if stored else "delivered from the cache: the earlier fetch was never stored",
-                     started=started)  # fmt: skip
+        self._record(
+            url,
+            "article",
+            "not_modified",
+            via=via,
+            resp=resp,
+            content_hash=cached.content_hash,
+            reason=None if stored else "delivered from the cache: the earlier fetch was never stored",
+            started=started,
+        )
         if stored:
             return None
         found = self.log.duplicate_link(cached.canonical_url) if self.log is not None else None
@@ -348,8 +419,17 @@ class Acquirer:
     def _duplicate_of(self, other: str, bits: int) -> DuplicateOf:
         return duplicate_of(self.log, other, bits)
 
-    def _accept(self, url: str, resp: Response, cached: Any, via: str | None, kind: SourceKind,
-                entry: Found | None, started: float, given: str) -> Item | None:  # fmt: skip
+    def _accept(
+        self,
+        url: str,
+        resp: Response,
+        cached: Any,
+        via: str | None,
+        kind: SourceKind,
+        entry: Found | None,
+        started: float,
+        given: str,
+    ) -> Item | None:
         try:
             decoded = resp.decode()
         except DecodeError as exc:
@@ -363,37 +443,48 @@ class Acquirer:
             self._seen.add(final)
         page_hash = dedupe.content_hash(text)
         if cached is not None and cached.content_hash == page_hash and self._stored(cached.body):
-            self._record(url, "article", "fetched", via=via, resp=resp, content_hash=page_hash,
-                         reason="unchanged since the last fetch (no validators); not delivered again",
-                         started=started)  # fmt: skip
+            self._record(
+                url,
+                "article",
+                "fetched",
+                via=via,
+                resp=resp,
+                content_hash=page_hash,
+                reason="unchanged since the last fetch (no validators); not delivered again",
+                started=started,
+            )
             self._remember(canonical, resp, page_hash, media, text)
             return None
         main_hash, fingerprint, long_enough = self._fingerprint(text, media, resp.final_url)
         if self.log is not None:
-            match = self.log.find_duplicate(canonical, main_hash, fingerprint,
-                                            self.settings.near_duplicate_bits if long_enough else 0)  # fmt: skip
+            match = self.log.find_duplicate(
+                canonical, main_hash, fingerprint, self.settings.near_duplicate_bits if long_enough else 0
+            )
             if match is not None:
                 other, bits = match
                 outcome = "duplicate" if bits == 0 else "near_duplicate"
                 reason = f"same story as {other}" + (f" (SimHash {bits} bits apart)" if bits else " (same text)")
                 self.log.link_duplicate(canonical, other, bits)
                 self._remember(canonical, resp, page_hash, media, text)
-                self._record(url, "article", outcome, via=via, resp=resp, reason=reason, content_hash=page_hash,
-                             started=started)  # fmt: skip
+                self._record(
+                    url, "article", outcome, via=via, resp=resp, reason=reason, content_hash=page_hash, started=started
+                )
                 link = self._duplicate_of(other, bits)
                 return self._raw(text, media, resp.final_url, via, kind, entry, given, link)
             self.log.index_content(canonical, main_hash, fingerprint)
         self._remember(canonical, resp, page_hash, media, text)
-        self._record(url, "article", "fetched", via=via, resp=resp, content_hash=page_hash, reason=decoded.note,
-                     started=started)  # fmt: skip
+        self._record(
+            url, "article", "fetched", via=via, resp=resp, content_hash=page_hash, reason=decoded.note, started=started
+        )
         return self._raw(text, media, resp.final_url, via, kind, entry, given)
 
     def _document(self, url: str, resp: Response, body: bytes, started: float, given: str) -> Item:
         """A PDF/DOCX at a URL: checked and kept as base64 bytes like a received file (extractors/documents.py)."""
         source = SourceInfo(kind="url", uri=given, fetched_at=datetime.now(UTC), site=host_of(resp.final_url) or None)
         try:
-            raw = fetched_document(body, resp.content_type, source, canonicalize(resp.final_url),
-                                   Limits.from_settings(self.settings))  # fmt: skip
+            raw = fetched_document(
+                body, resp.content_type, source, canonicalize(resp.final_url), Limits.from_settings(self.settings)
+            )
         except DocumentError as exc:
             reason = str(exc).removeprefix(f"{given}: ")
             self._record(url, "article", "failed", resp=resp, reason=reason, started=started)
@@ -403,8 +494,15 @@ class Acquirer:
 
     def _remember(self, canonical: str, resp: Response, page_hash: str, media: str, text: str) -> None:
         if self.log is not None:
-            self.log.remember(canonical, final_url=resp.final_url, etag=resp.etag, last_modified=resp.last_modified,
-                              content_hash=page_hash, media_type=media, body=text)  # fmt: skip
+            self.log.remember(
+                canonical,
+                final_url=resp.final_url,
+                etag=resp.etag,
+                last_modified=resp.last_modified,
+                content_hash=page_hash,
+                media_type=media,
+                body=text,
+            )
 
     def _fingerprint(self, text: str, media: str, url: str) -> tuple[str, int, bool]:
         main = text
@@ -415,12 +513,26 @@ class Acquirer:
                 main = text
         return dedupe.content_hash(main), dedupe.simhash(main), len(dedupe.words(main)) >= dedupe.MIN_WORDS
 
-    def _raw(self, text: str, media: str, final_url: str, via: str | None, kind: SourceKind, entry: Found | None,
-             given: str, duplicate_of: DuplicateOf | None = None) -> RawArticle:  # fmt: skip
+    def _raw(
+        self,
+        text: str,
+        media: str,
+        final_url: str,
+        via: str | None,
+        kind: SourceKind,
+        entry: Found | None,
+        given: str,
+        duplicate_of: DuplicateOf | None = None,
+    ) -> RawArticle:
         source = SourceInfo(kind=kind, uri=via or given, fetched_at=datetime.now(UTC), site=host_of(final_url) or None)
-        raw = RawArticle(source=source, content=text, media_type=media,  # type: ignore[arg-type]
-                         url=canonicalize(final_url), title=entry.title if entry else None,
-                         published_at=entry.published_at if entry else None)  # fmt: skip
+        raw = RawArticle(
+            source=source,
+            content=text,
+            media_type=media,  # type: ignore[arg-type]
+            url=canonicalize(final_url),
+            title=entry.title if entry else None,
+            published_at=entry.published_at if entry else None,
+        )
         return raw if duplicate_of is None else LinkedRaw.linked(raw, duplicate_of)
 
 
@@ -429,8 +541,13 @@ def duplicate_of(log: Any, other: str, bits: int) -> DuplicateOf:
     of its fetch, from the fetch log), exactly as the pipeline derives it."""
     earlier = log.cached(other) if log is not None else None
     page = canonicalize(earlier.final_url) if earlier is not None else other
-    return DuplicateOf(id=record_id(page, ""), url=page, kind="exact" if bits == 0 else "near", distance=bits,
-                       similarity=round(1 - bits / 64, 4))  # fmt: skip
+    return DuplicateOf(
+        id=record_id(page, ""),
+        url=page,
+        kind="exact" if bits == 0 else "near",
+        distance=bits,
+        similarity=round(1 - bits / 64, 4),
+    )
 
 
 def relink(raw: RawArticle, log: Any) -> RawArticle:

@@ -15,10 +15,33 @@ import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "hsa_")
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid", "mc_cid", "mc_eid",
-    "zarsrc", "_hsenc", "_hsmi", "ref", "ref_src", "cmpid", "ito", "icid", "spm", "share", "s_cid", "gidzl",
-})  # fmt: skip
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "zarsrc",
+        "_hsenc",
+        "_hsmi",
+        "ref",
+        "ref_src",
+        "cmpid",
+        "ito",
+        "icid",
+        "spm",
+        "share",
+        "s_cid",
+        "gidzl",
+    }
+)
 AMP_PARAMS = {"amp": {"", "1", "true"}, "outputtype": {"amp"}}
 _MOBILE_HOST = re.compile(r"^(?:m|mobile|amp)\.(?=[^.]+\.[^.]+)")
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -109,10 +109,19 @@ def _provinces(found: list[list[ProvinceEntry]], published: date | None, text: s
     for cands in found:
         e = _choose(cands, scheme)
         succ = gaz.successor(e)
-        out.setdefault(e.id, Province(
-            id=e.id, name=e.name, name_ascii=e.name_ascii, name_en=e.name_en, code=e.code, scheme=e.scheme,
-            successor=succ.ref() if succ else None, mentions=[],
-        ))  # fmt: skip
+        out.setdefault(
+            e.id,
+            Province(
+                id=e.id,
+                name=e.name,
+                name_ascii=e.name_ascii,
+                name_en=e.name_en,
+                code=e.code,
+                scheme=e.scheme,
+                successor=succ.ref() if succ else None,
+                mentions=[],
+            ),
+        )
     return list(out.values())
 
 
@@ -135,13 +144,20 @@ def ner_baseline(text: str, lang: str, published: date | None = None) -> Entitie
             ref = by_id[place.id] if place else None
             did = f"vn-department:{sector}:{ref.id if ref else 'unplaced'}"
             row = lx.departments()[sector]
-            departments.setdefault(did, Department(
-                id=did, sector=sector, name_en=row["name_en"], name_vi=row["name_vi"],  # type: ignore[arg-type]
-                province=None if ref is None else load_gazetteer().get(ref.id).ref(), mentions=[]))  # fmt: skip
+            departments.setdefault(
+                did,
+                Department(
+                    id=did,
+                    sector=sector,  # type: ignore[arg-type]
+                    name_en=row["name_en"],
+                    name_vi=row["name_vi"],
+                    province=None if ref is None else load_gazetteer().get(ref.id).ref(),
+                    mentions=[],
+                ),
+            )
         elif label == "PER":
             oid = f"vn-person:{fold(s)}"
-            officials.setdefault(oid, Official(id=oid, name=s, name_ascii=s, titles=[], organization=None,
-                                               mentions=[]))  # fmt: skip
+            officials.setdefault(oid, Official(id=oid, name=s, name_ascii=s, titles=[], organization=None, mentions=[]))
     return Entities(provinces=provinces, departments=list(departments.values()), officials=list(officials.values()))
 
 

@@ -141,8 +141,9 @@ def _dept_holders(text: str, depts: list[Department], provinces: list[Province])
             if prov is not None:
                 after = [p.end for p in prov.mentions if m.end <= p.start <= m.end + 60]
                 # A coordinated list ("Sở TN&MT các tỉnh A, B, C") reaches further than 60 characters.
-                after = after or [p.end for p in prov.mentions if m.end <= p.start <= m.end + 160
-                                  and "." not in text[m.end : p.start]]  # fmt: skip
+                after = after or [
+                    p.end for p in prov.mentions if m.end <= p.start <= m.end + 160 and "." not in text[m.end : p.start]
+                ]
                 end = min(after) if after else end
             out.append(_Holder(m.start, end, _member(dept)))
     return out
@@ -150,8 +151,10 @@ def _dept_holders(text: str, depts: list[Department], provinces: list[Province])
 
 # Between a member body's name and its first province: "Liên hiệp Hội tỉnh Cà Mau", "Hội Nông dân các tỉnh
 # Cụm thi đua số 3: A, B"; between two provinces of its list: joiners only.
-_BODY_TO_PROVINCE = re.compile(r"^[\s,:(]*(?:(?:cac|tinh|thanh pho|tp\.?|of|the|province|provinces|de|la|du|des|"
-                               r"del|provincia|provincias|viet nam|vietnam)\b[\s,:(]*)*$")  # fmt: skip
+_BODY_TO_PROVINCE = re.compile(
+    r"^[\s,:(]*(?:(?:cac|tinh|thanh pho|tp\.?|of|the|province|provinces|de|la|du|des|"
+    r"del|provincia|provincias|viet nam|vietnam)\b[\s,:(]*)*$"
+)
 _PROVINCE_JOIN = re.compile(r"^[\s]*(?:[,;\-–][\s]*)?(?:(?:va|and|y|et)\s+)?(?:(?:tinh|thanh pho|tp\.?)\s+)?$")
 _LIST_LEAD_REACH = 90  # characters from a body to the colon that opens its province list
 
@@ -163,8 +166,12 @@ def _body_rows() -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=1)
 def _body_forms() -> tuple[re.Pattern[str], dict[str, str]]:
     """One pattern for every member body's forms (longest first), and folded form -> body key."""
-    forms = {fold(f): key for key, row in _body_rows().items() for lang in ("vi", "en", "es", "fr")
-             for f in row.get(lang, [])}  # fmt: skip
+    forms = {
+        fold(f): key
+        for key, row in _body_rows().items()
+        for lang in ("vi", "en", "es", "fr")
+        for f in row.get(lang, [])
+    }
     alt = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alt})(?!\w)"), forms
 
@@ -186,8 +193,9 @@ def _body_holders(text: str, folded: str, provinces: list[Province]) -> list[_Ho
     return out
 
 
-def _province_run_after(text: str, folded: str, pos: int,
-                        mentions: list[tuple[int, int, Province]]) -> list[tuple[int, Province]]:  # fmt: skip
+def _province_run_after(
+    text: str, folded: str, pos: int, mentions: list[tuple[int, int, Province]]
+) -> list[tuple[int, Province]]:
     """The provinces (end offset, province) of the list that starts right after `pos`, or after a colon near it."""
     first = next(((s, e, p) for s, e, p in mentions if s >= pos), None)
     if first is None:
@@ -221,8 +229,9 @@ def _body_member(key: str, province: Province) -> ClusterMember:
 
 
 def _member(dept: Department) -> ClusterMember:
-    return ClusterMember(kind="department", id=dept.id, name=dept.name_vi, department=dept.id, sector=dept.sector,
-                         province=dept.province)  # fmt: skip
+    return ClusterMember(
+        kind="department", id=dept.id, name=dept.name_vi, department=dept.id, sector=dept.sector, province=dept.province
+    )
 
 
 def _family(member: ClusterMember) -> str | None:
@@ -256,8 +265,12 @@ def _holder_after(ctx: _Ctx, pos: int, limit: int, gap: int = _RECEIVER_GAP) -> 
 def _places(holders: list[_Holder], provinces: list[Province]) -> list[tuple[int, int, Province]]:
     """Province mentions not inside a department's span: 'Long An holds the head role'."""
     spans = [(h.start, h.end) for h in holders]
-    out = [(m.start, m.end, p) for p in provinces for m in p.mentions
-           if not any(a <= m.start and m.end <= b for a, b in spans)]  # fmt: skip
+    out = [
+        (m.start, m.end, p)
+        for p in provinces
+        for m in p.mentions
+        if not any(a <= m.start and m.end <= b for a, b in spans)
+    ]
     return sorted(out, key=lambda x: x[0])
 
 
@@ -273,8 +286,11 @@ def _member_before(ctx: _Ctx, cluster: Cluster, pos: int, floor: int) -> tuple[i
     holder = _holder_before(ctx, pos, floor)
     if holder is not None:
         return holder.end, holder.member
-    near = [(s, e, p) for s, e, p in ctx.places if floor <= s and e <= pos and pos - e <= _HOLDER_GAP
-            and not any(ch in ".;:" for ch in ctx.text[e:pos])]  # fmt: skip
+    near = [
+        (s, e, p)
+        for s, e, p in ctx.places
+        if floor <= s and e <= pos and pos - e <= _HOLDER_GAP and not any(ch in ".;:" for ch in ctx.text[e:pos])
+    ]
     for _, e, prov in sorted(near, key=lambda x: -x[1]):
         member = _sector_member(cluster, prov)
         if member is not None:
@@ -335,7 +351,8 @@ def _province_owner(ctx: _Ctx, provinces: list[Province], cluster: Organization)
                 between = ctx.text[cm.end : m.start]
                 # "Khối thi đua số 2 gồm Hội Nông dân tỉnh A, B": a member's province, not the bloc's owner.
                 listed = _find(fold(between), _cues("member_cues", ctx.lang)) or any(
-                    cm.end <= h.start < m.start for h in ctx.holders)
+                    cm.end <= h.start < m.start for h in ctx.holders
+                )
                 if 0 <= m.start - cm.end <= 30 and not any(ch in ".;:," for ch in between) and not listed:
                     return ClusterOwner(id=prov.id, name=prov.name, kind="province")
     return None
@@ -385,8 +402,11 @@ def _members(ctx: _Ctx, org: Organization, alone: bool) -> list[ClusterMember]:
     for m in org.mentions:
         # Listed before the name: "Los Departamentos ... de A, B y C, que forman el Grupo de Emulación núm. 2".
         sent = _sentence_of(ctx, m.start)
-        before = [s for s, e in _find(ctx.folded, _cues("members_before_cues", ctx.lang), sent[0], m.start)
-                  if m.start - e <= 12]  # fmt: skip
+        before = [
+            s
+            for s, e in _find(ctx.folded, _cues("members_before_cues", ctx.lang), sent[0], m.start)
+            if m.start - e <= 12
+        ]
         for h in ctx.holders:
             if before and sent[0] <= h.start and h.end <= before[-1] and h.member.province is not None:
                 out.setdefault(h.member.key, h.member)
@@ -435,12 +455,28 @@ def _roles(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], default_year
                 continue
             handover_year[sent] = year
             if receiver is not None:
-                _add_role(cluster, ClusterRole(year=year, role=role, member=receiver[1],  # type: ignore[arg-type]
-                                               basis="handover", mentions=[mention]))  # fmt: skip
+                _add_role(
+                    cluster,
+                    ClusterRole(
+                        year=year,
+                        role=role,  # type: ignore[arg-type]
+                        member=receiver[1],
+                        basis="handover",
+                        mentions=[mention],
+                    ),
+                )
                 floor = receiver[0]
             if giver is not None:
-                _add_role(cluster, ClusterRole(year=year - 1, role=role, member=giver[1],  # type: ignore[arg-type]
-                                               basis="handover", mentions=[mention]))  # fmt: skip
+                _add_role(
+                    cluster,
+                    ClusterRole(
+                        year=year - 1,
+                        role=role,  # type: ignore[arg-type]
+                        member=giver[1],
+                        basis="handover",
+                        mentions=[mention],
+                    ),
+                )
             continue
         holder = _member_before(ctx, cluster, start, floor)
         if holder is None:
@@ -452,8 +488,16 @@ def _roles(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], default_year
         year = year or _year_near(ctx, start, sent) or default_year
         if year is None:
             continue
-        _add_role(cluster, ClusterRole(year=year, role=role, member=holder[1],  # type: ignore[arg-type]
-                                       basis="stated", mentions=[mention]))  # fmt: skip
+        _add_role(
+            cluster,
+            ClusterRole(
+                year=year,
+                role=role,  # type: ignore[arg-type]
+                member=holder[1],
+                basis="stated",
+                mentions=[mention],
+            ),
+        )
         floor = max(floor, end)
 
 
@@ -468,8 +512,11 @@ def _event_sentences(ctx: _Ctx, anchors: list[int]) -> list[tuple[tuple[int, int
     for sent in ctx.sentences:
         if not any(sent[0] <= a < sent[1] for a in anchors):
             continue
-        found = [(s, k) for k in ("signing", "review", "launch") for s, _ in
-                 _find(ctx.folded, _cues(k, ctx.lang, kinds), sent[0], sent[1])]  # fmt: skip
+        found = [
+            (s, k)
+            for k in ("signing", "review", "launch")
+            for s, _ in _find(ctx.folded, _cues(k, ctx.lang, kinds), sent[0], sent[1])
+        ]
         if not found:
             continue
         pacts = [s for s, _ in _find(ctx.folded, pact_words, sent[0], sent[1])]
@@ -623,8 +670,11 @@ def _inline_contents(ctx: _Ctx) -> list[str]:
 def _name_line(line: str) -> bool:
     """A signer's name on its own line: two to six capitalised words ('Trương Minh Quang'), not all capitals."""
     words = line.split()
-    return (2 <= len(words) <= 6 and not line.isupper()
-            and all(w[0].isupper() and w.replace("-", "").replace(".", "").isalpha() for w in words))  # fmt: skip
+    return (
+        2 <= len(words) <= 6
+        and not line.isupper()
+        and all(w[0].isupper() and w.replace("-", "").replace(".", "").isalpha() for w in words)
+    )
 
 
 def _signature_block(ctx: _Ctx, heading: int, officials: list[Official]) -> list[tuple[int, int]]:
@@ -646,8 +696,13 @@ def _signature_block(ctx: _Ctx, heading: int, officials: list[Official]) -> list
     return out
 
 
-def _signatories(ctx: _Ctx, sent_spans: list[tuple[int, int]], officials: list[Official],
-                 cluster: Cluster | None, dates: list[DateEntity]) -> list[PactSignatory]:  # fmt: skip
+def _signatories(
+    ctx: _Ctx,
+    sent_spans: list[tuple[int, int]],
+    officials: list[Official],
+    cluster: Cluster | None,
+    dates: list[DateEntity],
+) -> list[PactSignatory]:
     """Departments and officials named in the signing sentences; 'leaders of the 6 departments': all members."""
     out: dict[str, PactSignatory] = {}
     masked = list(ctx.text)
@@ -658,9 +713,12 @@ def _signatories(ctx: _Ctx, sent_spans: list[tuple[int, int]], officials: list[O
     for sent in sent_spans:
         for h in ctx.holders:
             if sent[0] <= h.start < sent[1] and h.member.province is not None:
-                out.setdefault(h.member.key, PactSignatory(name=h.member.name or h.member.key,
-                                                           department=h.member.department,
-                                                           province=h.member.province))  # fmt: skip
+                out.setdefault(
+                    h.member.key,
+                    PactSignatory(
+                        name=h.member.name or h.member.key, department=h.member.department, province=h.member.province
+                    ),
+                )
         by_dept = {d.id: d for d in ctx.depts}
         for off in officials:
             if any(sent[0] <= m.start < sent[1] for m in off.mentions):
@@ -669,8 +727,9 @@ def _signatories(ctx: _Ctx, sent_spans: list[tuple[int, int]], officials: list[O
                 if dept is not None and dept.id in out:
                     out[dept.id].official = out[dept.id].official or off.id  # the department's signer
                 elif dept is not None:
-                    out[dept.id] = PactSignatory(name=dept.name_vi, department=dept.id, official=off.id,
-                                                 province=dept.province)  # fmt: skip
+                    out[dept.id] = PactSignatory(
+                        name=dept.name_vi, department=dept.id, official=off.id, province=dept.province
+                    )
                 else:
                     out.setdefault(off.id, PactSignatory(name=off.name, official=off.id))
         counts = {int(n) for n in re.findall(r"(?<![\d/.])(\d{1,2})(?![\d/.])", plain[sent[0] : sent[1]])}
@@ -681,13 +740,20 @@ def _signatories(ctx: _Ctx, sent_spans: list[tuple[int, int]], officials: list[O
             for member in cluster.members:
                 dept = by_id.get(member.department) if member.department else None
                 name = dept.name_vi if dept else (member.name or member.key)
-                out.setdefault(member.key, PactSignatory(name=name, department=member.department,
-                                                         province=member.province))  # fmt: skip
+                out.setdefault(
+                    member.key, PactSignatory(name=name, department=member.department, province=member.province)
+                )
     return list(out.values())
 
 
-def _pact(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], officials: list[Official], themes: list[Theme],
-          dates: list[DateEntity], ref: date | None) -> Pact | None:  # fmt: skip
+def _pact(
+    ctx: _Ctx,
+    clusters: list[tuple[Organization, Cluster]],
+    officials: list[Official],
+    themes: list[Theme],
+    dates: list[DateEntity],
+    ref: date | None,
+) -> Pact | None:
     pact_spans = _find(ctx.folded, _cues("pact_words", ctx.lang))
     if not clusters and not _find(ctx.folded, _cues("emulation_words", ctx.lang)):
         return None  # "a trade pact": not an emulation pact
@@ -703,8 +769,10 @@ def _pact(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], officials: li
     cluster = _nearest_cluster(clusters, cue) if clusters else None
     # A headline ("Cụm thi đua số 1 ký giao ước năm 2024") names the event; its day and place come a line later.
     same = [sent, *(s for s, k, _ in events[1:] if k == kind)]
-    day = next((d for s in same for d in dates if d.granularity == "day"
-                and any(s[0] <= m.start < s[1] for m in d.mentions)), None)  # fmt: skip
+    day = next(
+        (d for s in same for d in dates if d.granularity == "day" and any(s[0] <= m.start < s[1] for m in d.mentions)),
+        None,
+    )
     years = [y for off, y in ctx.years if sent[0] <= off < sent[1]]
     all_years = Counter(y for _, y in ctx.years)
     year = (int(day.value[:4]) if day else None) or (years[0] if years else None)
@@ -724,24 +792,38 @@ def _pact(ctx: _Ctx, clusters: list[tuple[Organization, Cluster]], officials: li
             break
     # Who signed: sentences saying the pact was signed ("lãnh đạo 6 Sở TN&MT đã ký giao ước"), not "to sign".
     pact_sents = {_sentence_of(ctx, p) for p, _ in pact_spans}
-    sign_sents = sorted({_sentence_of(ctx, s) for s, _ in _find(ctx.folded, _cues("signed_cues", ctx.lang))
-                         if _sentence_of(ctx, s) in pact_sents})  # fmt: skip
+    sign_sents = sorted(
+        {
+            _sentence_of(ctx, s)
+            for s, _ in _find(ctx.folded, _cues("signed_cues", ctx.lang))
+            if _sentence_of(ctx, s) in pact_sents
+        }
+    )
     # A pact document ends with a signature block: a short heading ("ĐẠI DIỆN CÁC ĐƠN VỊ KÝ GIAO ƯỚC"), then
     # one line per signer.
-    block = next((i for i, (a, b) in enumerate(ctx.sentences) if b - a <= 80
-                  and _find(ctx.folded, _cues("signature_block_cues", ctx.lang), a, b)), None)  # fmt: skip
+    block = next(
+        (
+            i
+            for i, (a, b) in enumerate(ctx.sentences)
+            if b - a <= 80 and _find(ctx.folded, _cues("signature_block_cues", ctx.lang), a, b)
+        ),
+        None,
+    )
     if block is not None:
         sign_sents = sorted(set(sign_sents) | set(_signature_block(ctx, block, officials)))
     scope = cluster.id if cluster else None
     if scope is None:
         # Without a cluster, the organising body scopes the id, so unrelated pacts do not share one.
-        host = _holder_before(ctx, cue, sent[0]) or next((h for h in ctx.holders if sent[0] <= h.start < sent[1]),
-                                                         ctx.holders[0] if ctx.holders else None)  # fmt: skip
+        host = _holder_before(ctx, cue, sent[0]) or next(
+            (h for h in ctx.holders if sent[0] <= h.start < sent[1]), ctx.holders[0] if ctx.holders else None
+        )
         scope = host.member.key if host else "unscoped"
     mentions = [Mention(text=ctx.text[s:e], start=s, end=e) for s, e in pact_spans]
     if not mentions:
-        mentions = [Mention(text=ctx.text[cue:e], start=cue, end=e) for s, e in _find(ctx.folded, _cues(
-            kind, ctx.lang, _data()["kind_cues"]), cue, sent[1])[:1]]  # fmt: skip
+        mentions = [
+            Mention(text=ctx.text[cue:e], start=cue, end=e)
+            for s, e in _find(ctx.folded, _cues(kind, ctx.lang, _data()["kind_cues"]), cue, sent[1])[:1]
+        ]
     return Pact(
         id=f"vn-emulation-pact:{scope}:{year if year else 'unknown'}:{kind}",
         kind=kind,  # type: ignore[arg-type]
@@ -774,9 +856,15 @@ def find_cluster_facts(
     date (it dates roles and pacts whose year the text leaves out).
     """
     folded = fold(text)
-    ctx = _Ctx(text=text, folded=folded, lang=lang, sentences=sentences(text),
-               holders=_holders(text, folded, departments, provinces), depts=departments,
-               years=[(m.start(), int(m.group(1))) for m in _YEAR.finditer(text)])  # fmt: skip
+    ctx = _Ctx(
+        text=text,
+        folded=folded,
+        lang=lang,
+        sentences=sentences(text),
+        holders=_holders(text, folded, departments, provinces),
+        depts=departments,
+        years=[(m.start(), int(m.group(1))) for m in _YEAR.finditer(text)],
+    )
     ctx.places = _places(ctx.holders, provinces)
     pairs: list[tuple[Organization, Cluster]] = []
     split: list[tuple[Organization, str]] = []
@@ -794,9 +882,15 @@ def find_cluster_facts(
         if owner is None and kind == "bloc":
             owner = _province_owner(ctx, provinces, org)
         owner = owner or _sector_owner(members)
-        cluster = Cluster(id=cluster_id(kind, org.number, owner), number=org.number, kind=kind,  # type: ignore[arg-type]
-                          name=org.mentions[0].text, belongs_to=owner, members=members,
-                          mentions=list(org.mentions))  # fmt: skip
+        cluster = Cluster(
+            id=cluster_id(kind, org.number, owner),
+            number=org.number,
+            kind=kind,  # type: ignore[arg-type]
+            name=org.mentions[0].text,
+            belongs_to=owner,
+            members=members,
+            mentions=list(org.mentions),
+        )
         pairs.append((org, cluster))
     day_years = [int(d.value[:4]) for d in dates if d.granularity == "day"]
     all_years = Counter(y for _, y in ctx.years)

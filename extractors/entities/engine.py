@@ -78,20 +78,86 @@ def _norm(word: str) -> str:
 
 # Folded tokens that may stand between a body's name and the province it belongs to.
 _CONNECT = {
-    "tinh", "thanh", "pho", "tp", "tp.", "of", "the", "province", "provinces", "provincial", "de", "la", "las",
-    "los", "provincia", "provincias", "del", "des", "du", "cac", "siguientes", "following", ":", "(", ")",
-    "-", "–", "cua", "in", "en", "a", "l'", "d'",
-}  # fmt: skip
+    "tinh",
+    "thanh",
+    "pho",
+    "tp",
+    "tp.",
+    "of",
+    "the",
+    "province",
+    "provinces",
+    "provincial",
+    "de",
+    "la",
+    "las",
+    "los",
+    "provincia",
+    "provincias",
+    "del",
+    "des",
+    "du",
+    "cac",
+    "siguientes",
+    "following",
+    ":",
+    "(",
+    ")",
+    "-",
+    "–",
+    "cua",
+    "in",
+    "en",
+    "a",
+    "l'",
+    "d'",
+}
 _LIST_JOIN = {",", "and", "y", "et", "va", "&", "e"}
-_DISTRICT_BEFORE = {"huyen", "quan", "xa", "phuong", "tran", "district", "distrito", "commune", "ward", "town",
-                    "comuna", "ciudad", "city", "ville", "tp", "tp.", "pho", "thi"}  # fmt: skip
+_DISTRICT_BEFORE = {
+    "huyen",
+    "quan",
+    "xa",
+    "phuong",
+    "tran",
+    "district",
+    "distrito",
+    "commune",
+    "ward",
+    "town",
+    "comuna",
+    "ciudad",
+    "city",
+    "ville",
+    "tp",
+    "tp.",
+    "pho",
+    "thi",
+}
 _CITY_AFTER = {"city", "town", "district", "ward"}
 _NOT_PLACE_AFTER = {"university", "universite", "airport", "river"}
 _WATERWAY_BEFORE = {"song", "rio", "fleuve", "riviere"}  # "sông Đồng Nai", "río Dong Nai": the river
-_NOT_PLACE_BEFORE = {("dai", "hoc"), ("universidad", "de"), ("universite", "de"), ("university", "of"),
-                     ("chung", "khoan")}  # fmt: skip
-_LOCAL_AFTER = {"huyen", "xa", "phuong", "quan", "thi", "district", "commune", "ward", "distrito", "comuna",
-                "del distrito", "du district", "town"}  # fmt: skip
+_NOT_PLACE_BEFORE = {
+    ("dai", "hoc"),
+    ("universidad", "de"),
+    ("universite", "de"),
+    ("university", "of"),
+    ("chung", "khoan"),
+}
+_LOCAL_AFTER = {
+    "huyen",
+    "xa",
+    "phuong",
+    "quan",
+    "thi",
+    "district",
+    "commune",
+    "ward",
+    "distrito",
+    "comuna",
+    "del distrito",
+    "du district",
+    "town",
+}
 _COORD_SKIP = {",", "and", "y", "et", "va", "the", "los", "las", "les", "la", "el", "le", "cac", "its"}
 _NOT_DEPARTMENT_BEFORE = {"district", "'s", "huyen", "quan", "distrito", "district's", "phong", "commune"}
 _MAX_GAP = 8
@@ -126,7 +192,7 @@ def get_nlp() -> tuple[Language, PhraseMatcher]:
         written = _written_forms(row.get("vi", []))
         add(f"dept|{sector}", forms + [_plural(f) for f in forms] + written)
         # The name without "Sở", only read inside a list of departments ("các Sở KH-ĐT, Xây dựng, TN-MT").
-        add(f"depttail|{sector}", [f[len("Sở "):] for f in [*row.get("vi", []), *written] if f.startswith("Sở ")])
+        add(f"depttail|{sector}", [f[len("Sở ") :] for f in [*row.get("vi", []), *written] if f.startswith("Sở ")])
         ministry = row.get("ministry")
         if ministry:
             add(f"ministry|{sector}", [*lx.forms_for(ministry, "vi"), *_minister_forms(ministry)])
@@ -163,8 +229,14 @@ def _written_forms(forms: list[str]) -> list[str]:
     return out
 
 
-_MINISTER = (("Ministry of ", "Minister of "), ("Ministerio de ", "ministro de "), ("Ministerio del ", "ministro del "),
-             ("ministère de ", "ministre de "), ("ministère des ", "ministre des "), ("ministère du ", "ministre du "))
+_MINISTER = (
+    ("Ministry of ", "Minister of "),
+    ("Ministerio de ", "ministro de "),
+    ("Ministerio del ", "ministro del "),
+    ("ministère de ", "ministre de "),
+    ("ministère des ", "ministre des "),
+    ("ministère du ", "ministre du "),
+)
 
 
 def _minister_forms(ministry: dict[str, Any]) -> list[str]:
@@ -181,8 +253,13 @@ def _plural(form: str) -> str:
     if form.isupper() and " " not in form:
         return form + "s"  # "DONREs"
     head, _, rest = form.partition(" ")
-    plural = {"Department": "Departments", "Departamento": "Departamentos", "Département": "Départements",
-              "Service": "Services", "Servicio": "Servicios"}.get(head)  # fmt: skip
+    plural = {
+        "Department": "Departments",
+        "Departamento": "Departamentos",
+        "Département": "Départements",
+        "Service": "Services",
+        "Servicio": "Servicios",
+    }.get(head)
     return f"{plural} {rest}" if plural and rest else form
 
 
@@ -270,8 +347,12 @@ def _accept_province(doc: Doc, span: Span, entry: ProvinceEntry, form: str, name
         return False  # "Đại học Cần Thơ", "Universidad de Da Nang", "Sở Giao dịch Chứng khoán TPHCM"
     if _after_outlet_name(doc, span.start):
         return False  # "Pháp Luật TP.HCM", "Báo Bạc Liêu", "VOV-TPHCM": a news outlet or its bureau
-    if nxt is not None and nxt.text == "(" and span.end + 1 < len(doc) and \
-            doc[span.end + 1].text in lx.lexicon()["news_agencies"]:
+    if (
+        nxt is not None
+        and nxt.text == "("
+        and span.end + 1 < len(doc)
+        and doc[span.end + 1].text in lx.lexicon()["news_agencies"]
+    ):
         return False  # "Hanoi (VNA) -": a dateline, not what the article is about
     return not (nxt is not None and nxt.is_alpha and nxt.text[:1].isupper() and nxt.norm_ in {"phu"})
 
@@ -338,11 +419,21 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
             if span.start > 0 and span[0].text == "sở" and doc[span.start - 1].text.lower() in {"cơ", "trụ"}:
                 continue  # "cơ sở y tế" is a health facility, "trụ sở" a seat: no "Sở" there
             nxt = doc[span.end] if span.end < len(doc) else None
-            if nxt is not None and span[0].norm_ in _FOREIGN_BODY_WORDS and nxt.is_alpha and nxt.text[0].isupper() \
-                    and span.end not in place_starts and nxt.norm_ not in _surnames():
+            if (
+                nxt is not None
+                and span[0].norm_ in _FOREIGN_BODY_WORDS
+                and nxt.is_alpha
+                and nxt.text[0].isupper()
+                and span.end not in place_starts
+                and nxt.norm_ not in _surnames()
+            ):
                 continue  # "the Department of Health Sciences at the University of York": a longer name
-            if prev == "(" and found.bodies and found.bodies[-1][1] == "dept" and \
-                    found.bodies[-1][0].end == span.start - 1:
+            if (
+                prev == "("
+                and found.bodies
+                and found.bodies[-1][1] == "dept"
+                and found.bodies[-1][0].end == span.start - 1
+            ):
                 continue  # "Département de l'agriculture et de l'environnement (DARD)": a label, often wrong
             found.bodies.append((span, kind, key))
         else:
@@ -388,8 +479,11 @@ def _provinces_after(doc: Doc, end: int, starts: dict[int, tuple[Span, ProvinceE
             break
         tok = doc[i]
         # Connectors, numbers ("của 6 tỉnh") and abbreviations ("(TN&MT)", "(DONRE)") may stand between.
-        if tok.norm_ in _CONNECT or tok.like_num or (len(tok) <= 10 and tok.text == tok.text.upper() and
-                                                     any(ch.isalpha() for ch in tok.text)):
+        if (
+            tok.norm_ in _CONNECT
+            or tok.like_num
+            or (len(tok) <= 10 and tok.text == tok.text.upper() and any(ch.isalpha() for ch in tok.text))
+        ):
             i += 1
             gap += 1
             continue
@@ -432,8 +526,9 @@ _LIST_REACH = 16  # tokens between a body and the lead of its province list ("S�
 _SENTENCE_STOP = {".", "!", "?", ";"}
 
 
-def _listed_provinces(doc: Doc, span: Span, starts: dict[int, tuple[Span, ProvinceEntry]],
-                      body_starts: dict[int, Span]) -> list[ProvinceEntry]:  # fmt: skip
+def _listed_provinces(
+    doc: Doc, span: Span, starts: dict[int, tuple[Span, ProvinceEntry]], body_starts: dict[int, Span]
+) -> list[ProvinceEntry]:
     """Provinces of a list introduced a few words after a body that names several: one body per province.
 
     'Sở Y tế 8 tỉnh khu vực ĐBSCL: A, B và C', 'Sở Tư pháp trong cụm thi đua gồm 7 tỉnh: A, B', 'các Sở Xây
@@ -460,8 +555,9 @@ def _listed_provinces(doc: Doc, span: Span, starts: dict[int, tuple[Span, Provin
     return []
 
 
-def _province_run(doc: Doc, i: int, starts: dict[int, tuple[Span, ProvinceEntry]],
-                  joiners: dict[str, tuple[tuple[str, ...], ...]]) -> list[ProvinceEntry]:  # fmt: skip
+def _province_run(
+    doc: Doc, i: int, starts: dict[int, tuple[Span, ProvinceEntry]], joiners: dict[str, tuple[tuple[str, ...], ...]]
+) -> list[ProvinceEntry]:
     """The provinces of a list starting at token i, joined by commas, dashes, semicolons or 'and'."""
     out: list[ProvinceEntry] = []
     while i in starts:
@@ -538,9 +634,12 @@ def _clusters(text: str, lang: str) -> list[Organization]:
             org = found.get(number)
             if org is None:
                 found[number] = Organization(
-                    id=f"vn-emulation-cluster:{number}", name=mention.text, kind="emulation_cluster",
-                    number=number, mentions=[mention],
-                )  # fmt: skip
+                    id=f"vn-emulation-cluster:{number}",
+                    name=mention.text,
+                    kind="emulation_cluster",
+                    number=number,
+                    mentions=[mention],
+                )
             elif all(x.start != mention.start for x in org.mentions):
                 org.mentions.append(mention)
     for org in found.values():
@@ -683,9 +782,7 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
         elif kind == "ministry":
             row = sectors[key]["ministry"]
             oid = f"vn-ministry:{key}"
-            org = organizations.setdefault(
-                oid, Organization(id=oid, name=row["en"][0], kind="ministry", mentions=[])
-            )
+            org = organizations.setdefault(oid, Organization(id=oid, name=row["en"][0], kind="ministry", mentions=[]))
             org.mentions.append(_mention(span))
         else:
             nxt_tok = doc[span.end].norm_ if span.end < len(doc) else ""
@@ -697,7 +794,8 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
             oid = f"vn-org:{key}:{place.id if place else 'unplaced'}"
             name = org_rows[key]["name"] + (f" of {place.name}" if place else "")
             org = organizations.setdefault(
-                oid, Organization(id=oid, name=name, kind=key, province=place, mentions=[])  # type: ignore[arg-type]
+                oid,
+                Organization(id=oid, name=name, kind=key, province=place, mentions=[]),  # type: ignore[arg-type]
             )
             org.mentions.append(_mention(span))
     for key, span in unplaced:
@@ -722,8 +820,9 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     clusters = _clusters(text, lang)
     orgs = sorted(organizations.values(), key=lambda o: o.mentions[0].start) + clusters
     depts = sorted(departments.values(), key=lambda d: d.mentions[0].start)
-    officials = find_officials(text, lang, depts, orgs, [m for p in provinces.values() for m in p.mentions],
-                               main.ref().id if main else None)  # fmt: skip
+    officials = find_officials(
+        text, lang, depts, orgs, [m for p in provinces.values() for m in p.mentions], main.ref().id if main else None
+    )
     provs = sorted(provinces.values(), key=lambda p: p.mentions[0].start)
     # Topics may weigh a cue word inside a department's or ministry's name ("... and Environment") less.
     names = [(m.start, m.end) for d in depts for m in d.mentions]
@@ -733,8 +832,9 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     # it names a Vietnamese province, body or official (foreign news about other countries gets none).
     if lang == "vi" or provs or depts or officials or any(o.kind != "emulation_cluster" for o in orgs):
         themes += find_topics(text, lang, names)
-    facts = find_cluster_facts(text, lang, reference_date(published, dates), clusters, orgs, depts, provs, officials,
-                               themes, dates)  # fmt: skip
+    facts = find_cluster_facts(
+        text, lang, reference_date(published, dates), clusters, orgs, depts, provs, officials, themes, dates
+    )
     return Entities(
         provinces=provs,
         departments=depts,
@@ -762,9 +862,15 @@ def _province(provinces: dict[str, Province], entry: ProvinceEntry, gaz: Gazette
     if prov is None:
         succ = gaz.successor(entry)
         prov = provinces[entry.id] = Province(
-            id=entry.id, name=entry.name, name_ascii=entry.name_ascii, name_en=entry.name_en, code=entry.code,
-            scheme=entry.scheme, successor=succ.ref() if succ else None, mentions=[],
-        )  # fmt: skip
+            id=entry.id,
+            name=entry.name,
+            name_ascii=entry.name_ascii,
+            name_en=entry.name_en,
+            code=entry.code,
+            scheme=entry.scheme,
+            successor=succ.ref() if succ else None,
+            mentions=[],
+        )
     return prov
 
 
@@ -777,7 +883,12 @@ def _add_department(
         name_en = row["name_en"] + (f" of {province.name}" if province else "")
         name_vi = row["name_vi"] + (f" {_vi_unit(province)} {province.name}" if province else "")
         dept = departments[did] = Department(
-            id=did, sector=sector, name_en=name_en, name_vi=name_vi, province=province, mentions=[]  # type: ignore[arg-type]
+            id=did,
+            sector=sector,  # type: ignore[arg-type]
+            name_en=name_en,
+            name_vi=name_vi,
+            province=province,
+            mentions=[],
         )
     mention = _mention(span)
     if all(m.start != mention.start for m in dept.mentions):

@@ -30,8 +30,11 @@ def _name_sets() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     data = lx.names()
     surnames = data["surnames"]
     marked_only = data.get("surnames_marked_only", [])  # never from their unaccented, place-like form
-    return (frozenset(fold(s) for s in surnames), frozenset(surnames) | frozenset(marked_only),
-            frozenset(data["not_given_names"]))  # fmt: skip
+    return (
+        frozenset(fold(s) for s in surnames),
+        frozenset(surnames) | frozenset(marked_only),
+        frozenset(data["not_given_names"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -298,8 +301,9 @@ class _Bodies:
     def candidates(self, kind: str) -> list[tuple[int, str, str]]:
         if kind == "ministry":
             return [(m.start, o.id, m.text) for o in self.organizations if o.kind == "ministry" for m in o.mentions]
-        return [(m.start, d.id, m.text) for d in self.departments if kind in {"department", d.sector}
-                for m in d.mentions]  # fmt: skip
+        return [
+            (m.start, d.id, m.text) for d in self.departments if kind in {"department", d.sector} for m in d.mentions
+        ]
 
     def nearest(self, kind: str, pos: int) -> OfficialBody | None:
         """The body of a kind named last before `pos`, else the first one the article names."""
@@ -388,8 +392,9 @@ def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tup
             break
         first = rest.pop()
     folded = fold(text)
-    read = _Read(title=text[_former_start(folded, first.start(1)) : hit.end()], head=text[hit.start(1) : hit.end()],
-                 left=True)  # fmt: skip
+    read = _Read(
+        title=text[_former_start(folded, first.start(1)) : hit.end()], head=text[hit.start(1) : hit.end()], left=True
+    )
     # Earlier titles joined by a list word after their own body: "Bí thư Tỉnh ủy, Chủ tịch HĐND tỉnh X".
     chain_start = first.start(1)
     for prev in reversed(rest):
@@ -403,8 +408,14 @@ def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tup
     return read
 
 
-def _read_right(text: str, folded: str, lang: str, end: int, spans: list[tuple[int, int, str]],
-                name_starts: frozenset[int] = frozenset()) -> _Read:  # fmt: skip
+def _read_right(
+    text: str,
+    folded: str,
+    lang: str,
+    end: int,
+    spans: list[tuple[int, int, str]],
+    name_starts: frozenset[int] = frozenset(),
+) -> _Read:
     """Titles after the name: 'X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ...'."""
     titles = _title_pattern(lang)
     read = _Read()
@@ -475,8 +486,14 @@ _LIST_WORDS = re.compile(r"(?<!\w)(?:cac|nhung|gom|bao gom|gom co|the following|
 _LIST_TAIL = re.compile(r"[\s,]*(?:(?:gom co|bao gom|gom|nhu)\s*)?(?:(?:cac|nhung)\s*)?(?:(?:ong|ba|dong chi)\s*)?$")
 
 
-def _list_header(text: str, folded: str, titles: re.Pattern[str], breaks: list[re.Match[str]], start: int,
-                 spans: list[tuple[int, int, str]]) -> _Read | None:  # fmt: skip
+def _list_header(
+    text: str,
+    folded: str,
+    titles: re.Pattern[str],
+    breaks: list[re.Match[str]],
+    start: int,
+    spans: list[tuple[int, int, str]],
+) -> _Read | None:
     """The title of a list the name opens: a title and a plural or list word before a colon right before it."""
     if not breaks or text[breaks[-1].start()] != ":":
         return None
@@ -540,16 +557,27 @@ def find_officials(
         # ... and so is one written after it ("A – Giám đốc ..., và B").
         left_from = max(left_from, min(prev_end, start))
         title_hits = list(titles.finditer(folded, left_from, start))
-        if header is None and not title_hits and listed is not None and index and \
-                _continues_list(folded, names[index - 1][1], start):
+        if (
+            header is None
+            and not title_hits
+            and listed is not None
+            and index
+            and _continues_list(folded, names[index - 1][1], start)
+        ):
             header = listed
         listed = header
         read = _Read()
         if header is not None and not title_hits:
             # A name of a list: the list's title, and the name's own titles written after it.
             own = _read_right(text, folded, lang, end, spans, starts)
-            read = _Read(title=header.title, more=[*header.more, *([own.title] if own.title else []), *own.more],
-                         body=header.body, head=header.head, left=False, end=own.end)  # fmt: skip
+            read = _Read(
+                title=header.title,
+                more=[*header.more, *([own.title] if own.title else []), *own.more],
+                body=header.body,
+                head=header.head,
+                left=False,
+                end=own.end,
+            )
         elif title_hits:
             read = _read_left(text, title_hits, start, spans)
             if _PLURAL_BEFORE.search(folded, max(0, title_hits[0].start(1) - 8), title_hits[0].start(1)):
@@ -561,8 +589,12 @@ def find_officials(
         else:
             read = _read_right(text, folded, lang, end, spans, starts)
         prev_end = max(read.end, end)
-        if read.title is None and not title_hits and header is None and \
-                not address.search(folded, max(0, start - 12), start):
+        if (
+            read.title is None
+            and not title_hits
+            and header is None
+            and not address.search(folded, max(0, start - 12), start)
+        ):
             continue
         body = read.body
         if read.left and body is None:

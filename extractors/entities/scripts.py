@@ -148,8 +148,7 @@ def _table() -> _Table:
                 bare = not _norm(name).endswith(rules[lang].markers) if rules[lang].markers else True
                 for variant in _inflected(name, data["languages"][lang].get("inflect", [])):
                     forms.setdefault(_norm(variant), _Form(lang=lang, key=key, bare=bare))
-    return _Table(pattern=re.compile(_trie_pattern(forms)), forms=forms,
-                  rules=rules, candidates=candidates)  # fmt: skip
+    return _Table(pattern=re.compile(_trie_pattern(forms)), forms=forms, rules=rules, candidates=candidates)
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -215,8 +214,9 @@ def _accept(norm: str, start: int, end: int, form: _Form, rule: _Rule, is_city: 
         return True
     if rule.boundary == "word":
         next_word = norm[end : end + 12].split(maxsplit=1)
-        return (not next_word or next_word[0] not in rule.city_after) and _word_before(norm, start) not in \
-            rule.city_before  # fmt: skip
+        return (not next_word or next_word[0] not in rule.city_after) and _word_before(
+            norm, start
+        ) not in rule.city_before
     # Scripts without spaces attach the marker: '太原市', '롱안시'; Thai/Lao/Khmer may put a space after it.
     if rule.city_after and norm.startswith(rule.city_after, end):
         return False
@@ -245,6 +245,13 @@ def find_script_provinces(text: str, reference: date | None = None) -> list[Scri
         cands = table.candidates[form.key]
         if not _accept(norm, m.start(), m.end(), form, table.rules[form.lang], cands[0].is_city):
             continue
-        hits.append(ScriptHit(start=m.start(), end=m.end(), text=text[m.start() : m.end()], lang=form.lang,
-                              entry=_scheme(cands, reference)))  # fmt: skip
+        hits.append(
+            ScriptHit(
+                start=m.start(),
+                end=m.end(),
+                text=text[m.start() : m.end()],
+                lang=form.lang,
+                entry=_scheme(cands, reference),
+            )
+        )
     return hits

@@ -10,7 +10,7 @@ from extractors.text import fold
 from schemas.models import Mention, Theme
 
 # Opening quote -> the closing quotes that may end it (typographic pairs, and the loose pairs MT produces).
-QUOTES: dict[str, str] = {"“": "”“\"", "«": "»", "„": "“”", '"': '"”', "‘": "’", "”": "”"}
+QUOTES: dict[str, str] = {"“": '”“"', "«": "»", "„": "“”", '"': '"”', "‘": "’", "”": "”"}
 _MAX_LEAD = 40  # characters between the cue and the opening quote ("chủ đề thi đua năm 2024 là “")
 _MAX_LEN = 300
 # Cues that name a movement or campaign ('phong trào thi đua yêu nước: “…”'): its name follows within a few words.
@@ -40,8 +40,12 @@ def find_themes(text: str, lang: str) -> list[Theme]:
             continue
         lead = text[cue.end() : cue.end() + _MAX_LEAD]
         bare = _UNQUOTED.match(text, cue.end())
-        if bare and bare.group(1)[0].isupper() and len(bare.group(1).split()) <= 8 and \
-                not any(ch in QUOTES for ch in bare.group(1)):
+        if (
+            bare
+            and bare.group(1)[0].isupper()
+            and len(bare.group(1).split()) <= 8
+            and not any(ch in QUOTES for ch in bare.group(1))
+        ):
             # "có chủ đề: Từ Làng Sen nhớ Bác." — a short wording after a colon, ended by the sentence.
             _add(out, text, bare.start(1), bare.end(1), lang)
             last_end = bare.end(1)
@@ -53,8 +57,14 @@ def find_themes(text: str, lang: str) -> list[Theme]:
             continue  # "cuộc vận động không chỉ phát huy tinh thần “...”": a quoted phrase, not the movement's name
         open_at = cue.end() + pos
         if text[open_at] == "'":
-            close_at = next((i for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN))
-                             if text[i] == "'" and not text[i + 1 : i + 2].isalpha()), None)  # fmt: skip
+            close_at = next(
+                (
+                    i
+                    for i in range(open_at + 1, min(len(text), open_at + 1 + _MAX_LEN))
+                    if text[i] == "'" and not text[i + 1 : i + 2].isalpha()
+                ),
+                None,
+            )
         else:
             closers = QUOTES[text[open_at]]
             close_at = next(
@@ -88,7 +98,7 @@ _LIST_GAP = re.compile(r"\s*(?:\([^()]{0,160}\))?\s*(?:[,;]\s*(?:và|and|y|et)?|
 def _next_in_list(text: str, pos: int) -> tuple[int, int, int] | None:
     """The next quoted wording of a list of themes (start, end, closing quote), or None."""
     gap = _LIST_GAP.match(text, pos)
-    if gap is None or gap.end() >= len(text) or text[gap.end()] not in "“«„\"":
+    if gap is None or gap.end() >= len(text) or text[gap.end()] not in '“«„"':
         return None
     open_at = gap.end()
     closers = QUOTES[text[open_at]]
@@ -105,6 +115,7 @@ def _next_in_list(text: str, pos: int) -> tuple[int, int, int] | None:
 
 def _add(out: dict[str, Theme], text: str, start: int, end: int, lang: str) -> None:
     stripped = text[start:end]
-    theme = out.setdefault(fold(stripped), Theme(text=stripped, text_en=stripped if lang == "en" else None,
-                                                 kind="slogan", mentions=[]))  # fmt: skip
+    theme = out.setdefault(
+        fold(stripped), Theme(text=stripped, text_en=stripped if lang == "en" else None, kind="slogan", mentions=[])
+    )
     theme.mentions.append(Mention(text=stripped, start=start, end=end))

@@ -33,9 +33,7 @@ class Microsoft(MicrosoftTranslator):  # type: ignore[misc,unused-ignore]
         with _microsoft_languages_lock:
             cached = _microsoft_languages.get(self._root)
         if cached is None:
-            response = requests.get(
-                f"{self._root}/languages", params={"api-version": "3.0", "scope": "translation"}
-            )
+            response = requests.get(f"{self._root}/languages", params={"api-version": "3.0", "scope": "translation"})
             response.raise_for_status()
             data = response.json()["translation"]
             cached = {info["name"].lower(): code.lower() for code, info in data.items()}

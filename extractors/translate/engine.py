@@ -63,18 +63,14 @@ def _parts(
     return parts
 
 
-def _summary(
-    name: str, failures: list[tuple[str, _ProviderFailure]], target: str, src: str, tgt: str
-) -> Translation:
+def _summary(name: str, failures: list[tuple[str, _ProviderFailure]], target: str, src: str, tgt: str) -> Translation:
     """The result when no provider translated: pending, failed or unsupported, with every provider's reason."""
     kinds = {failure.kind for _, failure in failures}
     detail = "; ".join(f"{provider}: {failure.reason}" for provider, failure in failures)
     provider = name if name in PROVIDERS else None
     if kinds & {"unreachable", "transient"}:
         prefix = "no provider reachable" if kinds - {"unsupported"} == {"unreachable"} else "no translation yet"
-        return Translation(
-            status="pending", target=target, source=src, provider=provider, error=f"{prefix}: {detail}"
-        )
+        return Translation(status="pending", target=target, source=src, provider=provider, error=f"{prefix}: {detail}")
     if "permanent" in kinds:
         return Translation(
             status="failed",
@@ -146,9 +142,7 @@ class Translator:
         if languages <= {tgt}:
             return Translation(status="not_needed", target=target, source=src)
         if self.name == "none":
-            return Translation(
-                status="unsupported", target=target, error="translation disabled (--translator none)"
-            )
+            return Translation(status="unsupported", target=target, error="translation disabled (--translator none)")
         if src in ("und", ""):
             return Translation(
                 status="unsupported",

@@ -187,40 +187,73 @@ def _apertium_engine(provider: Provider, src: str, tgt: str) -> str:
 
 TABLE: tuple[Provider, ...] = (
     Provider(
-        "google", online=True, client="GoogleTranslator", max_chunk=4999, make=_google,
-        default_root="https://translate.google.com", suffix="/m",
+        "google",
+        online=True,
+        client="GoogleTranslator",
+        max_chunk=4999,
+        make=_google,
+        default_root="https://translate.google.com",
+        suffix="/m",
         aliases={"he": "iw", "jv": "jw", "zh": "zh-CN"},  # ISO 639-1 codes that Google spells differently
         rate_limit=5.0,
     ),
     Provider(
-        "mymemory", online=True, client="MyMemoryTranslator", max_chunk=499, make=_mymemory,
+        "mymemory",
+        online=True,
+        client="MyMemoryTranslator",
+        max_chunk=499,
+        make=_mymemory,
         # deep-translator uses plain http for MyMemory; the service answers on https too.
-        default_root="https://api.mymemory.translated.net", suffix="/get",
+        default_root="https://api.mymemory.translated.net",
+        suffix="/get",
         rate_limit=1.0,
     ),
     Provider(
-        "libre", online=True, client="LibreTranslator", max_chunk=4999, make=_libre,
-        needs="libre_url", locate=_libre_root,
+        "libre",
+        online=True,
+        client="LibreTranslator",
+        max_chunk=4999,
+        make=_libre,
+        needs="libre_url",
+        locate=_libre_root,
         rate_limit=10.0,
     ),
     Provider(
-        "deepl", online=True, client="DeeplTranslator", max_chunk=4999, make=_deepl,
-        default_root="https://api.deepl.com", suffix="/v2", needs="deepl_api_key", locate=_deepl_root,
+        "deepl",
+        online=True,
+        client="DeeplTranslator",
+        max_chunk=4999,
+        make=_deepl,
+        default_root="https://api.deepl.com",
+        suffix="/v2",
+        needs="deepl_api_key",
+        locate=_deepl_root,
         rate_limit=5.0,
     ),
     Provider(
-        "microsoft", online=True, client="MicrosoftTranslator", max_chunk=4999, make=_microsoft,
-        default_root="https://api.cognitive.microsofttranslator.com", suffix="/translate",
-        aliases={"zh": "zh-hans"}, needs="microsoft_api_key",
+        "microsoft",
+        online=True,
+        client="MicrosoftTranslator",
+        max_chunk=4999,
+        make=_microsoft,
+        default_root="https://api.cognitive.microsofttranslator.com",
+        suffix="/translate",
+        aliases={"zh": "zh-hans"},
+        needs="microsoft_api_key",
         rate_limit=10.0,
     ),
     Provider(
-        "apertium", online=False, client="apertium", make=_apertium,
+        "apertium",
+        online=False,
+        client="apertium",
+        make=_apertium,
         max_chunk=20_000,  # no service limit; keeps one subprocess call bounded
-        install=apertium.INSTALL_HINT, locate=_apertium_root, lacks_pair=_apertium_lacks_pair,
+        install=apertium.INSTALL_HINT,
+        locate=_apertium_root,
+        lacks_pair=_apertium_lacks_pair,
         describe=_apertium_engine,
     ),
-)  # fmt: skip
+)
 
 BY_NAME: dict[str, Provider] = {provider.name: provider for provider in TABLE}
 PROVIDERS: tuple[str, ...] = tuple(BY_NAME)  # the order `auto` tries them in

@@ -152,9 +152,7 @@ class _CircuitBreaker:
     def trip(self, key: tuple[str, str], reason: str) -> None:
         with self._lock:
             self._open[key] = (time.monotonic() + CIRCUIT_COOLDOWN_S, reason)
-        log.warning(
-            "translation provider %s at %s unavailable for %.0f s: %s", *key, CIRCUIT_COOLDOWN_S, reason
-        )
+        log.warning("translation provider %s at %s unavailable for %.0f s: %s", *key, CIRCUIT_COOLDOWN_S, reason)
 
     def reset(self) -> None:
         with self._lock:
@@ -245,9 +243,7 @@ def _short(exc: BaseException, limit: int = 200) -> str:
 
 def _unreachable(exc: requests.RequestException) -> bool:
     """DNS failure, refused connection, connect timeout or TLS failure: the service is not there for us."""
-    if isinstance(
-        exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError
-    ):
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)

@@ -60,27 +60,47 @@ def fetches(
         rows = log.attempts(outcome=outcome.value if outcome else None, host=host, run_id=run_id, limit=limit)
     if as_json:
         for a in rows:
-            sys.stdout.write(json.dumps({"at": a.at.isoformat(), "url": a.url, "kind": a.kind, "outcome": a.outcome,
-                                         "status": a.status, "reason": a.reason, "attempts": a.attempts,
-                                         "via": a.via, "final_url": a.final_url, "run_id": a.run_id},
-                                        ensure_ascii=False) + "\n")  # fmt: skip
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "at": a.at.isoformat(),
+                        "url": a.url,
+                        "kind": a.kind,
+                        "outcome": a.outcome,
+                        "status": a.status,
+                        "reason": a.reason,
+                        "attempts": a.attempts,
+                        "via": a.via,
+                        "final_url": a.final_url,
+                        "run_id": a.run_id,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         return
     table = Table(title=f"fetch attempts ({len(rows)})")
     for column in ("at (UTC)", "outcome", "status", "kind", "url", "reason"):
         table.add_column(column, overflow="fold")
     for a in rows:
-        table.add_row(a.at.strftime("%Y-%m-%d %H:%M:%S"), a.outcome, str(a.status or ""), a.kind, a.url,
-                      a.reason or "")  # fmt: skip
+        table.add_row(a.at.strftime("%Y-%m-%d %H:%M:%S"), a.outcome, str(a.status or ""), a.kind, a.url, a.reason or "")
     Console().print(table)
 
 
 def reprocess(
-    translator: Annotated[str | None, typer.Option("--translator", "-t", help="As for `run` (the translation "
-                                                   "cache makes unchanged texts free).")] = None,
-    write_json: Annotated[bool, typer.Option("--json/--no-json", help="Rewrite output/records/<id>.json of "
-                                             "new and updated records.")] = True,
-    failed_only: Annotated[bool, typer.Option("--failed", help="Only raw inputs whose processing failed or never "
-                                              "finished (no record made from them yet).")] = False,
+    translator: Annotated[
+        str | None,
+        typer.Option("--translator", "-t", help="As for `run` (the translation cache makes unchanged texts free)."),
+    ] = None,
+    write_json: Annotated[
+        bool, typer.Option("--json/--no-json", help="Rewrite output/records/<id>.json of new and updated records.")
+    ] = True,
+    failed_only: Annotated[
+        bool,
+        typer.Option(
+            "--failed", help="Only raw inputs whose processing failed or never finished (no record made from them yet)."
+        ),
+    ] = False,
     data_dir: DataDir = None,
     database_url: Database = None,
 ) -> None:
@@ -112,8 +132,11 @@ def reprocess(
                 record = here.process(relink(raw, log), engine, settings.translation_target)
             except Exception as exc:  # any error of one article fails that article only
                 reason = failure_reason(exc)
-                err.print(f"error: raw {raw_id[:12]} ({display_name(raw.source.uri)}): {reason}", markup=False,
-                          highlight=False)  # fmt: skip
+                err.print(
+                    f"error: raw {raw_id[:12]} ({display_name(raw.source.uri)}): {reason}",
+                    markup=False,
+                    highlight=False,
+                )
                 store.record_raw_failure(raw, reason)
                 counts["failed"] += 1
                 continue
@@ -149,9 +172,15 @@ def site_check(
     if not page.is_file():
         raise UserError(f"{page}: no such file")
     e = extract_html(page.read_text(encoding="utf-8"), url=url)
-    expected = {"method": e.method, "title": e.title,
-                "published_at": e.published_at.isoformat() if e.published_at else None, "authors": e.authors,
-                "language_hint": e.language_hint, "canonical_url": e.canonical_url, "text": e.text}  # fmt: skip
+    expected = {
+        "method": e.method,
+        "title": e.title,
+        "published_at": e.published_at.isoformat() if e.published_at else None,
+        "authors": e.authors,
+        "language_hint": e.language_hint,
+        "canonical_url": e.canonical_url,
+        "text": e.text,
+    }
     sys.stdout.write(json.dumps({"url": url, "expected": expected}, ensure_ascii=False, indent=2) + "\n")
 
 

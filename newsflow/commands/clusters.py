@@ -26,9 +26,13 @@ clusters_app = typer.Typer(
 
 MinistryOpt = Annotated[
     str | None,
-    typer.Option("--ministry", "-m", help="Only clusters of this ministry or province: id, sector key or name "
-                 "('MONRE', 'Bộ TN&MT', 'natural_resources_environment', 'Long An')."),
-]  # fmt: skip
+    typer.Option(
+        "--ministry",
+        "-m",
+        help="Only clusters of this ministry or province: id, sector key or name "
+        "('MONRE', 'Bộ TN&MT', 'natural_resources_environment', 'Long An').",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the registry) instead of a table.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON to this file.")]
 DataDirOpt = Annotated[
@@ -95,11 +99,21 @@ def clusters(
     for c in registry.clusters:
         heads = ", ".join(
             f"{r.year} {'/'.join(h.province.name if h.province else h.id for h in r.holders)}"
-            for r in c.roles if r.role == "head"
-        )  # fmt: skip
+            for r in c.roles
+            if r.role == "head"
+        )
         pacts = ", ".join(f"{p.year} {p.kind}" for p in c.pacts)
-        table.add_row(str(c.number), c.kind, _owner(c), str(len(c.members)), heads or "-", pacts or "-",
-                      str(len(c.records)), str(len(c.conflicts)), c.id)  # fmt: skip
+        table.add_row(
+            str(c.number),
+            c.kind,
+            _owner(c),
+            str(len(c.members)),
+            heads or "-",
+            pacts or "-",
+            str(len(c.records)),
+            str(len(c.conflicts)),
+            c.id,
+        )
     Console().print(table)
     if not registry.clusters:
         Console(stderr=True).print("no clusters in the store" + (f" for --ministry {ministry}" if ministry else ""))
@@ -120,8 +134,10 @@ def show(
     registry.clusters = [c for c in everything if c.number == number]
     if not registry.clusters:
         scope = f" of {ministry}" if ministry else ""
-        raise UserError(f"cluster {number}{scope}: not in the store (clusters there: "
-                        f"{', '.join(str(c.number) for c in everything) or 'none'})")  # fmt: skip
+        raise UserError(
+            f"cluster {number}{scope}: not in the store (clusters there: "
+            f"{', '.join(str(c.number) for c in everything) or 'none'})"
+        )
     if _emit(registry, as_json, output):
         return
     console = Console()
@@ -140,16 +156,28 @@ def show(
             roles.add_column(column, overflow="fold")
         for r in c.roles:
             for h in r.holders:
-                roles.add_row(str(r.year), r.role, h.province.name if h.province else h.id, ", ".join(h.basis),
-                              ", ".join(h.records), "CONFLICT" if r.conflict else "")  # fmt: skip
+                roles.add_row(
+                    str(r.year),
+                    r.role,
+                    h.province.name if h.province else h.id,
+                    ", ".join(h.basis),
+                    ", ".join(h.records),
+                    "CONFLICT" if r.conflict else "",
+                )
         console.print(roles)
         pacts = Table(title="pacts", title_justify="left")
         for column in ("year", "kind", "date", "place", "theme", "contents", "records"):
             pacts.add_column(column, overflow="fold")
         for p in c.pacts:
-            pacts.add_row(str(p.year or "-"), p.kind, " / ".join(f.value for f in p.dates) or "-",
-                          " / ".join(f.value for f in p.places) or "-", " | ".join(f.value for f in p.themes) or "-",
-                          str(len(p.contents)), ", ".join(p.records))  # fmt: skip
+            pacts.add_row(
+                str(p.year or "-"),
+                p.kind,
+                " / ".join(f.value for f in p.dates) or "-",
+                " / ".join(f.value for f in p.places) or "-",
+                " | ".join(f.value for f in p.themes) or "-",
+                str(len(p.contents)),
+                ", ".join(p.records),
+            )
         console.print(pacts)
         for line in c.conflicts:
             console.print(f"  [red]conflict:[/red] {line}", markup=True, highlight=False)

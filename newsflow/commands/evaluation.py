@@ -49,21 +49,40 @@ def _real_set(shared: Path | None) -> tuple[Path, Path]:
 
 
 def eval_command(
-    eval_set: Annotated[Path | None, typer.Option("--set", help="Directory of annotated *.json files "
-                                                  "(default: tests/eval).")] = None,
-    system: Annotated[System, typer.Option("--system", "-s", help="newsflow (the engine), ner (trained NER "
-                                           "baselines, needs the 'baseline' extra) or names (a plain "
-                                           "province-name list).")] = System.newsflow,
+    eval_set: Annotated[
+        Path | None, typer.Option("--set", help="Directory of annotated *.json files (default: tests/eval).")
+    ] = None,
+    system: Annotated[
+        System,
+        typer.Option(
+            "--system",
+            "-s",
+            help="newsflow (the engine), ner (trained NER "
+            "baselines, needs the 'baseline' extra) or names (a plain "
+            "province-name list).",
+        ),
+    ] = System.newsflow,
     lang: Annotated[list[str] | None, typer.Option("--lang", "-l", help="Only these languages (repeatable).")] = None,
     fmt: Annotated[EvalFormat, typer.Option("--format", help="table or json.")] = EvalFormat.table,
-    show_errors: Annotated[bool, typer.Option("--errors", help="Also list each article's missed and spurious "
-                                              "entities.")] = False,
-    split: Annotated[str, typer.Option("--split", help="tuning (the set the engine was tuned on), heldout (never "
-                                       "tuned on), blind (written without seeing the engine), scripts (editions in "
-                                       "other scripts, provinces only), real-dev or real-test (real published texts "
-                                       "in ../shared, gold in tests/real).")] = "tuning",
-    shared: Annotated[Path | None, typer.Option("--shared", help="Where the real texts of real-dev/real-test are "
-                                                "(default: ../shared beside the checkout).")] = None,
+    show_errors: Annotated[
+        bool, typer.Option("--errors", help="Also list each article's missed and spurious entities.")
+    ] = False,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="tuning (the set the engine was tuned on), heldout (never "
+            "tuned on), blind (written without seeing the engine), scripts (editions in "
+            "other scripts, provinces only), real-dev or real-test (real published texts "
+            "in ../shared, gold in tests/real).",
+        ),
+    ] = "tuning",
+    shared: Annotated[
+        Path | None,
+        typer.Option(
+            "--shared", help="Where the real texts of real-dev/real-test are (default: ../shared beside the checkout)."
+        ),
+    ] = None,
 ) -> None:
     """Score entity extraction against the annotated evaluation set: precision, recall, F1 per type and language."""
     from extractors.entities.baseline import BaselineUnavailable, load_baseline
@@ -110,8 +129,13 @@ def eval_command(
         types = tuple(t for t in types if t in REAL_TYPES)
     report = evaluate(articles, extract, types)
     if fmt is EvalFormat.json:
-        typer.echo(json.dumps({"system": system.value, "articles": len(articles), "scores": report.as_dict()},
-                              indent=2, ensure_ascii=False))  # fmt: skip
+        typer.echo(
+            json.dumps(
+                {"system": system.value, "articles": len(articles), "scores": report.as_dict()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         _print_table(report, system.value, len(articles))
     if show_errors:
@@ -129,8 +153,17 @@ def _print_table(report: object, system: str, count: int) -> None:
         table.add_column(col, justify="left" if col in ("language", "entity") else "right")
     for lang, by_type in report.scores.items():
         for etype, s in by_type.items():
-            table.add_row(lang, etype, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support),
-                          str(s.tp), str(s.fp), str(s.fn))  # fmt: skip
+            table.add_row(
+                lang,
+                etype,
+                f"{s.precision:.3f}",
+                f"{s.recall:.3f}",
+                f"{s.f1:.3f}",
+                str(s.support),
+                str(s.tp),
+                str(s.fp),
+                str(s.fn),
+            )
         table.add_section()
     Console(width=110).print(table)
 

@@ -23,11 +23,13 @@ def _api_url() -> str | None:
 
 
 def serve(
-    limit: Annotated[int | None, typer.Option(help="Most flow runs at once in this process (default: no limit).")]
-    = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Most flow runs at once in this process (default: no limit).")
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="NEWSFLOW_DATA_DIR for the runs.")] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", help="NEWSFLOW_DATABASE_URL for the runs.")]
-    = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="NEWSFLOW_DATABASE_URL for the runs.")
+    ] = None,
 ) -> None:
     """Serve every deployment from this process; runs are started from the Prefect UI, the API or schedules.
 
@@ -83,9 +85,11 @@ def deployments() -> None:
         table.add_column(column, overflow="fold")
     for spec in DEPLOYMENTS:
         schedule = schedule_for(spec, settings)
-        when = "-" if schedule is None else (
-            f"{schedule[0]} ({settings.schedule_timezone})" + ("" if schedule[1] else ", inactive")
-        )  # fmt: skip
+        when = (
+            "-"
+            if schedule is None
+            else (f"{schedule[0]} ({settings.schedule_timezone})" + ("" if schedule[1] else ", inactive"))
+        )
         loaded = "" if spec.load_flow() is not None else " (missing)"
         table.add_row(spec.name, spec.entrypoint + loaded, when, spec.description)
     Console().print(table)

@@ -183,8 +183,9 @@ class FetchLog:
         with self._lock, self.engine.begin() as conn:
             conn.execute(self._insert(FetchAttempt).values(**values))
 
-    def attempts(self, *, outcome: str | None = None, host: str | None = None, run_id: str | None = None,
-                 limit: int = 100) -> list[Attempt]:  # fmt: skip
+    def attempts(
+        self, *, outcome: str | None = None, host: str | None = None, run_id: str | None = None, limit: int = 100
+    ) -> list[Attempt]:
         """The latest attempts first."""
         stmt = select(FetchAttempt).order_by(FetchAttempt.id.desc()).limit(limit)
         if outcome:
@@ -195,9 +196,21 @@ class FetchLog:
             stmt = stmt.where(FetchAttempt.run_id == run_id)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()  # a Core connection: rows of columns, not ORM objects
-        return [Attempt(at=r.at, url=r.url, outcome=r.outcome, kind=r.kind, status=r.status, reason=r.reason,
-                        attempts=r.attempts, via=r.via, final_url=r.final_url, run_id=r.run_id)
-                for r in rows]  # fmt: skip
+        return [
+            Attempt(
+                at=r.at,
+                url=r.url,
+                outcome=r.outcome,
+                kind=r.kind,
+                status=r.status,
+                reason=r.reason,
+                attempts=r.attempts,
+                via=r.via,
+                final_url=r.final_url,
+                run_id=r.run_id,
+            )
+            for r in rows
+        ]
 
     def count(self, **where: Any) -> int:
         stmt = select(FetchAttempt.id)
@@ -214,13 +227,30 @@ class FetchLog:
         if row is None:
             return None
         c = row
-        return Cached(c.canonical_url, c.final_url, c.etag, c.last_modified, c.content_hash, c.media_type, c.body,
-                      c.fetched_at)  # fmt: skip
+        return Cached(
+            c.canonical_url, c.final_url, c.etag, c.last_modified, c.content_hash, c.media_type, c.body, c.fetched_at
+        )
 
-    def remember(self, canonical_url: str, *, final_url: str, etag: str | None, last_modified: str | None,
-                 content_hash: str, media_type: str, body: str) -> None:  # fmt: skip
-        values = {"final_url": final_url, "etag": etag, "last_modified": last_modified, "content_hash": content_hash,
-                  "media_type": media_type, "body": body, "fetched_at": datetime.now(UTC)}  # fmt: skip
+    def remember(
+        self,
+        canonical_url: str,
+        *,
+        final_url: str,
+        etag: str | None,
+        last_modified: str | None,
+        content_hash: str,
+        media_type: str,
+        body: str,
+    ) -> None:
+        values = {
+            "final_url": final_url,
+            "etag": etag,
+            "last_modified": last_modified,
+            "content_hash": content_hash,
+            "media_type": media_type,
+            "body": body,
+            "fetched_at": datetime.now(UTC),
+        }
         stmt = self._insert(HttpCache).values(canonical_url=canonical_url, **values)
         stmt = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=values)
         with self._lock, self.engine.begin() as conn:
@@ -228,22 +258,33 @@ class FetchLog:
 
     # --- duplicates ---
 
-    def find_duplicate(self, canonical_url: str, content_hash: str, simhash: int, max_bits: int
-                       ) -> tuple[str, int] | None:  # fmt: skip
+    def find_duplicate(
+        self, canonical_url: str, content_hash: str, simhash: int, max_bits: int
+    ) -> tuple[str, int] | None:
         """(earlier canonical URL, differing bits) of a page with the same or a near-identical text, or None."""
         with self.engine.connect() as conn:
-            same = conn.execute(select(ContentIndex.canonical_url).where(
-                ContentIndex.content_hash == content_hash, ContentIndex.canonical_url != canonical_url,
-            ).order_by(ContentIndex.at, ContentIndex.canonical_url).limit(1)).first()  # fmt: skip
+            same = conn.execute(
+                select(ContentIndex.canonical_url)
+                .where(
+                    ContentIndex.content_hash == content_hash,
+                    ContentIndex.canonical_url != canonical_url,
+                )
+                .order_by(ContentIndex.at, ContentIndex.canonical_url)
+                .limit(1)
+            ).first()
             if same is not None:
                 return same[0], 0
             if max_bits == 0:
                 return None
             bands = _bands(simhash)
-            rows = conn.execute(select(ContentIndex.canonical_url, ContentIndex.simhash).where(
-                ContentIndex.canonical_url != canonical_url,
-                or_(*(getattr(ContentIndex, f"band{i}") == bands[i] for i in range(BANDS))),
-            ).order_by(ContentIndex.at, ContentIndex.canonical_url)).all()  # fmt: skip
+            rows = conn.execute(
+                select(ContentIndex.canonical_url, ContentIndex.simhash)
+                .where(
+                    ContentIndex.canonical_url != canonical_url,
+                    or_(*(getattr(ContentIndex, f"band{i}") == bands[i] for i in range(BANDS))),
+                )
+                .order_by(ContentIndex.at, ContentIndex.canonical_url)
+            ).all()
         for url, other in rows:
             distance = bin(_unsigned(other) ^ simhash).count("1")
             if distance <= max_bits:
@@ -252,16 +293,24 @@ class FetchLog:
 
     def index_content(self, canonical_url: str, content_hash: str, simhash: int) -> None:
         bands = _bands(simhash)
-        values = {"content_hash": content_hash, "simhash": _signed(simhash), "at": datetime.now(UTC),
-                  **{f"band{i}": bands[i] for i in range(BANDS)}}  # fmt: skip
+        values = {
+            "content_hash": content_hash,
+            "simhash": _signed(simhash),
+            "at": datetime.now(UTC),
+            **{f"band{i}": bands[i] for i in range(BANDS)},
+        }
         stmt = self._insert(ContentIndex).values(canonical_url=canonical_url, **values)
         stmt = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=values)
         with self._lock, self.engine.begin() as conn:
             conn.execute(stmt)
 
     def link_duplicate(self, canonical_url: str, duplicate_of: str, distance: int) -> None:
-        values = {"duplicate_of": duplicate_of, "kind": "exact" if distance == 0 else "near",
-                  "distance": distance, "at": datetime.now(UTC)}  # fmt: skip
+        values = {
+            "duplicate_of": duplicate_of,
+            "kind": "exact" if distance == 0 else "near",
+            "distance": distance,
+            "at": datetime.now(UTC),
+        }
         stmt = self._insert(DuplicateLink).values(canonical_url=canonical_url, **values)
         stmt = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=values)
         with self._lock, self.engine.begin() as conn:
@@ -270,22 +319,29 @@ class FetchLog:
     def duplicate_of(self, canonical_url: str) -> str | None:
         """The page this one was linked to as the same story, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(DuplicateLink.duplicate_of).where(
-                DuplicateLink.canonical_url == canonical_url)).first()  # fmt: skip
+            row = conn.execute(
+                select(DuplicateLink.duplicate_of).where(DuplicateLink.canonical_url == canonical_url)
+            ).first()
         return None if row is None else str(row[0])
 
     def duplicate_link(self, canonical_url: str) -> tuple[str, str, int] | None:
         """(duplicate_of, kind, distance) of a page linked as the same story as another, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(DuplicateLink.duplicate_of, DuplicateLink.kind, DuplicateLink.distance).where(
-                DuplicateLink.canonical_url == canonical_url)).first()  # fmt: skip
+            row = conn.execute(
+                select(DuplicateLink.duplicate_of, DuplicateLink.kind, DuplicateLink.distance).where(
+                    DuplicateLink.canonical_url == canonical_url
+                )
+            ).first()
         return None if row is None else (str(row[0]), str(row[1]), int(row[2]))
 
     def duplicates(self) -> Iterator[tuple[str, str, str, int]]:
         """(url, duplicate_of, kind, distance) for every linked page."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(DuplicateLink.canonical_url, DuplicateLink.duplicate_of, DuplicateLink.kind,
-                                       DuplicateLink.distance).order_by(DuplicateLink.at)).all()  # fmt: skip
+            rows = conn.execute(
+                select(
+                    DuplicateLink.canonical_url, DuplicateLink.duplicate_of, DuplicateLink.kind, DuplicateLink.distance
+                ).order_by(DuplicateLink.at)
+            ).all()
         for row in rows:
             yield row[0], row[1], row[2], row[3]
 

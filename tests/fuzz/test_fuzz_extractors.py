@@ -39,8 +39,16 @@ def test_fuzz_extractors_bounded(tmp_path: Path) -> None:
         for prefix in (b"\x00\x00\x00", b"\x01\x01\x01", b"\x02\x00\x00", b"\x02\x02\x01"):
             (corpus / f"{prefix.hex()}-{name}").write_bytes(prefix + text.encode("utf-8"))
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO)}
-    argv = [sys.executable, str(TARGET), f"-runs={RUNS}", "-seed=1", "-max_len=4096", "-timeout=120",
-            f"-artifact_prefix={tmp_path}/", str(corpus)]  # fmt: skip
+    argv = [
+        sys.executable,
+        str(TARGET),
+        f"-runs={RUNS}",
+        "-seed=1",
+        "-max_len=4096",
+        "-timeout=120",
+        f"-artifact_prefix={tmp_path}/",
+        str(corpus),
+    ]
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600)
     found = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-")))
     assert proc.returncode == 0, f"fuzzing found {found}:\n{proc.stderr[-4000:]}"
