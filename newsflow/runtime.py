@@ -31,7 +31,7 @@ from newsflow.storage import Store
 from newsflow.storage.fetchlog import FetchLog
 from schemas.models import ArticleRecord, RawArticle
 
-__all__ = ["Runtime", "open_store", "process", "runtime", "shared_store"]
+__all__ = ["Runtime", "open_fetch_log", "open_store", "process", "runtime", "shared_store"]
 
 _LOCK = threading.Lock()
 _STORES: dict[str, Store] = {}
@@ -42,6 +42,11 @@ _MAX_RUNTIMES = 16  # distinct settings seen by one process (tests make many): t
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """A new store on `url` that the caller owns and closes (commands that inspect or migrate a database)."""
     return Store(url, migrate=migrate)
+
+
+def open_fetch_log(url: str) -> FetchLog:
+    """A new handle on the fetch log at `url` that the caller closes (`newsflow fetches` reads it)."""
+    return FetchLog(url)
 
 
 def shared_store(url: str) -> Store:
@@ -93,7 +98,7 @@ class Runtime:
 
     def fetch_log(self) -> FetchLog | None:
         """A new handle on the fetch log (the caller closes it), or None when `NEWSFLOW_FETCH_LOG` is off."""
-        return FetchLog(self.settings.resolved_database_url) if self.settings.fetch_log else None
+        return open_fetch_log(self.settings.resolved_database_url) if self.settings.fetch_log else None
 
     def is_stored(self, raw_id: str) -> bool:
         """Whether the store holds a record made from raw input `raw_id`.

@@ -50,10 +50,10 @@ def fetches(
         except ValueError:
             raise UserError(f"--run {run_id!r}: not a run id (run ids are UUIDs, see `fetches --json`)") from None
     configure(data_dir, database_url)
-    from newsflow.storage.fetchlog import FetchLog
+    from newsflow.runtime import open_fetch_log
 
     try:
-        log = FetchLog(get_settings().resolved_database_url)
+        log = open_fetch_log(get_settings().resolved_database_url)
     except Exception as exc:
         raise UserError(f"cannot open the fetch log: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     with log:

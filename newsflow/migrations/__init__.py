@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported inside the functions: the store imports this package, and a command that opens no
+# database (`newsflow extract`, `--help`) should not pay for loading Alembic (about 60 ms).
 
 __all__ = ["STORE_TABLES", "MigrationError", "current", "downgrade", "head", "history", "upgrade"]
 
@@ -32,6 +34,8 @@ class MigrationError(Exception):
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_HERE))
     cfg.attributes["connection"] = connection
@@ -41,6 +45,8 @@ def _config(connection: Connection | None = None) -> Config:
 @lru_cache(maxsize=1)
 def head() -> str:
     """The newest revision this newsflow knows (read once: every Store open compares against it)."""
+    from alembic.script import ScriptDirectory
+
     found = ScriptDirectory.from_config(_config()).get_current_head()
     assert found is not None
     return found
@@ -48,16 +54,23 @@ def head() -> str:
 
 def history() -> list[str]:
     """Every known revision, oldest first, as 'id: message'."""
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(_config())
     return [f"{s.revision}: {s.doc}" for s in reversed(list(scripts.walk_revisions()))]
 
 
 def current(connection: Connection) -> str | None:
     """The revision the database is at (None: empty, or made before newsflow used Alembic)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def _known(revision: str | None) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     if revision is None:
         return True
     try:
@@ -68,6 +81,9 @@ def _known(revision: str | None) -> bool:
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
     """Upgrade to `revision`, inside the caller's transaction (which should hold the schema lock)."""
+    from alembic import command
+    from alembic.util import CommandError
+
     at = current(connection)
     if not _known(at):
         raise MigrationError(
@@ -82,6 +98,9 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 
 def downgrade(connection: Connection, revision: str) -> None:
     """Downgrade to `revision` ('base' drops the store's tables and every row in them)."""
+    from alembic import command
+    from alembic.util import CommandError
+
     try:
         command.downgrade(_config(connection), revision)
     except CommandError as exc:
