@@ -360,3 +360,20 @@ def test_former_and_new_posts_after_the_name() -> None:
     )
     (official,) = extract_entities(text, "en", date(2025, 3, 12)).officials
     assert official.name == "Ho Thi Kieu Trang" and official.titles == ["Deputy Director", "Director"]
+
+
+@pytest.mark.parametrize(
+    ("text", "persons"),
+    [
+        # A city's or district's Party committee, then its place name: a place (two syllables), not a person...
+        ("Báo cáo gửi Chủ tịch UBND tỉnh và Thường trực Thành ủy Hà Tiên, thừa nhận sai sót.", set()),
+        # ... while a full name after it is its secretary.
+        ("Bí thư Huyện ủy Nguyễn Văn Hải chủ trì hội nghị.", {"Nguyễn Văn Hải"}),
+        # A colon between the unit and the places it lists.
+        ("Chủ tịch UBND các quận, huyện: Hà Đông, Gia Lâm báo cáo; Giám đốc Sở Xây dựng Phạm Văn An dự.",
+         {"Phạm Văn An"}),
+    ],
+)  # fmt: skip
+def test_places_after_party_committees_and_unit_lists_are_not_persons(text: str, persons: set[str]) -> None:
+    ents = extract_entities(text, "vi", date(2024, 5, 1))
+    assert {o.name for o in ents.officials} == persons

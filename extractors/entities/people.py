@@ -449,7 +449,8 @@ def _read_right(
 def _unit_before(group: str) -> re.Pattern[str]:
     forms = sorted(lx.names()["place_units"][group], key=len, reverse=True)
     # The unit, then at most one capitalised word that is not part of the name ("quận Nam [Từ Liêm]").
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in forms) + r")\s?(?:[^\W\d_]+\s)?$")
+    # A colon may follow the unit: "các quận, huyện: Hà Đông, Nam Từ Liêm".
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f) for f in forms) + r"):?\s?(?:[^\W\d_]+\s)?$")
 
 
 def _place_name(text: str, start: int, name: str) -> bool:
