@@ -377,3 +377,20 @@ def test_former_and_new_posts_after_the_name() -> None:
 def test_places_after_party_committees_and_unit_lists_are_not_persons(text: str, persons: set[str]) -> None:
     ents = extract_entities(text, "vi", date(2024, 5, 1))
     assert {o.name for o in ents.officials} == persons
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "persons"),
+    [
+        ("Ông Lê Văn Phúc, Phó Giám đốc Công ty Phú Lợi, và Giám đốc Sở Công Thương Trần Văn Lâm dự họp.", "vi",
+         {"Trần Văn Lâm"}),
+        ("Bà Đặng Thị Thu - Tổng Giám đốc là người đại diện pháp luật của Công ty Cổ phần An Bình.", "vi", set()),
+        ("Chủ tịch HĐQT Liên hiệp HTX Sông Tiền Võ Văn Lộc cho biết giá lúa đã tăng.", "vi", set()),
+        ("Mr. Pham Van Duc, Director of Mekong Seafood Joint Stock Company, met Vice Chairman of the provincial "
+         "People's Committee Nguyen Van Hoa.", "en", {"Nguyen Van Hoa"}),
+    ],
+)  # fmt: skip
+def test_business_people_are_not_officials(text: str, lang: str, persons: set[str]) -> None:
+    """The guide: business people are not officials; a person whose only post heads a company is left out."""
+    ents = extract_entities(text, lang, date(2024, 5, 1))
+    assert {o.name for o in ents.officials} == persons

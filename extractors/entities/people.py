@@ -617,4 +617,24 @@ def find_officials(
         if body is not None and (off.organization is None or (off.organization.id is None and body.id is not None)):
             off.organization = body
         off.mentions.append(Mention(text=name, start=start, end=end))
-    return list(found.values())
+    return [off for off in found.values() if not _in_business(off, lang)]
+
+
+@lru_cache(maxsize=8)
+def _business_body(lang: str) -> re.Pattern[str]:
+    forms = sorted((fold(f) for f in lx.lexicon()["business_bodies"].get(lang, [])), key=len, reverse=True)
+    words = r"(?:" + "|".join(re.escape(f) for f in forms) + r")(?!\w)"
+    if lang != "vi":  # "Mekong Seafood Joint Stock Company": the kind may come last
+        return re.compile(r"(?<!\w)" + words)
+    # Vietnamese names the kind first; it may follow a clause on the person's role ("là người đại diện pháp
+    # luật của Công ty X").
+    return re.compile(r"^(?:[^,;]{0,60}?\bcua\s+)?" + words)
+
+
+def _in_business(official: Official, lang: str) -> bool:
+    """A business person: the only body written with the posts is a company, a cooperative or a board (the guide:
+    business people are not officials). A government body linked at any mention keeps the person."""
+    body = official.organization
+    if body is None or body.id is not None or not lx.lexicon()["business_bodies"].get(lang):
+        return False
+    return _business_body(lang).search(fold(body.name)) is not None
