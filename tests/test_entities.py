@@ -394,3 +394,20 @@ def test_business_people_are_not_officials(text: str, lang: str, persons: set[st
     """The guide: business people are not officials; a person whose only post heads a company is left out."""
     ents = extract_entities(text, lang, date(2024, 5, 1))
     assert {o.name for o in ents.officials} == persons
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title"),
+    [
+        ("Ông Trịnh Văn Khải được bầu giữ chức vụ Chủ tịch Hội Nông dân tỉnh nhiệm kỳ 2024 - 2029.",
+         "Trịnh Văn Khải", "Chủ tịch"),
+        ("Bà Mai Thị Lan (em gái ông Khải) từng giữ chức Phó Giám đốc Sở Nội vụ.", "Mai Thị Lan", "Phó Giám đốc"),
+        ("Đoàn có ông Hồ Văn Lâm, nguyên Đại sứ Việt Nam tại Lào, tham dự.", "Hồ Văn Lâm", "Đại sứ"),
+        ("Đại tá Lương Văn Tài, Phó Chính ủy Bộ Chỉ huy Quân sự tỉnh, phát biểu.", "Lương Văn Tài", "Phó Chính ủy"),
+        ("Ông Đỗ Văn Sang, Kế toán trưởng Ban Quản lý dự án tỉnh, bị kỷ luật.", "Đỗ Văn Sang", "Kế toán trưởng"),
+    ],
+)  # fmt: skip
+def test_elected_former_diplomatic_military_and_accounting_posts(text: str, name: str, title: str) -> None:
+    ents = extract_entities(text, "vi", date(2024, 5, 1))
+    found = {o.name: o.titles for o in ents.officials}
+    assert name in found and any(title in t for t in found[name]), found

@@ -100,7 +100,9 @@ def _title_link(lang: str) -> re.Pattern[str]:
     # ", X", " - X", " (X": a link mark, then perhaps a link word; or a link word alone. A birth date may stand
     # between ("ông A, sinh ngày 3/6/1961 giữ chức vụ Giám đốc ...").
     born = r"(?:,?\s*sinh (?:ngay|nam) [\d/.-]+,?)?"
-    return re.compile(born + r"(?:(?:,\s*|\s+[-–—]\s+|\s*\(\s*)(?:" + alt + r")?|\s+(?:" + alt + r"))")
+    # So may a short aside in brackets ("bà A (chị ruột ông B) từng giữ chức ..."), when a link word follows it.
+    aside = r"(?:\s*\([^()\n]{1,40}\)(?=\s+(?:" + alt + r")))?"
+    return re.compile(born + aside + r"(?:(?:,\s*|\s+[-–—]\s+|\s*\(\s*)(?:" + alt + r")?|\s+(?:" + alt + r"))")
 
 
 @lru_cache(maxsize=8)
