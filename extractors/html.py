@@ -39,6 +39,7 @@ class SiteProfile:
     name: str
     domains: tuple[str, ...]
     body: str
+    lead: str | None = None  # the lead (sapo) when it sits outside `body`: prepended as the first paragraph
     title: str | None = None
     date: str | None = None
     byline: str | None = None
@@ -165,8 +166,13 @@ def _profile_metadata(soup: BeautifulSoup, profile: SiteProfile, meta: Extracted
         found = _date_from(node)
         if found is not None:
             zone = meta.date.zone or site_zone(meta.canonical_url, meta.language_hint, meta.date.hints)
-            meta.published_at, note = with_zone(found, zone)
-            meta.date = replace(meta.date, value=meta.published_at, note=note)
+            value, note = with_zone(found, zone)
+            page = meta.published_at
+            if page is not None and page.utcoffset() is not None and page.replace(second=0, microsecond=0) == value:
+                # the page's metadata says the same minute, with its seconds and its own zone
+                value, note = page.astimezone(value.tzinfo), meta.date.note
+            meta.published_at = value
+            meta.date = replace(meta.date, value=value, note=note)
     if profile.byline and (node := soup.select_one(profile.byline)) is not None:
         byline = re.sub(r"^(?:by|por|par|theo)\s+", "", node.get_text(" ", strip=True), flags=re.IGNORECASE)
         names = [a.strip() for a in re.split(r"[,;]| - ", byline) if a.strip()]
@@ -185,16 +191,28 @@ def _by_profile(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
     body = soup.select_one(profile.body)
     if body is None:
         return None
+    lead = _lead_text(soup, profile, body)
     for selector in profile.drop:
         for tag in body.select(selector):
             tag.decompose()
     text = _block_text(body)
+    if lead and text:
+        text = f"{lead}\n\n{text}"
     if profile.drop_vietnamese_captions:
         text = "\n\n".join(b for b in text.split("\n\n") if not _vietnamese_caption(b))
     if profile.drop_lines:
         patterns = [re.compile(p) for p in profile.drop_lines]
         text = "\n\n".join(b for b in text.split("\n\n") if not any(p.search(b.strip()) for p in patterns))
     return text
+
+
+def _lead_text(soup: BeautifulSoup, profile: SiteProfile, body: Tag) -> str | None:
+    """The profile's lead (sapo) paragraph when it sits outside the body element (inside, the body has it)."""
+    if not profile.lead or (node := soup.select_one(profile.lead)) is None:
+        return None
+    if node is body or any(parent is body for parent in node.parents) or any(p is node for p in body.parents):
+        return None
+    return node.get_text(" ", strip=True) or None
 
 
 def _block_text(node: Tag) -> str:

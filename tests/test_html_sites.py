@@ -62,3 +62,57 @@ def test_a_family_profile_steps_aside_for_a_page_of_another_layout() -> None:
     assert page.method in ("trafilatura", "fallback") and "trữ nước ngọt" in page.text
     gov = next(p for p in PROFILES if p.name == "gov-vn-portal")
     assert gov.matches("https://bentre.example.gov.vn/a") and not gov.matches("https://gov.vn.example.com/a")
+
+
+def _with_profile(monkeypatch: pytest.MonkeyPatch, **fields: object) -> None:
+    profile = SiteProfile.from_dict({"name": "lead-test", "domains": ["tin.example.vn"], **fields})
+    monkeypatch.setattr("extractors.html.PROFILES", [profile])
+
+
+def test_a_lead_outside_the_body_comes_first_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lead`: the sapo sits beside the body container; it becomes the first paragraph, and a lead the body
+    already holds is not repeated."""
+    _with_profile(monkeypatch, body="div.noi-dung", lead="h2.sapo", drop=["div.lien-quan"])
+    html = (
+        '<html lang="vi"><body><h2 class="sapo">Tỉnh giao chỉ tiêu trồng rừng cho các huyện.</h2>'
+        '<div class="noi-dung"><p>Mỗi huyện báo cáo kết quả hằng quý.</p>'
+        '<div class="lien-quan"><p>Tin liên quan</p></div></div></body></html>'
+    )
+    page = extract_html(html, url="https://tin.example.vn/a.htm")
+    assert page.method == "profile:lead-test"
+    assert page.text == "Tỉnh giao chỉ tiêu trồng rừng cho các huyện.\n\nMỗi huyện báo cáo kết quả hằng quý."
+    inside = html.replace(
+        '<h2 class="sapo">Tỉnh giao chỉ tiêu trồng rừng cho các huyện.</h2><div class="noi-dung">',
+        '<div class="noi-dung"><h2 class="sapo">Tỉnh giao chỉ tiêu trồng rừng cho các huyện.</h2>',
+    )
+    assert extract_html(inside, url="https://tin.example.vn/a.htm").text == page.text
+
+
+def test_a_lead_alone_does_not_make_a_profile_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose body container is empty goes on down the cascade even when the lead matched."""
+    _with_profile(monkeypatch, body="div.noi-dung", lead="h2.sapo")
+    body = " ".join(["Sở Tài chính hướng dẫn các xã lập dự toán ngân sách năm sau theo mẫu mới."] * 6)
+    html = (
+        '<html lang="vi"><body><h2 class="sapo">Dự toán ngân sách.</h2><div class="noi-dung"></div>'
+        f"<article><p>{body}</p><p>{body}</p></article></body></html>"
+    )
+    assert extract_html(html, url="https://tin.example.vn/b.htm").method in ("trafilatura", "fallback")
+
+
+def test_the_page_date_with_seconds_outranks_the_profile_date_of_the_same_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _with_profile(monkeypatch, body="div.noi-dung", date="div.ngay")
+    text = "<p>Sở Nội vụ công bố kết quả xét tuyển công chức.</p>"
+    head = '<meta property="article:published_time" content="2025-03-07T08:52:11+07:00">'
+    html = (
+        f'<html lang="vi"><head>{head}</head><body><div class="ngay">07/03/2025 08:52</div>'
+        f'<div class="noi-dung">{text}</div></body></html>'
+    )
+
+    def published(page_html: str) -> str | None:
+        found = extract_html(page_html, url="https://tin.example.vn/c.htm").published_at
+        return found.isoformat() if found else None
+
+    assert published(html) == "2025-03-07T08:52:11+07:00"
+    assert published(html.replace("08:52</div>", "09:10</div>")) == "2025-03-07T09:10:00+07:00"
