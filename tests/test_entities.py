@@ -411,3 +411,17 @@ def test_elected_former_diplomatic_military_and_accounting_posts(text: str, name
     ents = extract_entities(text, "vi", date(2024, 5, 1))
     found = {o.name: o.titles for o in ents.officials}
     assert name in found and any(title in t for t in found[name]), found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Chánh văn phòng UBND TPHCM Lê Văn Hậu cho biết.", ["vn-department:ppc_office:vn-province:legacy_63:79"]),
+        ("Văn phòng UBND Hà Nội vừa có thông báo.", ["vn-department:ppc_office:vn-province:legacy_63:01"]),
+        ("Văn phòng UBND tỉnh Long An vừa có thông báo.", ["vn-department:ppc_office:vn-province:legacy_63:80"]),
+        # A district's committee has an office too: not the province's.
+        ("Văn phòng UBND huyện Châu Thành vừa có thông báo.", []),
+    ],
+)  # fmt: skip
+def test_the_committee_office_named_with_its_province_right_after(text: str, expected: list[str]) -> None:
+    assert [d.id for d in extract_entities(text, "vi", date(2017, 5, 1)).departments] == expected

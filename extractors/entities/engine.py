@@ -775,6 +775,8 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     for span, kind, key in found.bodies:
         places = places_of(span)
         if kind == "dept":
+            if key == "ppc_office" and not places and span.end < len(doc) and doc[span.end].norm_ in _LOCAL_AFTER:
+                continue  # "Văn phòng UBND huyện Châu Thành": the office of a district's committee
             if not places:
                 unplaced.append((key, span))
             for entry in places:
