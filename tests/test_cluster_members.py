@@ -61,6 +61,27 @@ def test_a_department_listed_for_several_provinces_is_one_per_province(
     assert _depts(_entities(text), sector) == provinces
 
 
+@pytest.mark.parametrize(
+    ("text", "sector", "provinces"),
+    [
+        # The sector, not the department, across a list of provinces: their departments.
+        (
+            "Lớp bồi dưỡng dành cho cán bộ ngành Tư pháp của 4 tỉnh khu vực duyên hải thuộc Cụm thi đua số 2 gồm "
+            "Quảng Ngãi, Bình Định, Phú Yên và Khánh Hòa.",
+            "justice",
+            {"Quảng Ngãi", "Bình Định", "Phú Yên", "Khánh Hòa"},
+        ),
+        ("Ngành Tài nguyên và Môi trường Hậu Giang, Sóc Trăng ký giao ước thi đua.", "natural_resources_environment",
+         {"Hậu Giang", "Sóc Trăng"}),
+        # One province: the sector there (its department and its units), not a department.
+        ("Ngành Y tế tỉnh Kon Tum triển khai tiêm chủng mở rộng.", "health", set()),
+        ("Ngành Tư pháp đã hoàn thành nhiệm vụ năm.", "justice", set()),
+    ],
+)  # fmt: skip
+def test_a_sector_across_a_list_of_provinces_is_their_departments(text: str, sector: str, provinces: set[str]) -> None:
+    assert _depts(_entities(text), sector) == provinces
+
+
 def test_a_colon_after_a_single_department_starts_no_list() -> None:
     e = _entities("Giám đốc Sở Y tế tỉnh Kon Tum cho biết: Gia Lai và Đắk Lắk cũng ghi nhận ca bệnh.")
     assert _depts(e, "health") == {"Kon Tum"}
@@ -145,3 +166,18 @@ def test_a_review_report_dates_its_roles_by_the_year_reviewed() -> None:
     }
     (pact,) = e.pacts
     assert (pact.kind, pact.year, pact.date) == ("review", 2021, "2022-03-10")
+
+
+def test_cluster_members_named_through_their_sector() -> None:
+    e = _entities(
+        "Lớp bồi dưỡng dành cho cán bộ ngành Tư pháp của 4 tỉnh khu vực duyên hải thuộc Cụm thi đua số 2 gồm "
+        "Quảng Ngãi, Bình Định, Phú Yên và Khánh Hòa."
+    )
+    (cluster,) = e.clusters
+    assert [m.province.name for m in cluster.members if m.province] == [
+        "Quảng Ngãi",
+        "Bình Định",
+        "Phú Yên",
+        "Khánh Hòa",
+    ]
+    assert all(m.kind == "department" and m.sector == "justice" for m in cluster.members)

@@ -192,7 +192,11 @@ def get_nlp() -> tuple[Language, PhraseMatcher]:
         written = _written_forms(row.get("vi", []))
         add(f"dept|{sector}", forms + [_plural(f) for f in forms] + written)
         # The name without "Sở", only read inside a list of departments ("các Sở KH-ĐT, Xây dựng, TN-MT").
-        add(f"depttail|{sector}", [f[len("Sở ") :] for f in [*row.get("vi", []), *written] if f.startswith("Sở ")])
+        tails = [f[len("Sở ") :] for f in [*row.get("vi", []), *written] if f.startswith("Sở ")]
+        add(f"depttail|{sector}", tails)
+        # The sector across several provinces ("cán bộ ngành Tư pháp của 6 tỉnh ...: A, B, C"): their departments,
+        # read only with a list of provinces after it (alone, "ngành Y tế" is the sector, not a department).
+        add(f"sector|{sector}", [f"ngành {t}" for t in tails if any(ch.islower() for ch in t)])
         ministry = row.get("ministry")
         if ministry:
             add(f"ministry|{sector}", [*lx.forms_for(ministry, "vi"), *_minister_forms(ministry)])
@@ -407,6 +411,8 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
                 raw_provinces.append((span, key, cands))
         elif len(span) == 1 and span[0].norm_ in _acronyms() and not _written_as_acronym(span[0]):
             continue  # "Most of the capital went to ...": a word, not MOST
+        elif kind == "sector":
+            found.bodies.append((span, "sector", key))
         elif kind == "depttail":
             if not _continues_department_list(doc, span, found):
                 continue
@@ -774,6 +780,11 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
 
     for span, kind, key in found.bodies:
         places = places_of(span)
+        if kind == "sector":
+            if len(places) >= 2:  # a list of provinces: each one's department of the sector
+                for entry in places:
+                    _add_department(departments, key, sectors[key], entry.ref(), span)
+            continue
         if kind == "dept":
             if key == "ppc_office" and not places and span.end < len(doc) and doc[span.end].norm_ in _LOCAL_AFTER:
                 continue  # "Văn phòng UBND huyện Châu Thành": the office of a district's committee
