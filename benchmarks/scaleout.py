@@ -362,7 +362,7 @@ def pool_scenario(
         cpu, server_cpu = _children_cpu(), _tree_cpu(server.pid)
         ids = []
         for source in sources:
-            body = {"parameters": {"params": {"sources": [str(source)]}}}
+            body = {"parameters": {"sources": [str(source)]}}
             response = server.request("POST", f"/deployments/{deployment_id}/create_flow_run", json=body)
             response.raise_for_status()
             ids.append(response.json()["id"])

@@ -83,8 +83,26 @@ def schedule_for(spec: DeploymentSpec, settings: Settings) -> tuple[str, bool] |
 
 def default_parameters(spec: DeploymentSpec, settings: Settings) -> dict[str, Any]:
     if spec.name == "ingest-site" and settings.site_name and settings.site_urls:
-        return {"params": {"site": settings.site_name, "urls": list(settings.site_urls)}}
+        return {"site": settings.site_name, "urls": list(settings.site_urls)}
     return {}
+
+
+def closed_schema(deployment: Any) -> Any:
+    """The deployment with a parameter schema that refuses unknown parameters (`additionalProperties: false`).
+
+    The flows take their fields at the top level, and Prefect's schema of a signature accepts any other key: the
+    server would start a run with a misspelt or smuggled field (an article body) and the run would fail at once.
+    Closed, the server refuses it (HTTP 409, no run), as the models (`extra="forbid"`) do.
+    """
+    from prefect.utilities.callables import ParameterSchema
+
+    class ClosedParameterSchema(ParameterSchema):
+        additionalProperties: bool = False  # the JSON schema's spelling
+
+    schema = deployment._parameter_openapi_schema
+    fields = schema.model_dump(exclude_unset=True)
+    deployment._parameter_openapi_schema = ClosedParameterSchema(**fields, additionalProperties=False)
+    return deployment
 
 
 def build_deployments(settings: Settings) -> tuple[list[Any], list[str]]:
@@ -102,14 +120,16 @@ def build_deployments(settings: Settings) -> tuple[list[Any], list[str]]:
         schedule = schedule_for(spec, settings)
         schedules = [Cron(schedule[0], timezone=settings.schedule_timezone, active=schedule[1])] if schedule else None
         deployments.append(
-            flow.to_deployment(
-                name=spec.name,
-                description=spec.description,
-                tags=list(spec.tags),
-                schedules=schedules,
-                parameters=default_parameters(spec, settings) or None,
-                # Module path: the served process and the runs it starts import the installed package.
-                entrypoint_type=EntrypointType.MODULE_PATH,
+            closed_schema(
+                flow.to_deployment(
+                    name=spec.name,
+                    description=spec.description,
+                    tags=list(spec.tags),
+                    schedules=schedules,
+                    parameters=default_parameters(spec, settings) or None,
+                    # Module path: the served process and the runs it starts import the installed package.
+                    entrypoint_type=EntrypointType.MODULE_PATH,
+                )
             )
         )
     return deployments, missing

@@ -1,8 +1,9 @@
-"""The flows behind the deployments (`newsflow serve`, prefect.yaml): each takes one parameter model.
+"""The flows behind the deployments (`newsflow serve`, prefect.yaml).
 
-They only orchestrate: reading the inputs, then `run_pipeline` (flows/ingest.py) for everything that
-processes articles. The parameter models (flows/params.py) make the UI's forms and are checked before a
-run starts.
+Each takes its parameters at the top level, typed with the annotated fields of flows/params.py (the UI's
+form shows them directly), and builds its parameter model from them first (`build_params`: every
+validator runs before any task). They only orchestrate: reading the inputs, then `run_pipeline`
+(flows/ingest.py) for everything that processes articles.
 """
 
 from __future__ import annotations
@@ -25,13 +26,30 @@ from extractors.sources import display_name
 from flows import report
 from flows.ingest import _transient_db_error, final_state, ingest_raw, receive
 from flows.params import (
+    DEFAULT_SOURCES,
     ExportFormat,
+    ExportFormatField,
     ExportParams,
     IngestSiteParams,
     IngestSourcesParams,
+    Pages,
+    PastedLanguage,
+    PastedText,
+    PastedTitle,
+    PastedUrl,
     ProcessTextParams,
+    PublishedAt,
+    ReprocessLimit,
     ReprocessParams,
+    Since,
+    Site,
+    Sources,
+    TargetField,
+    TargetLanguage,
     TextLanguageChoice,
+    TranslatorChoice,
+    TranslatorChoiceField,
+    build_params,
     translator_name,
 )
 from flows.runners import NewsflowTaskRunner
@@ -42,11 +60,6 @@ from newsflow.settings import get_settings
 from newsflow.storage import Store
 from schemas.models import RawArticle, SourceInfo
 
-# Defaults of the flows whose every parameter has one: the deployment's form starts filled in, and the UI's
-# Quick run (a run with no parameters) is accepted (Prefect refuses a run missing a required parameter).
-_ALL_SAMPLES = IngestSourcesParams()
-_REPROCESS_ALL = ReprocessParams()
-_EXPORT_ALL = ExportParams()
 _HTML = re.compile(r"^\s*<(!doctype|html|head|body|article|div|p|h[1-6])\b", re.IGNORECASE)
 
 
@@ -205,12 +218,18 @@ def export_task(database_url: str, out_dir: str, name: str, since: datetime | No
 
 
 @flow(name="newsflow-ingest-sources", task_runner=NewsflowTaskRunner())
-def ingest_sources(params: IngestSourcesParams = _ALL_SAMPLES) -> RunSummary:
+def ingest_sources(
+    sources: Sources = DEFAULT_SOURCES,
+    translator: TranslatorChoiceField = TranslatorChoice.default,
+    target_language: TargetField = TargetLanguage.en,
+) -> RunSummary:
     """Ingest articles from paths (as the worker sees them) and http(s) URLs.
 
     Paths must lie under the allowed input directories (NEWSFLOW_INPUT_ROOTS): anything else fails the run
     before anything is read, naming the path. Symbolic links in a source directory are not followed out of it.
+    Every parameter has a default: the form starts filled in and the UI's Quick run (no parameters) works.
     """
+    params = build_params(IngestSourcesParams, sources=sources, translator=translator, target_language=target_language)
     settings = get_settings()
     try:
         check_sources(list(params.sources), settings.resolved_input_roots)
@@ -230,8 +249,16 @@ def ingest_sources(params: IngestSourcesParams = _ALL_SAMPLES) -> RunSummary:
 
 
 @flow(name="newsflow-ingest-site", task_runner=NewsflowTaskRunner())
-def ingest_site(params: IngestSiteParams) -> RunSummary:
+def ingest_site(
+    site: Site,
+    urls: Pages,
+    translator: TranslatorChoiceField = TranslatorChoice.default,
+    target_language: TargetField = TargetLanguage.en,
+) -> RunSummary:
     """Ingest pages of one site (the scheduled deployment); fetches hold the site's concurrency limit."""
+    params = build_params(
+        IngestSiteParams, site=site, urls=urls, translator=translator, target_language=target_language
+    )
     get_run_logger().info("site %s: %d page(s)", params.site, len(params.urls))
     raws, failures = receive(list(params.urls))
     summary = ingest_raw(
@@ -245,8 +272,26 @@ def ingest_site(params: IngestSiteParams) -> RunSummary:
 
 
 @flow(name="newsflow-process-text", task_runner=NewsflowTaskRunner())
-def process_text(params: ProcessTextParams) -> RunSummary:
+def process_text(
+    text: PastedText,
+    title: PastedTitle = "",
+    url: PastedUrl = "",
+    published_at: PublishedAt = None,
+    language: PastedLanguage = TextLanguageChoice.detect,
+    translator: TranslatorChoiceField = TranslatorChoice.default,
+    target_language: TargetField = TargetLanguage.en,
+) -> RunSummary:
     """Process one pasted article, store it and write its JSON."""
+    params = build_params(
+        ProcessTextParams,
+        text=text,
+        title=title,
+        url=url,
+        published_at=published_at,
+        language=language,
+        translator=translator,
+        target_language=target_language,
+    )
     raw = raw_from_paste(params)
     summary = ingest_raw(
         [raw],
@@ -259,8 +304,13 @@ def process_text(params: ProcessTextParams) -> RunSummary:
 
 
 @flow(name="newsflow-reprocess", task_runner=NewsflowTaskRunner())
-def reprocess(params: ReprocessParams = _REPROCESS_ALL) -> RunSummary:
+def reprocess(
+    limit: ReprocessLimit = None,
+    translator: TranslatorChoiceField = TranslatorChoice.default,
+    target_language: TargetField = TargetLanguage.en,
+) -> RunSummary:
     """Run extraction again on the stored raw inputs and upsert the records (nothing is fetched)."""
+    params = build_params(ReprocessParams, limit=limit, translator=translator, target_language=target_language)
     raws = load_raw(get_settings().resolved_database_url, params.limit)
     get_run_logger().info("re-processing %d stored raw input(s)", len(raws))
     summary = ingest_raw(
@@ -274,8 +324,9 @@ def reprocess(params: ReprocessParams = _REPROCESS_ALL) -> RunSummary:
 
 
 @flow(name="newsflow-export", task_runner=NewsflowTaskRunner())
-def export_records(params: ExportParams = _EXPORT_ALL) -> ExportResult:
+def export_records(since: Since = None, format: ExportFormatField = ExportFormat.jsonl) -> ExportResult:
     """Write stored records to output/exports/<file>, with a link to it in the run's artifacts."""
+    params = build_params(ExportParams, since=since, format=format)
     settings = get_settings()
     since = datetime.combine(params.since, time.min, tzinfo=UTC) if params.since else None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,9 +1,13 @@
-"""Parameters of the deployments: pydantic models, so the Prefect UI shows a real form.
+"""Parameters of the deployments: one annotated type per field, and the pydantic model that checks them.
 
-Titles, descriptions, defaults, enums (dropdowns) and bounds all go into the deployment's parameter
-schema. The Prefect server checks a new run's parameters against that schema and refuses the run when
-they do not fit (HTTP 409, nothing starts); the few rules a JSON schema cannot say (a URL's host, a
-refused path) are checked by pydantic when the run starts, before any task runs.
+Each deployment flow takes its fields as top-level keyword parameters typed with the annotated types below
+(`Sources`, `TranslatorChoiceField`, ...), so the Prefect UI's form shows them directly, and builds the
+model from them (`build_params`), which runs every validator. The model uses the same types: one
+definition per field. Titles, descriptions, defaults, enums (dropdowns) and bounds all go into the
+deployment's parameter schema. The Prefect server checks a new run's parameters against that schema and
+refuses the run when they do not fit (HTTP 409, nothing starts); the few rules a JSON schema cannot say
+(a URL's host, a refused path, the pages of another site) are checked by pydantic when the run starts,
+before any task runs: the run ends Failed with the validator's message.
 
 Parameters carry references (URLs, paths, ids), never article bodies: the Prefect server refuses a run
 whose parameters exceed 512 KB as compact JSON with non-ASCII escaped (`\\uXXXX`: 6 bytes for a
@@ -18,13 +22,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from extractors.translate.providers import PROVIDERS, TRANSLATOR_CHOICES
-from newsflow.settings import TranslatorName
 
 PASTE_MAX_CHARS = 80_000
 PARAMS_MAX_BYTES = 512 * 1024  # the Prefect server's default PREFECT_SERVER_API_MAX_PARAMETER_SIZE
@@ -135,31 +138,96 @@ def _optional_http_url(value: str) -> str:
 OptionalHttpUrl = Annotated[
     str, Field(max_length=2048, pattern=r"^(https?://.*)?$"), AfterValidator(_optional_http_url)
 ]
-TranslatorField = Annotated[
-    TranslatorName | None,
-    Field(
-        title="Translator",
-        description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto). 'none' turns translation off.",
+
+
+def _form(title: str, description: str, **kwargs: Any) -> Any:
+    """A Field whose title and description show in the model's schema and in a flow's parameter schema.
+
+    Prefect builds a flow's schema from its signature and sets each parameter's title to its name and its
+    description from the docstring; `json_schema_extra` is applied last, so the form keeps ours.
+    """
+    extra = {"title": title, "description": description, **kwargs.pop("json_schema_extra", {})}
+    return Field(title=title, description=description, json_schema_extra=extra, **kwargs)
+
+
+# --- the fields: each defined once, used by the model and by the flow's signature --------------------------
+
+DEFAULT_SOURCES = ["samples"]  # never mutated: pydantic copies a model's default, the flows only read it
+
+Sources = Annotated[
+    list[SourceRef],
+    _form(
+        "Sources",
+        "Paths on the worker under the allowed input directories (NEWSFLOW_INPUT_ROOTS; by default "
+        "samples/ and <data dir>/inbox): .txt, .html, .json, .jsonl, .pdf, .docx files or directories; or http(s) "
+        "URLs, or feed:/sitemap:/listing: followed by one. Default: samples/, as `newsflow run`.",
+        min_length=1,
+        max_length=MAX_SOURCES,
+        examples=[["samples/reference", "feed:https://longan.gov.vn/rss"]],
     ),
 ]
 # A plain dropdown with a `default` choice: the UI's form shows it at once, where a nullable union
-# (`TranslatorName | None`) shows a type switch whose "None" tab is preselected.
+# (`TranslatorName | None`, ingest-sources once had one) shows a type switch whose "None" tab is preselected.
 TranslatorChoiceField = Annotated[
     TranslatorChoice,
-    Field(
-        title="Translator",
-        description="default: the worker's NEWSFLOW_TRANSLATOR (auto unless set); auto: the "
+    _form(
+        "Translator",
+        "default: the worker's NEWSFLOW_TRANSLATOR (auto unless set); auto: the "
         "configured providers in order; none: no translation.",
     ),
 ]
-TargetField = Annotated[
-    TargetLanguage, Field(title="Translate into", description="Target language of the translation.")
+TargetField = Annotated[TargetLanguage, _form("Translate into", "Target language of the translation.")]
+Site = Annotated[
+    str,
+    _form(
+        "Site",
+        "Host name of the portal, e.g. longan.gov.vn; also the site's concurrency limit key.",
+        min_length=3,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9.-]+$",
+    ),
 ]
+Pages = Annotated[
+    list[HttpUrl],
+    _form("Pages", "Article pages of the site to read.", min_length=1, max_length=MAX_SOURCES),
+]
+PastedText = Annotated[
+    str,
+    _form(
+        "Text",
+        f"The article: plain text (a short first line is the title) or HTML. At most "
+        f"{PASTE_MAX_CHARS:,} characters; put longer texts in a file and use ingest-sources.",
+        min_length=1,
+        max_length=PASTE_MAX_CHARS,
+        json_schema_extra={"format": "textarea"},
+    ),
+]
+PastedTitle = Annotated[str, _form("Title", "Empty: the text's first line when it is short.", max_length=1000)]
+PastedUrl = Annotated[OptionalHttpUrl, _form("URL", "The article's own http(s) URL; empty: none.")]
+PublishedAt = Annotated[datetime | None, _form("Published at", "Publication time; without a zone it is Vietnam time.")]
+PastedLanguage = Annotated[TextLanguageChoice, _form("Language", "detect: found from the text.")]
+ReprocessLimit = Annotated[int | None, _form("Limit", "At most this many raw inputs; empty: all.", ge=1, le=MAX_LIMIT)]
+RetranslateLimit = Annotated[
+    int | None, _form("Limit", "At most this many pending records; empty: all.", ge=1, le=MAX_LIMIT)
+]
+RetranslateTranslator = Annotated[
+    RetranslateProvider | None,
+    _form("Translator", "Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto)."),
+]
+RetranslateTarget = Annotated[
+    TargetLanguage | None,
+    _form(
+        "Translate into",
+        "Target language; empty: the one each record was meant for (NEWSFLOW_TRANSLATION_TARGET).",
+    ),
+]
+Since = Annotated[date | None, _form("Since", "Only records stored or updated on/after this day (UTC); empty: all.")]
+ExportFormatField = Annotated[ExportFormat, _form("Format", "jsonl or a JSON array.")]
 
 
-def parameters_size(params: BaseModel, name: str = "params") -> int:
-    """Bytes of a run's parameters `{name: params}` as the Prefect server counts them."""
-    return len(json.dumps({name: params.model_dump(mode="json")}, separators=(",", ":")).encode())
+def parameters_size(params: BaseModel) -> int:
+    """Bytes of a run's parameters (the model's fields, top level) as the Prefect server counts them."""
+    return len(json.dumps(params.model_dump(mode="json"), separators=(",", ":")).encode())
 
 
 class _Params(BaseModel):
@@ -181,17 +249,8 @@ class IngestSourcesParams(_Params):
 
     model_config = ConfigDict(title="Ingest sources")
 
-    sources: list[SourceRef] = Field(
-        default_factory=lambda: ["samples"],
-        title="Sources",
-        min_length=1,
-        max_length=MAX_SOURCES,
-        description="Paths on the worker under the allowed input directories (NEWSFLOW_INPUT_ROOTS; by default "
-        "samples/ and <data dir>/inbox): .txt, .html, .json, .jsonl, .pdf, .docx files or directories; or http(s) "
-        "URLs, or feed:/sitemap:/listing: followed by one. Default: samples/, as `newsflow run`.",
-        examples=[["samples/reference", "feed:https://longan.gov.vn/rss"]],
-    )
-    translator: TranslatorField = None
+    sources: Sources = DEFAULT_SOURCES
+    translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
 
@@ -200,16 +259,8 @@ class IngestSiteParams(_Params):
 
     model_config = ConfigDict(title="Ingest a site")
 
-    site: str = Field(
-        title="Site",
-        min_length=3,
-        max_length=253,
-        pattern=r"^[A-Za-z0-9.-]+$",
-        description="Host name of the portal, e.g. longan.gov.vn; also the site's concurrency limit key.",
-    )
-    urls: list[HttpUrl] = Field(
-        title="Pages", min_length=1, max_length=MAX_SOURCES, description="Article pages of the site to read."
-    )
+    site: Site
+    urls: Pages
     translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
@@ -228,24 +279,11 @@ class ProcessTextParams(_Params):
 
     model_config = ConfigDict(title="Process pasted text")
 
-    text: str = Field(
-        title="Text",
-        min_length=1,
-        max_length=PASTE_MAX_CHARS,
-        description=f"The article: plain text (a short first line is the title) or HTML. At most "
-        f"{PASTE_MAX_CHARS:,} characters; put longer texts in a file and use ingest-sources.",
-        json_schema_extra={"format": "textarea"},
-    )
-    title: str = Field(
-        default="", title="Title", max_length=1000, description="Empty: the text's first line when it is short."
-    )
-    url: OptionalHttpUrl = Field(default="", title="URL", description="The article's own http(s) URL; empty: none.")
-    published_at: datetime | None = Field(
-        default=None, title="Published at", description="Publication time; without a zone it is Vietnam time."
-    )
-    language: TextLanguageChoice = Field(
-        default=TextLanguageChoice.detect, title="Language", description="detect: found from the text."
-    )
+    text: PastedText
+    title: PastedTitle = ""
+    url: PastedUrl = ""
+    published_at: PublishedAt = None
+    language: PastedLanguage = TextLanguageChoice.detect
     translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
@@ -262,9 +300,7 @@ class ReprocessParams(_Params):
 
     model_config = ConfigDict(title="Re-process stored records")
 
-    limit: int | None = Field(
-        default=None, title="Limit", ge=1, le=MAX_LIMIT, description="At most this many raw inputs; empty: all."
-    )
+    limit: ReprocessLimit = None
     translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
@@ -274,19 +310,9 @@ class RetranslateParams(_Params):
 
     model_config = ConfigDict(title="Retranslate pending records")
 
-    limit: int | None = Field(
-        default=None, title="Limit", ge=1, le=MAX_LIMIT, description="At most this many pending records; empty: all."
-    )
-    translator: RetranslateProvider | None = Field(
-        default=None,
-        title="Translator",
-        description="Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto).",
-    )
-    target_language: TargetLanguage | None = Field(
-        default=None,
-        title="Translate into",
-        description="Target language; empty: the one each record was meant for (NEWSFLOW_TRANSLATION_TARGET).",
-    )
+    limit: RetranslateLimit = None
+    translator: RetranslateTranslator = None
+    target_language: RetranslateTarget = None
 
 
 class ExportParams(_Params):
@@ -294,7 +320,28 @@ class ExportParams(_Params):
 
     model_config = ConfigDict(title="Export records")
 
-    since: date | None = Field(
-        default=None, title="Since", description="Only records stored or updated on/after this day (UTC); empty: all."
-    )
-    format: ExportFormat = Field(default=ExportFormat.jsonl, title="Format", description="jsonl or a JSON array.")
+    since: Since = None
+    format: ExportFormatField = ExportFormat.jsonl
+
+
+P = TypeVar("P", bound=_Params)
+
+
+class InvalidParameters(ValueError):
+    """A run's parameters fit the deployment's schema but a validator refused them (raised in the flow)."""
+
+
+def build_params(model: type[P], **values: Any) -> P:
+    """The model a flow works with, from its keyword parameters; a refusal says what each validator said.
+
+    Raised in the flow's body, before any task: the run ends Failed with that message, as when Prefect's own
+    check of the parameters (the annotated types) refuses them.
+    """
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" if error["loc"] else error["msg"]
+            for error in exc.errors()
+        ]
+        raise InvalidParameters("invalid parameters: " + "; ".join(problems)) from None

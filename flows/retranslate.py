@@ -6,7 +6,8 @@ step again (`extractors.pipeline.translate_record`: the same name protection, la
 entity merge as ingest) and saves each record under its own id, with the provider, the engine version
 and the time of the translation. Records that are still pending stay pending, with the new reason.
 
-Like the ingest flows it takes one typed parameter model (`RetranslateParams`, the UI's form), runs its
+Like the ingest flows it takes its parameters at the top level (the UI's form) and builds its model
+(`RetranslateParams`) from them, runs its
 batches on the configured task runner (thread pool, or Dask: flows/runners.py), records the run in the
 store and publishes the same three artifacts (summary, article table, link to the run's JSONL).
 
@@ -29,7 +30,13 @@ from extractors.pipeline import translate_record
 from flows import report
 from flows.ingest import tracked_run
 from flows.limits import LimitedTranslator, prefect_rate_limit
-from flows.params import RetranslateParams
+from flows.params import (
+    RetranslateLimit,
+    RetranslateParams,
+    RetranslateTarget,
+    RetranslateTranslator,
+    build_params,
+)
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary, SummaryBuilder
 from newsflow.output import RunWriter, write_record
@@ -39,7 +46,6 @@ from newsflow.storage import SaveStatus, Store
 from schemas.models import ArticleRecord, RawArticle
 
 FLOW = "retranslate"
-_DEFAULT_PARAMS = RetranslateParams()
 
 
 class RetranslateSummary(BaseModel):
@@ -124,18 +130,23 @@ def _retranslate_batch(
 
 
 @flow(name="newsflow-retranslate", log_prints=False, task_runner=NewsflowTaskRunner())
-def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSummary:
+def retranslate(
+    limit: RetranslateLimit = None,
+    translator: RetranslateTranslator = None,
+    target_language: RetranslateTarget = None,
+) -> RetranslateSummary:
     """Translate stored records whose translation is pending, and update them in place."""
+    params = build_params(RetranslateParams, limit=limit, translator=translator, target_language=target_language)
     logger = get_run_logger()
     settings = portable(get_settings())  # absolute directories: tasks may run in other processes (Dask)
-    translator = params.translator.value if params.translator else settings.translator
+    provider = params.translator.value if params.translator else settings.translator
     # An unusable choice (no key, no apertium) fails here, before any task.
-    runtime(settings).translator(translator, cache=False)
+    runtime(settings).translator(provider, cache=False)
     target = params.target_language.value if params.target_language else None
     database_url = settings.resolved_database_url
     out_dir = settings.resolved_output_dir
     store = shared_store(database_url)
-    if translator == "none":  # a scheduled run while translation is switched off: nothing to do, say so
+    if provider == "none":  # a scheduled run while translation is switched off: nothing to do, say so
         logger.warning("translation is off (NEWSFLOW_TRANSLATOR=none): pending records are left as they are")
         pending = []
     else:
@@ -154,7 +165,7 @@ def retranslate(params: RetranslateParams = _DEFAULT_PARAMS) -> RetranslateSumma
         batches = [pending[i : i + size] for i in range(0, len(pending), size)]
         futures = [
             retranslate_batch.submit(
-                b, n, translator, target, database_url, str(out_dir), batch_label(b, n), settings=settings
+                b, n, provider, target, database_url, str(out_dir), batch_label(b, n), settings=settings
             )
             for n, b in enumerate(batches)
         ]

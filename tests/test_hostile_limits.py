@@ -406,7 +406,6 @@ def test_a_retranslate_run_that_stops_on_an_error_is_marked_failed(
     in_process_flow: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The retranslate flow's run row too (the same `tracked_run`): "failed" with the reason, not "running"."""
-    from flows.params import RetranslateParams
     from flows.retranslate import retranslate
 
     # No provider answers (a closed port): the record stays pending, and saving it again is what fails.
@@ -428,7 +427,7 @@ def test_a_retranslate_run_that_stops_on_an_error_is_marked_failed(
 
     monkeypatch.setattr(Store, "save", full_disk)
     with pytest.raises(Exception, match="database or disk is full"):
-        retranslate(RetranslateParams(translator="google"))
+        retranslate(translator="google")
     runs = _runs(get_settings().resolved_database_url)
     assert len(runs) == 1 and runs[0][0] == "failed"
     assert "database or disk is full" in str(runs[0][1]["error"])

@@ -208,31 +208,32 @@ def test_deployments_whose_parameters_all_have_defaults_need_no_parameters() -> 
 
     for flow in (ingest_sources, reprocess, export_records, retranslate):
         schema = _prefect_schema(flow.fn)
-        assert "params" not in schema.get("required", []), flow.name  # Quick run sends no parameters
-        assert isinstance(schema["properties"]["params"]["default"], dict), flow.name
-    assert _prefect_schema(ingest_sources.fn)["properties"]["params"]["default"]["sources"] == ["samples"]
-    assert _prefect_schema(process_text.fn)["required"] == ["params"]  # the text has no default: no Quick run
+        assert not schema.get("required"), flow.name  # Quick run sends no parameters
+        assert all("default" in field for field in schema["properties"].values()), flow.name
+    assert _prefect_schema(ingest_sources.fn)["properties"]["sources"]["default"] == ["samples"]
+    assert _prefect_schema(process_text.fn)["required"] == ["text"]  # the text has no default: no Quick run
     from prefect.utilities.callables import parameter_schema_from_entrypoint
 
     # `prefect deploy` reads the defaults from the source (prefect.yaml's deployments)
     for entrypoint in ("flows/ops.py:reprocess", "flows/ops.py:export_records", "flows/ops.py:ingest_sources"):
         schema = parameter_schema_from_entrypoint(str(REPO / entrypoint)).model_dump_for_openapi()
-        assert "required" not in schema and schema["properties"]["params"]["default"], entrypoint
+        assert "required" not in schema and all("default" in f for f in schema["properties"].values()), entrypoint
 
 
 def test_optional_fields_are_plain_dropdowns_and_strings_not_nullable_unions() -> None:
-    from flows.ops import ingest_site, process_text, reprocess
+    from flows.ops import ingest_site, ingest_sources, process_text, reprocess
 
     for flow, model in (
+        (ingest_sources, "IngestSourcesParams"),  # a dropdown with `default` too, no `str | None` switch
         (process_text, "ProcessTextParams"),
         (reprocess, "ReprocessParams"),
         (ingest_site, "IngestSiteParams"),
     ):
         schema = _prefect_schema(flow.fn)
-        translator = schema["definitions"][model]["properties"]["translator"]
+        translator = schema["properties"]["translator"]
         assert "anyOf" not in translator and translator["default"] == "default", (model, translator)
         assert schema["definitions"]["TranslatorChoice"]["enum"][:3] == ["default", "auto", "none"]
-    text = _prefect_schema(process_text.fn)["definitions"]["ProcessTextParams"]["properties"]
+    text = _prefect_schema(process_text.fn)["properties"]
     for name in ("title", "url", "language"):
         assert "anyOf" not in text[name], (name, text[name])
     assert text["language"]["default"] == "detect" and text["text"]["format"] == "textarea"
@@ -258,10 +259,10 @@ def test_validation_messages_say_what_is_wrong() -> None:
 
     schema = _prefect_schema(reprocess.fn)
     with pytest.raises(PrefectValidationError, match=r"'klingon' is not one of \['default', 'auto'"):
-        validate({"params": {"translator": "klingon"}}, schema, raise_on_error=True)  # what the server answers
+        validate({"translator": "klingon"}, schema, raise_on_error=True)  # what the server answers
     schema = _prefect_schema(process_text.fn)
     with pytest.raises(PrefectValidationError, match=r"'not a url' does not match"):
-        validate({"params": {"text": TEXT, "url": "not a url"}}, schema, raise_on_error=True)
+        validate({"text": TEXT, "url": "not a url"}, schema, raise_on_error=True)
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="is not an http"):  # a scheme without a host: pydantic says so

@@ -63,21 +63,22 @@ def test_quick_run_with_no_parameters_is_accepted_and_completes(served: tuple[Pr
     assert "| failed | 0 |" in summary and "| processed | 0 |" not in summary, summary
     # A deployment with a required field (the pasted text) still refuses a run without it, saying what is missing.
     refused = server.request("POST", f"/deployments/{deployments['process-text']['id']}/create_flow_run", json={})
-    assert refused.status_code == 409 and "'params' is a required property" in refused.text, refused.text
+    assert refused.status_code == 409 and "'text' is a required property" in refused.text, refused.text
 
 
 def test_the_forms_show_dropdowns_and_plain_fields(served: tuple[PrefectServer, Path]) -> None:
     server, _ = served
     schema = _deployment(server, "process-text")["parameter_openapi_schema"]
-    fields = schema["definitions"]["ProcessTextParams"]["properties"]
+    fields = schema["properties"]
     assert fields["translator"] == {
         "$ref": "#/definitions/TranslatorChoice",
         "default": "default",
         "description": fields["translator"]["description"],
         "title": "Translator",
+        "position": fields["translator"]["position"],
     }
     assert {"anyOf"} & set(fields["title"]) == set() and fields["language"]["default"] == "detect"
-    bad = server.run(_deployment(server, "reprocess")["id"], {"params": {"translator": "klingon"}})
+    bad = server.run(_deployment(server, "reprocess")["id"], {"translator": "klingon"})
     assert bad.status_code == 409 and "'klingon' is not one of ['default', 'auto'" in bad.text, bad.text
 
 
@@ -91,7 +92,7 @@ def test_a_run_whose_every_input_failed_ends_failed(served: tuple[PrefectServer,
     (inbox / "empty.txt").write_text("", encoding="utf-8")
     # A URL source: refused by the SSRF guard (loopback), so it fails too, after its site limit was looked up.
     url = f"http://127.0.0.1:{_free_port()}/tin-tuc/a.html"
-    response = server.run(_deployment(server, "ingest-sources")["id"], {"params": {"sources": [str(inbox), url]}})
+    response = server.run(_deployment(server, "ingest-sources")["id"], {"sources": [str(inbox), url]})
     assert response.status_code == 201, response.text
     run = server.wait(response.json()["id"])
     assert run["state"]["type"] == "FAILED", run["state"]
@@ -117,7 +118,7 @@ def test_a_run_with_some_failures_completes_with_the_counts_and_its_output_path(
     (inbox / "empty.txt").write_text("", encoding="utf-8")
     reference = (REPO / "samples" / "reference" / "cluster-viii-pact.es.txt").read_text(encoding="utf-8")
     (inbox / "pact.es.txt").write_text(reference + "\n\nCopia para la prueba de estados.\n", encoding="utf-8")
-    response = server.run(_deployment(server, "ingest-sources")["id"], {"params": {"sources": [str(inbox)]}})
+    response = server.run(_deployment(server, "ingest-sources")["id"], {"sources": [str(inbox)]})
     run = server.wait(response.json()["id"])
     assert run["state"]["type"] == "COMPLETED" and run["state"]["name"] == "Completed", run["state"]
     assert (run["state"]["message"] or "").startswith("1 processed, 1 failed (1 new"), run["state"]
@@ -148,7 +149,7 @@ def test_ingest_sources_refuses_paths_outside_the_allowed_directories(
         (str(secret), f"{secret}: outside the allowed input directories"),
         (str(link), f"{link} (it leads to {secret}): outside the allowed input directories"),
     ):
-        response = server.run(deployment, {"params": {"sources": [source]}})
+        response = server.run(deployment, {"sources": [source]})
         assert response.status_code == 201, response.text
         run = server.wait(response.json()["id"])
         assert run["state"]["type"] == "FAILED", run["state"]

@@ -72,7 +72,7 @@ def test_pasted_text_stays_under_prefects_parameter_cap() -> None:
 
     # The longest text of Vietnamese letters (6 bytes each once Prefect escapes them), title and URL fit...
     params = ProcessTextParams(text="ệ" * PASTE_MAX_CHARS, title="Đ" * 1000, url="https://a.example.vn/" + "ư" * 2000)
-    validate_parameter_size({"params": params.model_dump(mode="json")}, PARAMS_MAX_BYTES)  # Prefect's own count
+    validate_parameter_size(params.model_dump(mode="json"), PARAMS_MAX_BYTES)  # Prefect's own count
     assert parameters_size(params) <= PARAMS_MAX_BYTES
     # ... and what would not fit is refused by the model, saying what to do instead.
     with pytest.raises(ValidationError, match="Prefect refuses more than 524,288: pass paths or URLs"):
@@ -81,16 +81,34 @@ def test_pasted_text_stays_under_prefects_parameter_cap() -> None:
         IngestSourcesParams(sources=["/data/" + "a" * 2000] * 300)
 
 
+# The model each deployment's flow builds from its top-level parameters.
+PARAMS_MODELS: dict[str, type[BaseModel]] = {
+    "ingest-sources": IngestSourcesParams,
+    "ingest-site": IngestSiteParams,
+    "process-text": ProcessTextParams,
+    "reprocess": ReprocessParams,
+    "retranslate-pending": RetranslateParams,
+    "export": ExportParams,
+}
+
+
 def _params_model(spec: DeploymentSpec) -> type[BaseModel]:
     import inspect
     import typing
 
     flow = spec.load_flow()
     assert flow is not None, spec.name
+    model = PARAMS_MODELS[spec.name]
     signature = inspect.signature(flow.fn)
-    assert list(signature.parameters) == ["params"], f"{spec.name}: one typed parameter model, got {signature}"
-    model = typing.get_type_hints(flow.fn)["params"]
-    assert isinstance(model, type) and issubclass(model, BaseModel), (spec.name, model)
+    # The model's fields, at the top level, with the model's own annotated types and defaults.
+    assert list(signature.parameters) == list(model.model_fields), f"{spec.name}: {signature}"
+    hints = typing.get_type_hints(flow.fn, include_extras=True)
+    model_hints = typing.get_type_hints(model, include_extras=True)
+    for name, field in model.model_fields.items():
+        assert hints[name] == model_hints[name], (spec.name, name)  # one definition per field
+        default = signature.parameters[name].default
+        expected = inspect.Parameter.empty if field.is_required() else field.get_default(call_default_factory=True)
+        assert default == expected, (spec.name, name, default, expected)
     return model
 
 
@@ -126,6 +144,36 @@ def test_every_deployment_takes_bounded_references(spec: DeploymentSpec) -> None
     # A body smuggled in as an extra field is refused.
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         model.model_validate({"body": "Sở Tài chính tỉnh Long An họp."})
+
+
+@pytest.mark.parametrize("spec", DEPLOYMENTS, ids=lambda s: s.name)
+def test_the_form_shows_the_fields_at_the_top_level_not_in_a_params_group(spec: DeploymentSpec) -> None:
+    """The deployment's schema (what the UI's form and the API take) is the model's fields, not `{"params": {...}}`."""
+    import json
+
+    from prefect.utilities.callables import parameter_schema_from_entrypoint
+
+    model = PARAMS_MODELS[spec.name]
+    expected = model.model_json_schema()
+    # `#/$defs/X` in a model's schema is `#/definitions/X` in Prefect's.
+    expected = json.loads(json.dumps(expected).replace('"#/$defs/', '"#/definitions/'))
+    required = [name for name, field in model.model_fields.items() if field.is_required()]
+    deployments, _ = build_deployments(Settings())
+    served = next(d for d in deployments if d.name == spec.name)._parameter_openapi_schema.model_dump(
+        exclude_unset=True
+    )
+    declared = parameter_schema_from_entrypoint(str(REPO / spec.entrypoint)).model_dump_for_openapi()  # prefect deploy
+    for schema in (served, declared):
+        properties = schema["properties"]
+        assert "params" not in properties and list(properties) == list(model.model_fields), (spec.name, properties)
+        assert schema.get("required", []) == required, spec.name  # fields with a default stay optional
+        for name, prop in properties.items():
+            # Title, description, default, enum (as a $ref to a dropdown), bounds and patterns: all the model's.
+            assert {k: v for k, v in prop.items() if k != "position"} == expected["properties"][name], (spec.name, name)
+            assert prop["title"] and prop["description"], (spec.name, name)
+        for name, definition in expected.get("$defs", {}).items():
+            assert schema["definitions"][name]["enum"] == definition["enum"], (spec.name, name)
+    assert served["additionalProperties"] is False  # an unknown field is refused by the server (409)
 
 
 def test_retranslate_parameters() -> None:
@@ -326,7 +374,7 @@ def test_served_schedules_are_overridable(monkeypatch: pytest.MonkeyPatch) -> No
     site = next(d for d in deployments if d.name == "ingest-site")
     (schedule,) = site.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone, schedule.active) == ("15 7 * * 1-5", "UTC", True)
-    assert site.parameters == {"params": {"site": "longan.gov.vn", "urls": ["https://longan.gov.vn/a"]}}
+    assert site.parameters == {"site": "longan.gov.vn", "urls": ["https://longan.gov.vn/a"]}
 
 
 def test_the_heap_is_settled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:

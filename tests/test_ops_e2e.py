@@ -357,7 +357,7 @@ def test_worker_runs_deployments_from_prefect_yaml(
     log = tmp_path / "worker.log"
     worker = _start([prefect, "worker", "start", "--pool", "newsflow", "--type", "process"], env, log)
     try:
-        ingest = server.run(deployments["ingest-sources"]["id"], {"params": {"sources": [str(inputs)]}})
+        ingest = server.run(deployments["ingest-sources"]["id"], {"sources": [str(inputs)]})
         assert ingest.status_code == 201, ingest.text
         run = server.wait(ingest.json()["id"])
         assert run["state"]["type"] == "COMPLETED", (run["state"], _tail(log))
@@ -366,8 +366,8 @@ def test_worker_runs_deployments_from_prefect_yaml(
         assert len(first) == 3
 
         # Re-processing the stored raw inputs stores nothing twice; export writes them all, in parallel.
-        again = server.run(deployments["reprocess"]["id"], {"params": {}})
-        export = server.run(deployments["export"]["id"], {"params": {"format": "jsonl"}})
+        again = server.run(deployments["reprocess"]["id"], {})
+        export = server.run(deployments["export"]["id"], {"format": "jsonl"})
         assert (again.status_code, export.status_code) == (201, 201), (again.text, export.text)
         again_run, export_run = server.wait(again.json()["id"]), server.wait(export.json()["id"])
         assert again_run["state"]["type"] == "COMPLETED", (again_run["state"], _tail(log))
@@ -384,7 +384,7 @@ def test_worker_runs_deployments_from_prefect_yaml(
         scheduled_input.mkdir()
         shutil.copy(REPO / SCHEDULED_INPUT, scheduled_input)
         run = _scheduled_run_completes(
-            server, deployments["ingest-sources"]["id"], {"params": {"sources": [str(scheduled_input)]}}, log
+            server, deployments["ingest-sources"]["id"], {"sources": [str(scheduled_input)]}, log
         )
         _check_artifacts(server, run["id"], flow="ingest-sources", n=1, status="new")
         assert len(_records(pg_url)) == 4
@@ -429,14 +429,15 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     deployments = server.deployments()
     # The UI's form: a typed model with dropdowns and bounds.
     schema = deployments["ingest-sources"]["parameter_openapi_schema"]
-    model = schema["definitions"]["IngestSourcesParams"]
-    assert model["title"] == "Ingest sources"
-    assert "none" in model["properties"]["translator"]["anyOf"][0]["enum"]
-    text_schema = deployments["process-text"]["parameter_openapi_schema"]["definitions"]["ProcessTextParams"]
+    assert list(schema["properties"]) == ["sources", "translator", "target_language"]  # no `params` group
+    assert schema["properties"]["sources"]["title"] == "Sources"
+    assert "none" in schema["definitions"]["TranslatorChoice"]["enum"]  # a plain dropdown (issue: no `str | None`)
+    text_schema = deployments["process-text"]["parameter_openapi_schema"]
     assert text_schema["properties"]["text"]["maxLength"] == PASTE_MAX_CHARS
     retranslate = deployments["retranslate-pending"]["parameter_openapi_schema"]
-    form = retranslate["definitions"]["RetranslateParams"]
-    assert form["title"] == "Retranslate pending records" and retranslate["properties"]["params"]["default"] == {
+    assert retranslate["properties"]["limit"]["title"] == "Limit" and {
+        name: field["default"] for name, field in retranslate["properties"].items()
+    } == {
         "limit": None,
         "translator": None,
         "target_language": None,
@@ -448,11 +449,11 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
 
     inbox = data / "inbox" / "serve-test"  # under the default allowed input directory of `newsflow serve`
     shutil.copytree(inputs, inbox, dirs_exist_ok=True)
-    ingest = server.run(deployments["ingest-sources"]["id"], {"params": {"sources": [str(inbox)]}})
+    ingest = server.run(deployments["ingest-sources"]["id"], {"sources": [str(inbox)]})
     assert ingest.status_code == 201, ingest.text
     # Not the same text as the file (the same text is the same article id).
     pasted = (REPO / INPUTS[0]).read_text(encoding="utf-8") + "\n\nEl convenio se firmó en Long An en marzo.\n"
-    paste = server.run(deployments["process-text"]["id"], {"params": {"text": pasted, "language": "es"}})
+    paste = server.run(deployments["process-text"]["id"], {"text": pasted, "language": "es"})
     assert paste.status_code == 201, paste.text
 
     run = server.wait(ingest.json()["id"])
@@ -504,29 +505,29 @@ def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> N
     deployments = server.deployments()
     before = len(server.request("POST", "/flow_runs/filter", json={}).json())
     refused = [
-        ("ingest-sources", {"params": {"sources": ["samples"], "translator": "klingon"}}),
-        ("ingest-sources", {"params": {"sources": []}}),
-        ("ingest-sources", {"params": {"sources": ["samples"], "target_language": "tlh"}}),
-        ("process-text", {"params": {"text": "x" * (PASTE_MAX_CHARS + 1)}}),
-        ("retranslate-pending", {"params": {"limit": 0}}),
-        ("retranslate-pending", {"params": {"translator": "none"}}),
-        ("retranslate-pending", {"params": {"text": "Sở Tài chính tỉnh Long An họp."}}),  # a body: no such field
-        ("reprocess", {"params": {"limit": 0}}),
-        ("export", {"params": {"format": "xml"}}),
-        ("ingest-site", {"params": {"site": "longan.gov.vn"}}),  # no pages
+        ("ingest-sources", {"sources": ["samples"], "translator": "klingon"}),
+        ("ingest-sources", {"sources": []}),
+        ("ingest-sources", {"sources": ["samples"], "target_language": "tlh"}),
+        ("process-text", {"text": "x" * (PASTE_MAX_CHARS + 1)}),
+        ("retranslate-pending", {"limit": 0}),
+        ("retranslate-pending", {"translator": "none"}),
+        ("retranslate-pending", {"text": "Sở Tài chính tỉnh Long An họp."}),  # a body: no such field
+        ("reprocess", {"limit": 0}),
+        ("export", {"format": "xml"}),
+        ("ingest-site", {"site": "longan.gov.vn"}),  # no pages
     ]
     for name, parameters in refused:
         response = server.run(deployments[name]["id"], parameters)
         assert response.status_code == 409, (name, parameters, response.status_code, response.text[:300])
         assert "Validation failed" in response.text or "validation" in response.text.lower()
     # Article bodies where references belong, over Prefect's 512 KB cap: refused too, before a run exists.
-    bodies = {"params": {"sources": ["Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024. " * 35] * 300}}
+    bodies = {"sources": ["Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024. " * 35] * 300}
     response = server.run(deployments["ingest-sources"]["id"], bodies)
     assert response.status_code == 422 and "must be less than 524,288 bytes" in response.text, response.text[:300]
     assert len(server.request("POST", "/flow_runs/filter", json={}).json()) == before
 
     # What a JSON schema cannot say is checked when the run starts, before any task runs.
-    bad_site = {"params": {"site": "longan.gov.vn", "urls": ["https://example.com/a.html"]}}
+    bad_site = {"site": "longan.gov.vn", "urls": ["https://example.com/a.html"]}
     response = server.run(deployments["ingest-site"]["id"], bad_site)
     assert response.status_code == 201, response.text
     run = server.wait(response.json()["id"])
@@ -634,7 +635,6 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
 
     from extractors.translate import reset_circuit_breakers
     from flows.limits import existing_limits, translate_limit
-    from flows.params import RetranslateParams
     from flows.retranslate import retranslate
     from newsflow.settings import reset_settings
 
@@ -648,7 +648,7 @@ def test_translation_concurrency_limit_holds_across_parallel_batches(
         reset_settings()
         reset_circuit_breakers()
         _seed_pending(LIMIT_TEXTS)
-        return retranslate(RetranslateParams(translator="google"))
+        return retranslate(translator="google")
 
     for key, value in {
         "NEWSFLOW_BATCH_SIZE": "1",
@@ -739,7 +739,6 @@ def test_postgresql_as_prefects_database_and_newsflows_store(
     from sqlalchemy.engine import make_url
 
     from flows.ops import ingest_sources
-    from flows.params import IngestSourcesParams
     from newsflow.settings import reset_settings
 
     home = tmp_path / "prefect-pg-home"
@@ -752,7 +751,7 @@ def test_postgresql_as_prefects_database_and_newsflows_store(
         _prefect_server(home, PREFECT_API_DATABASE_CONNECTION_URL=prefect_pg_database) as server,
         temporary_settings(updates={PREFECT_API_URL: server.api}),
     ):
-        summary = ingest_sources(IngestSourcesParams(sources=[str(inputs)]))
+        summary = ingest_sources(sources=[str(inputs)])
         assert (summary.processed, summary.new, summary.failed) == (3, 3, [])
         runs = server.request(
             "POST", "/flow_runs/filter", json={"flows": {"name": {"any_": ["newsflow-ingest-sources"]}}}
@@ -860,7 +859,6 @@ def test_site_concurrency_limit_holds_across_parallel_runs(
 
     from flows.limits import site_limit
     from flows.ops import ingest_site
-    from flows.params import IngestSiteParams
     from newsflow.settings import reset_settings
 
     name = site_limit("127.0.0.1")
@@ -880,9 +878,9 @@ def test_site_concurrency_limit_holds_across_parallel_runs(
         """Three scheduled-site runs at once (as three workers would), two pages each."""
         monkeypatch.setenv("NEWSFLOW_DATA_DIR", str(tmp_path / phase))
         reset_settings()
-        params = [IngestSiteParams(site="127.0.0.1", urls=[site.base + p for p in paths[i::3]]) for i in range(3)]
+        params = [{"site": "127.0.0.1", "urls": [site.base + p for p in paths[i::3]]} for i in range(3)]
         with ThreadPoolExecutor(3) as pool:  # each thread runs in a copy of this context (Prefect's settings)
-            futures = [pool.submit(contextvars.copy_context().run, ingest_site, p) for p in params]
+            futures = [pool.submit(contextvars.copy_context().run, ingest_site, **p) for p in params]
             return [f.result() for f in futures]
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
@@ -912,7 +910,6 @@ def test_retranslate_on_dask_gives_the_same_records(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from extractors.translate import reset_circuit_breakers
-    from flows.params import RetranslateParams
     from flows.retranslate import retranslate
     from newsflow.settings import get_settings, reset_settings
     from tests.translate_servers import FakeProvider
@@ -924,7 +921,7 @@ def test_retranslate_on_dask_gives_the_same_records(
         reset_settings()
         reset_circuit_breakers()
         _seed_pending(LIMIT_TEXTS[:4])
-        summary = retranslate(RetranslateParams(translator="google"))
+        summary = retranslate(translator="google")
         records = _records(get_settings().resolved_database_url)
         for record in records.values():
             record["translation"].pop("translated_at")
@@ -1057,7 +1054,7 @@ def test_lost_machine_runs_are_crashed_then_retried_without_loss(prefect_api: Pr
         env.update(
             NEWSFLOW_TRANSLATOR="google", NEWSFLOW_TRANSLATION_ENDPOINTS=json.dumps({"google": provider.fake.url})
         )
-        response = server.run(deployment["id"], {"params": {"sources": [site.base + p for p in paths]}})
+        response = server.run(deployment["id"], {"sources": [site.base + p for p in paths]})
         assert response.status_code == 201, response.text
         run_id = response.json()["id"]
         log = tmp_path / "worker-1.log"

@@ -82,7 +82,7 @@ def test_workers_with_limit_one_share_the_runs(prefect_api: PrefectServer, tmp_p
             inputs = data / "inbox" / f"in-{i}"
             inputs.mkdir(parents=True)
             shutil.copy(REPO / rel, inputs)
-            response = server.run(deployment["id"], {"params": {"sources": [str(inputs)]}})
+            response = server.run(deployment["id"], {"sources": [str(inputs)]})
             assert response.status_code == 201, response.text
             run_ids.append(response.json()["id"])
         runs = [server.wait(run_id) for run_id in run_ids]

@@ -41,7 +41,6 @@ def test_failing_translation_stores_every_record_then_retranslate_completes_them
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from flows.ingest import ingest
-    from flows.params import RetranslateParams
     from flows.retranslate import retranslate
 
     _point_google_at(monkeypatch, closed_port_url())
@@ -57,12 +56,12 @@ def test_failing_translation_stores_every_record_then_retranslate_completes_them
     before = {r.id: r for r in records}
 
     _point_google_at(monkeypatch, "http://127.0.0.1:9")  # still nothing: records stay pending
-    still = retranslate(RetranslateParams(limit=2, translator="google"))
+    still = retranslate(limit=2, translator="google")
     assert (still.picked, still.translation) == (2, {"pending": 2})
 
     with FakeProvider("google") as server:
         _point_google_at(monkeypatch, server.url)
-        done = retranslate(RetranslateParams(translator="google"))
+        done = retranslate(translator="google")
         calls = len(server.requests)
     assert done.picked == n and done.translation == {"done": n} and done.updated == n
     assert calls >= n

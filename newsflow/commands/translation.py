@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
             params = RetranslateParams(limit=limit, translator=RetranslateProvider(name))
         except ValidationError as exc:  # the deployment's bounds hold for the command too
             raise UserError(f"--limit {limit}: {exc.errors()[0]['msg']}") from None
-        summary = flow(params)
+        summary = flow(limit=params.limit, translator=params.translator)
         statuses = ", ".join(f"{k} {v}" for k, v in summary.translation.items()) or "-"
         Console().print(
             f"retranslate: {summary.picked} pending record(s) picked; now {statuses}; "
