@@ -111,9 +111,10 @@ class Extracted:
     date: PageDate = field(default_factory=PageDate)
 
 
-def _metadata(soup: BeautifulSoup, html: str, url: str | None) -> Extracted:
-    """Title, date, byline, language and URLs from the page's own markup (extractors.pagemeta)."""
-    tags = pagemeta.Tags.of(soup)
+def _metadata(html: str, url: str | None) -> Extracted:
+    """Title, date, byline, language and URLs from the page's own markup (extractors.pagemeta), read from an
+    lxml tree: no BeautifulSoup tree is built for them."""
+    tags = pagemeta.Tags.of(pagemeta.parse_html(html))
     canonical_url = tags.canonical
     og_url = tags.get("og:url")
     site_url = next((u for u in (canonical_url, og_url, url) if u and "//" in u), url)  # the host names the site
@@ -242,12 +243,16 @@ def _fallback(soup: BeautifulSoup) -> str:
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata of one page, through the cascade."""
-    soup = BeautifulSoup(html, "lxml")
-    meta = _metadata(soup, html, url)
+    meta = _metadata(html, url)
     page_url = meta.canonical_url or url
+    # The BeautifulSoup tree is the costly part of a page (a Python object per element): built only for a
+    # profile that matches, or the fallback; one tree for both, as the fallback reads what the profile left.
+    soup: BeautifulSoup | None = None
     text: str | None = None
     for profile in PROFILES:
         if profile.matches(page_url) or (url and profile.matches(url)):
+            if soup is None:
+                soup = BeautifulSoup(html, "lxml")
             # metadata first: the body selector's drops change the tree
             _profile_metadata(soup, profile, meta)
             text = _by_profile(soup, profile)
@@ -260,7 +265,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         if text:
             meta.method = "trafilatura"
     if not text:
-        text = _fallback(soup)
+        text = _fallback(soup if soup is not None else BeautifulSoup(html, "lxml"))
         meta.method = "fallback"
     cleaned = clean_main_text(normalize_text(text), title=meta.title)
     meta.text = cleaned.text

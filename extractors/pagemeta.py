@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
 
 from extractors.dates import SiteZone, parse_date, site_zone, with_zone
 
@@ -33,48 +33,103 @@ _LD_MAX_CHARS = 1_000_000
 _POSTING_TYPES = {"blogposting", "liveblogposting", "socialmediaposting", "discussionforumposting", "report"}
 
 
+# bs4's lxml tree builder feeds lxml's HTML parser this many characters at a time (LXMLTreeBuilder.CHUNK_SIZE)
+_CHUNK = 512
+# Text inside these elements is not the page's text for BeautifulSoup's get_text() (Script, Stylesheet,
+# TemplateString, the ruby strings: bs4's HTMLTreeBuilder.DEFAULT_STRING_CONTAINERS).
+_NOT_TEXT = frozenset({"script", "style", "template", "rt", "rp"})
+_TOKENS = re.compile(r"\S+")  # how bs4 splits a multi-valued attribute (rel="canonical amphtml")
+
+
+def parse_html(html: str) -> etree._Element | None:
+    """The page's tree as BeautifulSoup(html, "lxml") reads it, without bs4's Python objects: lxml's HTML parser
+    fed the same chunks (so libxml2 makes the same elements, comments kept), the Unicode text first, then its
+    UTF-8 bytes when lxml rejects the text; None for a page without a single element."""
+    markup = html[1:] if html.startswith("\N{BYTE ORDER MARK}") else html
+    attempts: tuple[tuple[str | bytes, str | None], ...] = ((markup, None), (markup.encode("utf8"), "utf8"))
+    for data, encoding in attempts:
+        parser = etree.HTMLParser(recover=True, encoding=encoding)
+        try:
+            for start in range(0, len(data), _CHUNK):
+                parser.feed(data[start : start + _CHUNK])
+            return parser.close()
+        except (UnicodeDecodeError, LookupError, etree.ParserError):
+            continue
+        except etree.XMLSyntaxError:  # nothing to build a tree of
+            return None
+    return None
+
+
+def element_text(node: etree._Element) -> str:
+    """`node`'s text as bs4's `get_text(" ", strip=True)` gives it: each text node stripped, the empty ones left
+    out, the rest joined by a space; comments, processing instructions and the text of `<script>`, `<style>`,
+    `<template>`, `<rt>` and `<rp>` (at any depth, the node's own ancestors included) are no text."""
+    if node.tag in _NOT_TEXT or any(a.tag in _NOT_TEXT for a in node.iterancestors()):
+        return ""
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        if element.text and (stripped := element.text.strip()):
+            parts.append(stripped)
+        for child in element:
+            if isinstance(child.tag, str) and child.tag not in _NOT_TEXT:
+                walk(child)
+            if child.tail and (stripped := child.tail.strip()):
+                parts.append(stripped)
+
+    walk(node)
+    return " ".join(parts)
+
+
 @dataclass
 class Tags:
-    """The elements metadata is read from, found in one pass over the page (each lookup of a missing meta tag
-    was a walk over the whole tree: thirty of them cost more than the rest of the metadata)."""
+    """What metadata is read from, found in one pass over the page's elements (each lookup of a missing meta
+    tag was a walk over the whole tree: thirty of them cost more than the rest of the metadata)."""
 
     meta: dict[str, str] = field(default_factory=dict)  # property/name/itemprop/http-equiv (lowercase) -> content
-    scripts: list[Tag] = field(default_factory=list)  # application/ld+json
-    h1: list[Tag] = field(default_factory=list)
-    time: Tag | None = None  # the first <time datetime>
-    published: Tag | None = None  # the first <meta> or <time> with itemprop="datePublished"
+    scripts: list[str] = field(default_factory=list)  # the text of each application/ld+json script
+    h1: list[tuple[str, bool]] = field(default_factory=list)  # each <h1>'s text, and whether it is in an <article>
+    time: str | None = None  # the datetime of the first <time datetime>
+    # the content (or datetime) of the first <meta> or <time> with itemprop="datePublished", "" when it has none
+    published: str | None = None
     title: str | None = None  # <title>
     canonical: str | None = None  # <link rel="canonical" href>
     lang: str | None = None  # <html lang>
 
     @classmethod
-    def of(cls, soup: BeautifulSoup) -> Tags:
+    def of(cls, root: etree._Element | None) -> Tags:
+        """The tags of a tree from `parse_html` (None: a page without elements, so without tags)."""
         tags = cls()
-        html_tag = soup.find("html")
-        if isinstance(html_tag, Tag) and html_tag.get("lang"):
-            tags.lang = str(html_tag["lang"])
-        for node in soup.find_all(["meta", "script", "h1", "time", "title", "link"]):
-            name = node.name
+        if root is None:
+            return tags
+        # libxml2 puts what follows a stray </html> into more top-level <html> elements (bs4 keeps it too)
+        tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+        html_tag = next((node for top in tops for node in top.iter("html")), None)
+        if html_tag is not None and html_tag.get("lang"):
+            tags.lang = str(html_tag.get("lang"))
+        for node in (node for top in tops for node in top.iter("meta", "script", "h1", "time", "title", "link")):
+            name = node.tag
             if name == "meta":
                 content = node.get("content")
                 for attr in ("property", "name", "itemprop", "http-equiv"):
                     key = node.get(attr)
-                    if isinstance(key, str) and isinstance(content, str) and content.strip():
+                    if key is not None and content is not None and content.strip():
                         tags.meta.setdefault(key.strip().lower(), content.strip())
             elif name == "script":
                 kind = node.get("type")
-                if isinstance(kind, str) and "ld+json" in kind.lower():
-                    tags.scripts.append(node)
+                if kind is not None and "ld+json" in kind.lower():
+                    tags.scripts.append(node.text or "")
             elif name == "h1":
-                tags.h1.append(node)
+                inside = any(a.tag == "article" for a in node.iterancestors())
+                tags.h1.append((element_text(node), inside))
             elif name == "time" and tags.time is None and node.get("datetime"):
-                tags.time = node
+                tags.time = node.get("datetime")
             elif name == "title" and tags.title is None:
-                tags.title = node.get_text(" ", strip=True)
-            elif name == "link" and tags.canonical is None and "canonical" in (node.get("rel") or []):
+                tags.title = element_text(node)
+            elif name == "link" and tags.canonical is None and "canonical" in _TOKENS.findall(node.get("rel") or ""):
                 tags.canonical = str(node.get("href") or "").strip() or None
             if tags.published is None and node.get("itemprop") == "datePublished":
-                tags.published = node
+                tags.published = str(node.get("content") or node.get("datetime") or "")
         return tags
 
     def get(self, *keys: str) -> str | None:
@@ -115,8 +170,7 @@ def linked_data(tags: Tags) -> list[dict[str, Any]]:
     """The page's JSON-LD objects that have a `@type`, in page order; scripts that are not valid JSON are
     skipped (a page's broken structured data must not cost its text)."""
     found: list[dict[str, Any]] = []
-    for script in tags.scripts:
-        raw = script.string if script.string is not None else script.get_text()
+    for raw in tags.scripts:
         if not raw or len(raw) > _LD_MAX_CHARS:
             continue
         try:
@@ -227,9 +281,9 @@ def _agrees(h1: str, others: list[str]) -> bool:
 
 def _headline_h1(tags: Tags, names: list[str], others: list[str]) -> str | None:
     """The article's `<h1>`: one inside `<article>` first, then the page's; not the site's name (a logo)."""
-    inside = [node for node in tags.h1 if node.find_parent("article") is not None]
-    for node in inside + tags.h1:
-        text = _clean(node.get_text(" ", strip=True))
+    inside = [h1 for h1 in tags.h1 if h1[1]]
+    for h1, _ in inside + tags.h1:
+        text = _clean(h1)
         if text and not _is_site_name(text, names, whole=True) and _agrees(text, others):
             return text
     return None
@@ -321,9 +375,8 @@ def page_date(tags: Tags, html: str, url: str | None, article: dict[str, Any] | 
     ld_modified = parse_date(str(article["dateModified"])) if article and article.get("dateModified") else None
     meta_published = parse_date(tags.get(*_PUBLISHED_META))
     meta_modified = parse_date(tags.get(*_MODIFIED_META))
-    item = tags.published
-    item_published = parse_date(str(item.get("content") or item.get("datetime") or "")) if item else None
-    time_published = parse_date(str(tags.time["datetime"])) if tags.time is not None else None
+    item_published = parse_date(tags.published) if tags.published is not None else None
+    time_published = parse_date(tags.time) if tags.time is not None else None
     found: datetime | date | None = next(
         (v for v in (ld_published, meta_published, item_published, time_published) if v is not None), None
     )

@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
+from lxml import etree
 
 from extractors.html import extract_html
-from extractors.pagemeta import Tags, ld_article, linked_data, page_title, site_names, strip_site_name
+from extractors.pagemeta import Tags, ld_article, linked_data, page_title, parse_html, site_names, strip_site_name
 
 BODY = (
     "<p>" + "Ủy ban nhân dân tỉnh Long An tổ chức hội nghị sơ kết công tác quản lý đất đai quý I và chỉ đạo "
@@ -26,8 +26,8 @@ def _page(head: str = "", body: str = "", lang: str = "vi") -> str:
     return f'<html lang="{lang}"><head><meta charset="utf-8">{head}</head><body>{body}{BODY}</body></html>'
 
 
-def _soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+def _soup(html: str) -> etree._Element | None:
+    return parse_html(html)
 
 
 # --- JSON-LD -----------------------------------------------------------------------------------------------
