@@ -12,8 +12,9 @@ import pytest
 
 from newsflow.settings import reset_settings
 
-# The acquisition tests' `site` and `log` fixtures (one definition, not a copy per module).
-pytest_plugins = ["tests.acquire_fixtures"]
+# The acquisition tests' `site` and `log` fixtures and the end-to-end tests' Prefect servers (one definition
+# each, not a copy per module).
+pytest_plugins = ["tests.acquire_fixtures", "tests.prefect_servers"]
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("NEWSFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -17,18 +16,6 @@ from schemas.models import RawArticle
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    import os
-
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _samples(tmp_path: Path) -> Path:

@@ -1,5 +1,5 @@
-"""Issue 21 end to end: deployments on a real Prefect server (the fixtures of tests/test_ops_e2e.py) and a real
-`newsflow run` stopped by real signals.
+"""Issue 21 end to end: deployments on a real Prefect server (tests/prefect_servers.py; `served` from
+tests/test_ops_e2e.py) and a real `newsflow run` stopped by real signals.
 
 - Quick run: a run created with no parameters, as the UI's Quick run does, is accepted and completes.
 - Run states: a run whose every input failed ends Failed; one with some failures Completed with the counts.
@@ -24,11 +24,10 @@ import pytest
 
 from newsflow.storage import Store
 from tests import test_ops_e2e
-from tests.test_ops_e2e import REPO, PrefectServer, _free_port, _tail
+from tests.prefect_servers import REPO, PrefectServer, _free_port, _tail
 
 pytestmark = pytest.mark.e2e
-# The session's Prefect server and `newsflow serve` on it (this module's own serve process).
-prefect_api = test_ops_e2e.prefect_api
+# `newsflow serve` on the session's Prefect server (this module's own serve process).
 served = test_ops_e2e.served
 GOOD = "Sở Tài chính tỉnh Long An họp sơ kết quý I năm 2024 về thu ngân sách. Ông Trần Văn Khải chủ trì."
 

@@ -20,8 +20,8 @@ import pytest
 
 # The end-to-end tests' real Prefect server fixture and helpers (imported, not copied). A fixture imported into a
 # module is registered again for that module, so a run of the whole suite starts a second server for this file.
-from tests.test_ops_e2e import BIN, REPO, PrefectServer, _records, _start, _stop, _tail
-from tests.test_ops_e2e import prefect_api as prefect_api  # a fixture: pytest finds it by name
+from tests.prefect_servers import BIN, REPO, PrefectServer, _start, _stop, _tail
+from tests.test_ops_e2e import _records
 
 pytestmark = pytest.mark.e2e
 

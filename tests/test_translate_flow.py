@@ -12,7 +12,6 @@ import pytest
 from extractors.translate import reset_circuit_breakers
 from newsflow.settings import get_settings, reset_settings
 from newsflow.storage import Store
-from tests.test_flow import prefect_server  # noqa: F401 (the session's Prefect server)
 from tests.translate_servers import FakeProvider, closed_port_url, fake_translation
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,7 +35,7 @@ def _point_google_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 
 def test_failing_translation_stores_every_record_then_retranslate_completes_them(
-    prefect_server: None,  # noqa: F811 (the fixture imported above)
+    prefect_server: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -86,7 +85,7 @@ def test_failing_translation_stores_every_record_then_retranslate_completes_them
     store.close()
 
 
-def test_retranslate_command(prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_retranslate_command(prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from flows.ingest import ingest
