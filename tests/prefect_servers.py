@@ -173,3 +173,15 @@ def prefect_server() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the ephemeral Prefect servers that flows run in this process started, while pytest's output is open.
+
+    Prefect stops them at interpreter exit, after pytest has closed the stream its log handler writes to: the
+    goodbye line then ends the run with a "Logging error" traceback.
+    """
+    server = sys.modules.get("prefect.server.api.server")
+    if server is not None:
+        for instance in list(server.SubprocessASGIServer._instances.values()):
+            instance.stop()
