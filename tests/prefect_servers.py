@@ -78,8 +78,12 @@ class PrefectServer:
 
     def wait(self, flow_run_id: str, timeout: float = 240) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
+        run: dict[str, Any] = {"state": "never read"}
         while time.monotonic() < deadline:
-            response = self.request("GET", f"/flow_runs/{flow_run_id}")
+            try:
+                response = self.request("GET", f"/flow_runs/{flow_run_id}")
+            except httpx.TimeoutException:
+                continue  # a server busy with the runs it serves (2 cores) answers late: ask again until the deadline
             response.raise_for_status()
             run = response.json()
             if run["state"]["type"] in FINAL:

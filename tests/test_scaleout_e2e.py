@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 
 # The end-to-end tests' real Prefect server fixture and helpers (imported, not copied). A fixture imported into a
 # module is registered again for that module, so a run of the whole suite starts a second server for this file.
-from tests.prefect_servers import BIN, REPO, PrefectServer, _start, _stop, _tail
+from tests.prefect_servers import BIN, REPO, PrefectServer, _prefect_server, _start, _stop, _tail
 from tests.test_ops_e2e import _records
 
 pytestmark = pytest.mark.e2e
@@ -43,8 +44,16 @@ def _online_workers(server: PrefectServer) -> set[str]:
     return {w["name"] for w in response.json() if w["status"] == "ONLINE"}
 
 
-def test_workers_with_limit_one_share_the_runs(prefect_api: PrefectServer, tmp_path: Path) -> None:
-    server = prefect_api
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """A Prefect server for this test alone: two workers and their runs load a 2-core machine, and a server that
+    other modules' runs have already filled answered too late (a poll timed out)."""
+    with _prefect_server(tmp_path_factory.mktemp("prefect-home-scaleout")) as server:
+        yield server
+
+
+def test_workers_with_limit_one_share_the_runs(own_server: PrefectServer, tmp_path: Path) -> None:
+    server = own_server
     data = tmp_path / "data"
     # One SQLite store for both workers' runs (as one machine with two workers would have); the server's env
     # polls every 1 s (PREFECT_WORKER_QUERY_SECONDS) instead of 10, which only makes the test quicker.
