@@ -3,7 +3,7 @@
 A session fixture defined in, or imported into, several test modules is a separate fixture in each, and would
 start its server once per module: here it is defined once, for every module that asks for it.
 - `prefect_api`: `prefect server start` on a free port of 127.0.0.1 (the deployments, workers and the UI's API);
-- `prefect_server`: Prefect's test harness (an ephemeral server) for flows called in the test process.
+- `prefect_harness`: Prefect's test harness (an ephemeral server) for flows called in the test process.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectSer
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
+def prefect_harness() -> Iterator[None]:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.testing.utilities import prefect_test_harness

@@ -56,19 +56,19 @@ def _run_twice_and_check(tmp_path: Path) -> None:
     store.close()
 
 
-def test_ingest_sqlite_idempotent(prefect_server: None, tmp_path: Path) -> None:
+def test_ingest_sqlite_idempotent(prefect_harness: None, tmp_path: Path) -> None:
     _run_twice_and_check(tmp_path)
 
 
 def test_ingest_postgresql_idempotent(
-    prefect_server: None, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    prefect_harness: None, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSFLOW_DATABASE_URL", pg_url)
     reset_settings()
     _run_twice_and_check(tmp_path)
 
 
-def test_changed_article_is_updated(prefect_server: None, tmp_path: Path) -> None:
+def test_changed_article_is_updated(prefect_harness: None, tmp_path: Path) -> None:
     from flows.ingest import ingest
 
     src = tmp_path / "one.json"
@@ -82,7 +82,7 @@ def test_changed_article_is_updated(prefect_server: None, tmp_path: Path) -> Non
 
 
 def test_a_dropped_connection_while_keeping_raw_inputs_is_retried(
-    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The processing task writes the batch's raw inputs first; a transient error there retries the batch."""
     from sqlalchemy.exc import OperationalError

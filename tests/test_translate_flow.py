@@ -35,7 +35,7 @@ def _point_google_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 
 def test_failing_translation_stores_every_record_then_retranslate_completes_them(
-    prefect_server: None,
+    prefect_harness: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -85,7 +85,7 @@ def test_failing_translation_stores_every_record_then_retranslate_completes_them
     store.close()
 
 
-def test_retranslate_command(prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retranslate_command(prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from flows.ingest import ingest
