@@ -338,7 +338,7 @@ def predicted_keys(entities: Entities, lang: str = "en") -> dict[str, set[str]]:
     orgs: set[str] = set()
     for o in entities.organizations:
         if o.kind == "emulation_cluster":
-            orgs.add(f"emulation_cluster|{o.number}")
+            orgs.add(f"emulation_cluster|{o.number if o.number is not None else o.region}")
         elif o.kind == "ministry":
             orgs.add(f"ministry|{o.id.rsplit(':', 1)[-1]}")
         else:

@@ -19,7 +19,7 @@ from extractors.entities import lexicon as lx
 from extractors.text import fold
 from schemas.models import ArticleRecord, Cluster, ClusterOwner, MemberKind, Pact, ProvinceRef, Sector
 
-REGISTRY_VERSION = "1.1.0"  # 1.1: members and role holders of any body kind, keyed by `id`
+REGISTRY_VERSION = "1.2.0"  # 1.1: members and role holders of any body kind, keyed by `id`; 1.2: `region`
 
 
 class _Model(BaseModel):
@@ -83,7 +83,8 @@ class PactFact(_Model):
 
 class ClusterTimeline(_Model):
     id: str
-    number: int
+    number: int | None = Field(description="Null for a cluster named after its region.")
+    region: str | None = Field(default=None, description="The region's key, for a cluster without a number.")
     kind: Literal["cluster", "bloc"]
     names: list[str] = Field(description="Every way the records write its name.")
     belongs_to: ClusterOwner | None
@@ -116,15 +117,15 @@ def _value(facts: list[ValueFact], value: str | None, rid: str) -> None:
 
 
 def _canonical_ids(records: list[ArticleRecord]) -> dict[str, str]:
-    """Unowned cluster ids -> the single owned cluster of the same kind and number, when there is one."""
-    owned: dict[tuple[str, int], set[str]] = {}
-    unowned: dict[str, tuple[str, int]] = {}
+    """Unowned cluster ids -> the single owned cluster of the same kind and number (or region), when there is one."""
+    owned: dict[tuple[str, int | None, str | None], set[str]] = {}
+    unowned: dict[str, tuple[str, int | None, str | None]] = {}
     for rec in records:
         for c in rec.entities.clusters:
             if c.belongs_to is None:
-                unowned[c.id] = (c.kind, c.number)
+                unowned[c.id] = (c.kind, c.number, c.region)
             else:
-                owned.setdefault((c.kind, c.number), set()).add(c.id)
+                owned.setdefault((c.kind, c.number, c.region), set()).add(c.id)
     out: dict[str, str] = {}
     for cid, key in unowned.items():
         candidates = owned.get(key, set())
@@ -235,6 +236,7 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
                 tl = timelines[cid] = ClusterTimeline(
                     id=cid,
                     number=c.number,
+                    region=c.region,
                     kind=c.kind,
                     names=[],
                     belongs_to=None,
@@ -265,7 +267,10 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
         tl.roles.sort(key=lambda r: (r.year, r.role != "head"))
         tl.pacts.sort(key=lambda p: (p.year or 0, p.dates[0].value if p.dates else "", p.kind))
         tl.conflicts = _conflicts(tl)
-    ordered = sorted(timelines.values(), key=lambda t: (t.belongs_to.id if t.belongs_to else "~", t.kind, t.number))
+    ordered = sorted(
+        timelines.values(),
+        key=lambda t: (t.belongs_to.id if t.belongs_to else "~", t.kind, t.number or 0, t.region or ""),
+    )
     return Registry(clusters=ordered, records=infos)
 
 

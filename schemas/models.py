@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.3.0"  # 1.3.0: `url`, the article's own URL
+SCHEMA_VERSION = "1.4.0"  # 1.3.0: `url`, the article's own URL; 1.4.0: clusters named after a region
 
 SourceKind = Literal["url", "feed", "sitemap", "file", "text"]
 Scheme = Literal["legacy_63", "current_34"]
@@ -206,6 +206,11 @@ class Organization(Strict):
     kind: OrganizationKind
     province: ProvinceRef | None = None
     number: int | None = Field(default=None, description="Number of an emulation cluster or bloc.")
+    region: str | None = Field(
+        default=None,
+        description="Key of the region an emulation cluster without a number is named after "
+        "('Cụm thi đua các tỉnh Tây Nguyên' -> 'central_highlands').",
+    )
     source: EntitySource = Field(
         default="text",
         description="'text': found in the original text; 'translation': found only in the English translation "
@@ -233,18 +238,19 @@ class ClusterOwner(Strict):
     kind: Literal["ministry", "province", "national_body"]
 
 
-MemberKind = Literal["department", "association", "party_board", "front", "union", "other"]
+MemberKind = Literal["department", "association", "party_board", "front", "union", "province", "other"]
 
 
 class ClusterMember(Strict):
     """A body that belongs to a cluster (or holds one of its roles): a department, or a provincial branch of a
-    mass organisation, Party board, Fatherland Front or trade union."""
+    mass organisation, Party board, Fatherland Front or trade union; or, in a cluster of provinces ('Cụm thi đua
+    Tây Nguyên gồm 5 tỉnh …'), the province itself."""
 
     kind: MemberKind = Field(default="department", description="What kind of body the member is.")
     id: str | None = Field(
         default=None,
         description="The member's id: the department's id for a department, "
-        "'vn-body:<body key>:<province id>' for another body.",
+        "'vn-body:<body key>:<province id>' for another body, the province's id for a province.",
     )
     name: str | None = Field(
         default=None,
@@ -257,7 +263,8 @@ class ClusterMember(Strict):
     sector: Sector | None = Field(default=None, description="The department's sector, for a department member.")
     body: str | None = Field(
         default=None,
-        description="Key of the body (`member_bodies` of clusters.json), for a member that is not a department.",
+        description="Key of the body (`member_bodies` of clusters.json), for a member that is neither a department "
+        "nor a province.",
     )
     province: ProvinceRef | None = Field(description="The member's province (with its `name`).")
 
@@ -265,8 +272,10 @@ class ClusterMember(Strict):
     def _identified(self) -> ClusterMember:
         if self.kind == "department" and (self.department is None or self.sector is None):
             raise ValueError("a department member needs its `department` id and `sector`")
-        if self.kind != "department" and self.body is None:
+        if self.kind not in ("department", "province") and self.body is None:
             raise ValueError("a member that is not a department needs its `body` key")
+        if self.kind == "province" and self.province is None:
+            raise ValueError("a province member needs its `province`")
         return self
 
     @property
@@ -296,9 +305,17 @@ class Cluster(Strict):
         description="Stable across languages: 'vn-emulation-<cluster|bloc>:<owner id>:<number>' when the owner "
         "is known (from the ministry named with the cluster, a province named with a bloc, or the one sector of "
         "its member departments), else 'vn-emulation-<cluster|bloc>:<number>'. Numbers are per ministry or "
-        "province, so 'Cụm thi đua số VIII' of two ministries are two clusters."
+        "province, so 'Cụm thi đua số VIII' of two ministries are two clusters. A cluster without a number that "
+        "is named after a region has the region's key in place of the number."
     )
-    number: int = Field(description="'VIII', 'số 8', 'No. 8', 'n.º VIII' all give 8.")
+    number: int | None = Field(
+        description="'VIII', 'số 8', 'No. 8', 'n.º VIII' all give 8; null for a cluster named after its region."
+    )
+    region: str | None = Field(
+        default=None,
+        description="Key of the region a cluster without a number is named after ('Cụm thi đua các tỉnh Tây "
+        "Nguyên', 'the Central Highlands emulation cluster' -> 'central_highlands').",
+    )
     kind: Literal["cluster", "bloc"] = Field(description="'cluster' (cụm thi đua) or 'bloc' (khối thi đua).")
     name: str = Field(description="The name as first written in the text.")
     belongs_to: ClusterOwner | None = Field(default=None, description="The ministry or province it belongs to.")
@@ -312,7 +329,8 @@ class Cluster(Strict):
 
 class ClusterRef(Strict):
     id: str = Field(description="`Cluster.id`.")
-    number: int
+    number: int | None
+    region: str | None = None
 
 
 class PactSignatory(Strict):

@@ -99,6 +99,66 @@ def _find(folded: str, words: list[str], start: int = 0, end: int | None = None)
     return [(m.start(), m.end()) for m in _pattern(tuple(words)).finditer(folded, start, end)]
 
 
+_REGION_REACH = 90  # characters after a cluster's word where the region it is named after may end
+_REGION_CLAUSE_END = re.compile(r"[.;:()\n\"“”«»]|,(?!\s*(?:thanh pho|tp\b))")
+_REGION_LEAD = frozenset({"", "provinces", "provinces'", "province", "regional", "region", "region's", "'s"})
+
+
+@lru_cache(maxsize=1)
+def _region_stops() -> frozenset[str]:
+    return frozenset(w for code in lx.LANGUAGES for w in _data()["region_stops"].get(code, []))
+
+
+@lru_cache(maxsize=1)
+def _region_table() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern over every region form (folded, longest first) and each folded form's region key."""
+    rows = {k: v for k, v in _data()["regions"].items() if not k.startswith("_")}
+    keys = {fold(f): key for key, row in rows.items() for code in lx.LANGUAGES for f in row.get(code, [])}
+    return _pattern(tuple(keys)), keys
+
+
+def region_named(text: str, folded: str, start: int, end: int) -> tuple[str, int, int] | None:
+    """The region a cluster without a number is named after: (key, start, end of the whole name), or None.
+
+    After the cluster's word, in the same clause ("Cụm thi đua các tỉnh, thành phố vùng Đồng bằng sông Cửu
+    Long", "Clúster de Emulación de las provincias del Delta del Mekong"), unless a verb or preposition comes
+    first; or right before it ("the Central Highlands Emulation Cluster").
+    """
+    pattern, keys = _region_table()
+    window = folded[end : end + _REGION_REACH]
+    cut = _REGION_CLAUSE_END.search(window)
+    window = window[: cut.start()] if cut else window
+    m = pattern.search(window)
+    if m is not None:
+        gap = re.findall(r"[\w']+", text[end : end + m.start()].lower())
+        if not _region_stops().intersection(gap):
+            return keys[m.group()], start, end + m.end()
+    before = folded[max(0, start - _REGION_REACH) : start]
+    for m in pattern.finditer(before):
+        lead = before[m.end() :].strip().lower()
+        if lead in _REGION_LEAD and (m.start() == 0 or not before[m.start() - 1].isalnum()):
+            return keys[m.group()], start - len(before) + m.start(), end
+    return None
+
+
+def region_key(query: str) -> str | None:
+    """The region a user names, by its key or any written form ('central_highlands', 'Tây Nguyên', 'tay nguyen')."""
+    _, keys = _region_table()
+    q = fold(query.strip()).replace("_", " ")
+    for form, key in keys.items():
+        if q in (form, key.replace("_", " ")):
+            return key
+    return None
+
+
+def region_name(key: str, lang: str) -> str:
+    """A region's name for people: Vietnamese in a Vietnamese context, English otherwise."""
+    row = _data()["regions"].get(key)
+    if not isinstance(row, dict):
+        return key
+    return str(row["name_vi"] if lang == "vi" else row["name_en"])
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans: split at line breaks and '.!?' before a capital, not after 'No.', 'n.º', 'TP.'."""
     abbreviations = {fold(a) for a in _data()["abbreviations"]}
@@ -234,9 +294,15 @@ def _member(dept: Department) -> ClusterMember:
     )
 
 
+def _province_member(province: Province) -> ClusterMember:
+    ref = ProvinceRef(id=province.id, name=province.name, code=province.code, scheme=province.scheme)
+    unit = "thành phố" if load_gazetteer().get(province.id).is_city else "tỉnh"
+    return ClusterMember(kind="province", id=province.id, name=f"{unit} {province.name}", province=ref)
+
+
 def _family(member: ClusterMember) -> str | None:
-    """What the members of one cluster share: the department's sector, or the other body's key."""
-    return member.sector or member.body
+    """What the members of one cluster share: the department's sector, the other body's key, or being provinces."""
+    return member.sector or member.body or ("province" if member.kind == "province" else None)
 
 
 def _holder_before(ctx: _Ctx, pos: int, floor: int) -> _Holder | None:
@@ -274,8 +340,17 @@ def _places(holders: list[_Holder], provinces: list[Province]) -> list[tuple[int
     return sorted(out, key=lambda x: x[0])
 
 
-def _sector_member(cluster: Cluster, province: Province) -> ClusterMember | None:
-    """The member of `province`, when the cluster's members are bodies of one kind (departments of one sector)."""
+def _sector_member(ctx: _Ctx, cluster: Cluster, province: Province) -> ClusterMember | None:
+    """The member of `province`, when the cluster's members are bodies of one kind (departments of one sector).
+
+    A cluster of provinces named after its region whose members this article does not list ("Gia Lai handed the
+    head role of the Central Highlands cluster to Kon Tum") has the province itself, unless its name says whose
+    bodies it groups ("Cụm thi đua Sở Tư pháp khu vực …").
+    """
+    if not cluster.members and cluster.region is not None and cluster.belongs_to is None:
+        named = [(m.start, m.end) for m in cluster.mentions]
+        if not any(a <= h.start and h.end <= b for h in ctx.holders for a, b in named):
+            return _province_member(province)
     if len({_family(m) for m in cluster.members}) != 1:
         return None  # a province bloc, or mixed sectors: a province alone does not say which department
     return next((m for m in cluster.members if m.province is not None and m.province.id == province.id), None)
@@ -292,7 +367,7 @@ def _member_before(ctx: _Ctx, cluster: Cluster, pos: int, floor: int) -> tuple[i
         if floor <= s and e <= pos and pos - e <= _HOLDER_GAP and not any(ch in ".;:" for ch in ctx.text[e:pos])
     ]
     for _, e, prov in sorted(near, key=lambda x: -x[1]):
-        member = _sector_member(cluster, prov)
+        member = _sector_member(ctx, cluster, prov)
         if member is not None:
             return e, member
     return None
@@ -307,7 +382,7 @@ def _member_after(
         return holder.end, holder.member
     for s, e, prov in ctx.places:
         if pos <= s <= pos + gap and e <= limit:
-            member = _sector_member(cluster, prov)
+            member = _sector_member(ctx, cluster, prov)
             if member is not None:
                 return e, member
     return None
@@ -374,8 +449,9 @@ def _sector_owner(members: list[ClusterMember]) -> ClusterOwner | None:
     return ClusterOwner(id=f"vn-ministry:{family}", name=ministry["en"][0], kind="ministry")
 
 
-def cluster_id(kind: str, number: int, owner: ClusterOwner | None) -> str:
-    """'vn-emulation-cluster:vn-ministry:natural_resources_environment:8', or 'vn-emulation-cluster:8'."""
+def cluster_id(kind: str, number: int | str, owner: ClusterOwner | None) -> str:
+    """'vn-emulation-cluster:vn-ministry:natural_resources_environment:8', or 'vn-emulation-cluster:8'; a region's
+    key in place of the number for a cluster named after its region ('vn-emulation-cluster:central_highlands')."""
     return f"vn-emulation-{kind}:{owner.id}:{number}" if owner else f"vn-emulation-{kind}:{number}"
 
 
@@ -399,6 +475,18 @@ def _members(ctx: _Ctx, org: Organization, alone: bool) -> list[ClusterMember]:
             # các tỉnh, thành phố cụm thi đua số 9: A, B và C".
             if sent[0] <= h.start < a_start and a_end <= h.end <= sent[1] and h.member.province is not None:
                 out.setdefault(h.member.key, h.member)
+    if not out and org.region is not None:
+        # A cluster of provinces named after its region lists the provinces themselves: "Cụm thi đua Tây Nguyên
+        # (gồm 5 tỉnh A, B, …)", "… gồm các địa phương: A, B, …".
+        for a_start, a_end in anchors:
+            sent = _sentence_of(ctx, a_start)
+            for _, cue_end in _find(ctx.folded, _cues("member_cues", ctx.lang), a_end, sent[1])[:1]:
+                for s, _, prov in ctx.places:
+                    if cue_end <= s < sent[1]:
+                        member = _province_member(prov)
+                        out.setdefault(str(member.id), member)
+        if out:
+            return list(out.values())
     for m in org.mentions:
         # Listed before the name: "Los Departamentos ... de A, B y C, que forman el Grupo de Emulación núm. 2".
         sent = _sentence_of(ctx, m.start)
@@ -551,7 +639,6 @@ def _place(ctx: _Ctx, sent: tuple[int, int], ref: date | None) -> ProvinceRef | 
         holder = _holder_before(ctx, s, sent[0])
         if holder is not None and holder.member.province is not None:
             return holder.member.province
-    gaz = load_gazetteer()
     scheme = "legacy_63" if ref is not None and ref.isoformat() < MERGER_DATE else "current_34"
     units = [fold(u) for u in _cues("place_units", ctx.lang)]
     for _, e in _find(ctx.folded, _cues("place_cues", ctx.lang), sent[0], sent[1]):
@@ -563,12 +650,31 @@ def _place(ctx: _Ctx, sent: tuple[int, int], ref: date | None) -> ProvinceRef | 
             if rest.startswith(unit + " "):
                 rest = rest[len(unit) :].lstrip()
                 break
-        words = re.findall(r"[\w'-]+", rest)[: _PLACE_GAP + 1]
-        for n in range(min(len(words), 4), 0, -1):
-            entries = gaz.by_form.get(" ".join(words[:n]))
-            if entries:
-                chosen = next((x for x in entries if x.scheme == scheme), entries[0])
-                return chosen.ref()
+        found = _gazetteer_place(rest, scheme)
+        if found is None:
+            # A venue, then its province: "tại thành phố Biên Hòa, tỉnh Đồng Nai", "in Pleiku city, Gia Lai".
+            comma = rest.find(",")
+            if comma > 0 and len(re.findall(r"[\w'-]+", rest[:comma])) <= _PLACE_GAP + 1:
+                after = rest[comma + 1 :].lstrip()
+                for unit in sorted(units, key=len, reverse=True):
+                    if after.startswith(unit + " "):
+                        after = after[len(unit) :].lstrip()
+                        break
+                found = _gazetteer_place(after, scheme)
+        if found is not None:
+            return found
+    return None
+
+
+def _gazetteer_place(rest: str, scheme: str) -> ProvinceRef | None:
+    """The province named by the first words of `rest` (folded), in the article's scheme where both exist."""
+    gaz = load_gazetteer()
+    words = re.findall(r"[\w'-]+", rest)[: _PLACE_GAP + 1]
+    for n in range(min(len(words), 4), 0, -1):
+        entries = gaz.by_form.get(" ".join(words[:n]))
+        if entries:
+            chosen = next((x for x in entries if x.scheme == scheme), entries[0])
+            return chosen.ref()
     return None
 
 
@@ -827,7 +933,7 @@ def _pact(
     return Pact(
         id=f"vn-emulation-pact:{scope}:{year if year else 'unknown'}:{kind}",
         kind=kind,  # type: ignore[arg-type]
-        cluster=ClusterRef(id=cluster.id, number=cluster.number) if cluster else None,
+        cluster=ClusterRef(id=cluster.id, number=cluster.number, region=cluster.region) if cluster else None,
         year=year,
         date=day.value if day else None,
         place=next((p for s in same if (s == sent or _agrees(ctx, s, year)) and (p := _place(ctx, s, ref))), None),
@@ -852,8 +958,8 @@ def find_cluster_facts(
 ) -> Facts:
     """Clusters (members, owner, yearly roles) and the pact event of one article.
 
-    `numbered` are the engine's numbered clusters (`kind == "emulation_cluster"`); `reference` is the article's
-    date (it dates roles and pacts whose year the text leaves out).
+    `numbered` are the engine's clusters (`kind == "emulation_cluster"`: numbered, or named after a region);
+    `reference` is the article's date (it dates roles and pacts whose year the text leaves out).
     """
     folded = fold(text)
     ctx = _Ctx(
@@ -875,7 +981,7 @@ def find_cluster_facts(
             by_kind.setdefault(_kind_of(ctx, m), []).append(m)
         split += [(org.model_copy(update={"mentions": ms, "name": ms[0].text}), k) for k, ms in by_kind.items()]
     for org, kind in sorted(split, key=lambda x: x[0].mentions[0].start):
-        if org.number is None:
+        if org.number is None and org.region is None:
             continue
         members = _members(ctx, org, alone=len(split) == 1)
         owner = _ministry_owner(organizations, org)
@@ -883,8 +989,9 @@ def find_cluster_facts(
             owner = _province_owner(ctx, provinces, org)
         owner = owner or _sector_owner(members)
         cluster = Cluster(
-            id=cluster_id(kind, org.number, owner),
+            id=cluster_id(kind, org.number if org.number is not None else str(org.region), owner),
             number=org.number,
+            region=org.region,
             kind=kind,  # type: ignore[arg-type]
             name=org.mentions[0].text,
             belongs_to=owner,

@@ -24,7 +24,7 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from extractors.entities import lexicon as lx
-from extractors.entities.clusters import find_cluster_facts
+from extractors.entities.clusters import find_cluster_facts, region_named
 from extractors.entities.dates import find_dates
 from extractors.entities.gazetteer import MERGER_DATE, Gazetteer, ProvinceEntry, load_gazetteer
 from extractors.entities.people import find_officials
@@ -618,32 +618,49 @@ def _roman(token: str) -> int | None:
 
 
 _CLUSTER_NUMBER = re.compile(
-    r"\s*(?:số|so|no\.?|n\.?\s*º|n\.?\s*°|n°|nº|núm\.?|number|numéro)?\s*([0-9]{1,3}|[IVXLC]{1,7})\b", re.IGNORECASE
+    r"\s*(?P<cue>số|so|no\.?|n\.?\s*º|n\.?\s*°|n°|nº|núm\.?|number|numéro)?\s*([0-9]{1,3}|[IVXLC]{1,7})\b",
+    re.IGNORECASE,
+)
+# A count, not the cluster's number, when no number word stands before it: "Cụm thi đua 5 tỉnh Bắc Trung Bộ",
+# "the emulation cluster of 6 provinces".
+_CLUSTER_COUNT = re.compile(
+    r"\s*(?:tỉnh|tinh|thành|thanh|sở|so|đơn vị|don vi|địa phương|dia phuong|thành viên|thanh vien|cơ quan|"
+    r"provinces|provincias|départements|departments|departamentos|localities|members|miembros|membres)\b",
+    re.IGNORECASE,
 )
 
 
 def _clusters(text: str, lang: str) -> list[Organization]:
-    """Emulation clusters and blocs with their number ('Cụm thi đua số VIII', 'Clúster de Emulación n.º VIII')."""
+    """Emulation clusters and blocs with their number ('Cụm thi đua số VIII', 'Clúster de Emulación n.º VIII'),
+    or, without a number, the region they are named after ('Cụm thi đua các tỉnh Tây Nguyên')."""
     words = lx.forms_for(lx.lexicon()["cluster_words"], lang)
     folded = fold(text)
-    found: dict[int, Organization] = {}
+    found: dict[int | str, Organization] = {}
     for word in sorted({fold(w) for w in words}, key=len, reverse=True):
         for m in re.finditer(rf"\b{re.escape(word)}", folded):
             num = _CLUSTER_NUMBER.match(text, m.end())
-            if not num:
+            number = None
+            counted = num is not None and num.group("cue") is None and num.group(2).isdigit()
+            if num and not (counted and _CLUSTER_COUNT.match(text, num.end())):
+                raw = num.group(2)
+                number = int(raw) if raw.isdigit() else _roman(raw)
+            region = None
+            if number is not None and num is not None:
+                mention = Mention(text=text[m.start() : num.end()], start=m.start(), end=num.end())
+            elif (named := region_named(text, folded, m.start(), m.end())) is not None:
+                region, start, end = named
+                mention = Mention(text=text[start:end], start=start, end=end)
+            else:
                 continue
-            raw = num.group(1)
-            number = int(raw) if raw.isdigit() else _roman(raw)
-            if number is None:
-                continue
-            mention = Mention(text=text[m.start() : num.end()], start=m.start(), end=num.end())
-            org = found.get(number)
+            key: int | str = number if number is not None else f"region:{region}"
+            org = found.get(key)
             if org is None:
-                found[number] = Organization(
-                    id=f"vn-emulation-cluster:{number}",
+                found[key] = Organization(
+                    id=f"vn-emulation-cluster:{number if number is not None else region}",
                     name=mention.text,
                     kind="emulation_cluster",
                     number=number,
+                    region=region,
                     mentions=[mention],
                 )
             elif all(x.start != mention.start for x in org.mentions):

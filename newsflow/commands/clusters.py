@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from extractors.entities.clusters import region_key, region_name
 from extractors.registry import ClusterTimeline, Registry, build_registry, owner_matches
 from newsflow.errors import UserError
 
@@ -78,6 +79,11 @@ def _owner(c: ClusterTimeline) -> str:
     return c.belongs_to.name if c.belongs_to is not None else "-"
 
 
+def _label(c: ClusterTimeline) -> str:
+    """Its number, or the region a cluster without one is named after."""
+    return str(c.number) if c.number is not None else region_name(str(c.region), "vi")
+
+
 @clusters_app.callback()
 def clusters(
     ctx: typer.Context,
@@ -94,7 +100,7 @@ def clusters(
     if _emit(registry, as_json, output):
         return
     table = Table(title="emulation clusters")
-    for column in ("no.", "kind", "belongs to", "members", "heads", "pacts", "records", "conflicts", "id"):
+    for column in ("no./region", "kind", "belongs to", "members", "heads", "pacts", "records", "conflicts", "id"):
         table.add_column(column, overflow="fold")
     for c in registry.clusters:
         heads = ", ".join(
@@ -104,7 +110,7 @@ def clusters(
         )
         pacts = ", ".join(f"{p.year} {p.kind}" for p in c.pacts)
         table.add_row(
-            str(c.number),
+            _label(c),
             c.kind,
             _owner(c),
             str(len(c.members)),
@@ -121,7 +127,13 @@ def clusters(
 
 @clusters_app.command("show")
 def show(
-    number: Annotated[int, typer.Argument(help="The cluster's number (8 for 'Cụm thi đua số VIII').")],
+    cluster: Annotated[
+        str,
+        typer.Argument(
+            help="The cluster's number (8 for 'Cụm thi đua số VIII'), or for a cluster without one the region "
+            "it is named after ('central_highlands', 'Tây Nguyên')."
+        ),
+    ],
     ministry: MinistryOpt = None,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -131,18 +143,22 @@ def show(
     """One cluster's timeline: members, head and deputy per year, pacts, each with its supporting records."""
     registry = _registry(data_dir, database_url, ministry)
     everything = registry.clusters
-    registry.clusters = [c for c in everything if c.number == number]
+    number = int(cluster) if cluster.strip().isdigit() else None
+    region = None if number is not None else region_key(cluster)
+    if number is None and region is None:
+        raise UserError(f"cluster {cluster!r}: not a number nor a region's key or name")
+    registry.clusters = [c for c in everything if (c.number, c.region) == (number, region)]
     if not registry.clusters:
         scope = f" of {ministry}" if ministry else ""
         raise UserError(
-            f"cluster {number}{scope}: not in the store (clusters there: "
-            f"{', '.join(str(c.number) for c in everything) or 'none'})"
+            f"cluster {cluster}{scope}: not in the store (clusters there: "
+            f"{', '.join(_label(c) for c in everything) or 'none'})"
         )
     if _emit(registry, as_json, output):
         return
     console = Console()
     for c in registry.clusters:
-        console.print(f"[bold]{c.names[0]}[/bold] ({c.kind} {c.number}, {_owner(c)})  {c.id}")
+        console.print(f"[bold]{c.names[0]}[/bold] ({c.kind} {_label(c)}, {_owner(c)})  {c.id}")
         console.print(f"  names: {' | '.join(c.names)}")
         console.print(f"  records: {', '.join(c.records)}")
         table = Table(title="members", title_justify="left")

@@ -16,6 +16,7 @@ from newsflow.errors import UserError
 
 _DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "eval"
 _DEFAULT_REAL = Path(__file__).resolve().parents[2] / "tests" / "real"
+_DEFAULT_CLUSTERS = Path(__file__).resolve().parents[2] / "tests" / "eval_clusters"
 
 
 class System(StrEnum):
@@ -83,8 +84,19 @@ def eval_command(
             "--shared", help="Where the real texts of real-dev/real-test are (default: ../shared beside the checkout)."
         ),
     ] = None,
+    clusters: Annotated[
+        bool,
+        typer.Option(
+            "--clusters",
+            help="Score emulation clusters and pacts per fact (cluster, member, role, pact, theme, contents, place, "
+            "signatory) on tests/eval_clusters (both sets, or the one --split names: cases or heldout).",
+        ),
+    ] = False,
 ) -> None:
     """Score entity extraction against the annotated evaluation set: precision, recall, F1 per type and language."""
+    if clusters:
+        _clusters_eval(eval_set, split, fmt, show_errors)
+        return
     from extractors.entities.baseline import BaselineUnavailable, load_baseline
     from extractors.entities.engine import extract_entities
     from extractors.evaluation import (
@@ -142,6 +154,34 @@ def eval_command(
         out = Console(stderr=fmt is EvalFormat.json, highlight=False)
         for aid, etype, missed, spurious in errors(report):
             out.print(f"{aid} {etype}: missed {missed} spurious {spurious}", markup=False, soft_wrap=True)
+
+
+def _clusters_eval(eval_set: Path | None, split: str, fmt: EvalFormat, show_errors: bool) -> None:
+    """`newsflow eval --clusters`: per-fact precision and recall of clusters and pacts, per annotated set."""
+    from extractors.clustereval import CLUSTER_SETS, load_cluster_set, score
+
+    directory = eval_set if eval_set is not None else _DEFAULT_CLUSTERS
+    names = CLUSTER_SETS if split == "tuning" else (split,)  # "tuning" is --split's default: every set
+    results = {}
+    for name in names:
+        try:
+            results[name] = score(load_cluster_set(directory, name))
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            raise UserError(f"cluster evaluation set {directory}: {exc}") from None
+    if fmt is EvalFormat.json:
+        typer.echo(json.dumps({n: {"scores": s, "errors": e} for n, (s, e) in results.items()}, indent=2))
+        return
+    console = Console(highlight=False)
+    for name, (scores, errs) in results.items():
+        table = Table(title=f"clusters and pacts per fact: {name}.json")
+        for column in ("fact", "P", "R", "gold"):
+            table.add_column(column, justify="left" if column == "fact" else "right")
+        for fact, s in scores.items():
+            table.add_row(fact, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["gold"]))
+        console.print(table)
+        if show_errors:
+            for line in errs:
+                console.print(line, markup=False, soft_wrap=True)
 
 
 def _print_table(report: object, system: str, count: int) -> None:
