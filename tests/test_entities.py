@@ -363,6 +363,22 @@ def test_former_and_new_posts_after_the_name() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        ("Ông Trần Văn Lộc, nguyên Phó Bí thư Tỉnh ủy (nhiệm kỳ 2010-2015); nguyên Chủ tịch UBND tỉnh Bình Định "
+         "(nhiệm kỳ 2011-2016) bị cảnh cáo.", ["nguyên Phó Bí thư", "nguyên Chủ tịch"]),
+        ("Bà Lê Thị Hoa, Ủy viên Ban Thường vụ Tỉnh ủy (khóa XIV), Trưởng ban Dân vận Tỉnh ủy, phát biểu.",
+         ["Ủy viên Ban Thường vụ", "Trưởng ban"]),
+        ("Ông Hà Văn Bình, Giám đốc Sở Tài chính (giai đoạn 2015-2020); Phó Chủ tịch UBND tỉnh, bị kỷ luật.",
+         ["Giám đốc", "Phó Chủ tịch"]),
+    ],
+)  # fmt: skip
+def test_posts_after_a_term_in_brackets_and_a_semicolon(text: str, titles: list[str]) -> None:
+    (official,) = extract_entities(text, "vi", date(2024, 5, 1)).officials
+    assert official.titles == titles
+
+
+@pytest.mark.parametrize(
     ("text", "persons"),
     [
         # A city's or district's Party committee, then its place name: a place (two syllables), not a person...

@@ -102,7 +102,12 @@ def _title_link(lang: str) -> re.Pattern[str]:
     born = r"(?:,?\s*sinh (?:ngay|nam) [\d/.-]+,?)?"
     # So may a short aside in brackets ("bà A (chị ruột ông B) từng giữ chức ..."), when a link word follows it.
     aside = r"(?:\s*\([^()\n]{1,40}\)(?=\s+(?:" + alt + r")))?"
-    return re.compile(born + aside + r"(?:(?:,\s*|\s+[-–—]\s+|\s*\(\s*)(?:" + alt + r")?|\s+(?:" + alt + r"))")
+    # A post's term in brackets, then the next post after a comma or a semicolon: "nguyên Phó Bí thư Tỉnh ủy
+    # (nhiệm kỳ 2010-2015); nguyên Chủ tịch UBND tỉnh (nhiệm kỳ 2011-2016)".
+    term = r"(?:\s*\((?:nhiem ky|khoa|giai doan|term|mandato|mandat)\b[^()\n]{0,30}\))?"
+    return re.compile(
+        born + aside + term + r"(?:(?:,\s*|;\s*|\s+[-–—]\s+|\s*\(\s*)(?:" + alt + r")?|\s+(?:" + alt + r"))"
+    )
 
 
 @lru_cache(maxsize=8)
