@@ -13,7 +13,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -70,7 +70,7 @@ def raw_from_paste(params: ProcessTextParams, now: datetime | None = None) -> Ra
     """The pasted article as a raw input; its uri is the URL given, else `paste:<sha256 prefix>`."""
     digest = hashlib.sha256(params.text.encode("utf-8")).hexdigest()[:16]
     # A date without a zone stays so: processing gives it the site's zone with a warning, as every input gets.
-    published = params.published_at
+    published = datetime.fromisoformat(params.published_at) if params.published_at else None
     url = params.url.strip() or None
     source = SourceInfo(
         kind="text",
@@ -276,7 +276,7 @@ def process_text(
     text: PastedText,
     title: PastedTitle = "",
     url: PastedUrl = "",
-    published_at: PublishedAt = None,
+    published_at: PublishedAt = "",
     language: PastedLanguage = TextLanguageChoice.detect,
     translator: TranslatorChoiceField = TranslatorChoice.default,
     target_language: TargetField = TargetLanguage.en,
@@ -305,13 +305,13 @@ def process_text(
 
 @flow(name="newsflow-reprocess", task_runner=NewsflowTaskRunner())
 def reprocess(
-    limit: ReprocessLimit = None,
+    limit: ReprocessLimit = 0,
     translator: TranslatorChoiceField = TranslatorChoice.default,
     target_language: TargetField = TargetLanguage.en,
 ) -> RunSummary:
     """Run extraction again on the stored raw inputs and upsert the records (nothing is fetched)."""
     params = build_params(ReprocessParams, limit=limit, translator=translator, target_language=target_language)
-    raws = load_raw(get_settings().resolved_database_url, params.limit)
+    raws = load_raw(get_settings().resolved_database_url, params.limit or None)
     get_run_logger().info("re-processing %d stored raw input(s)", len(raws))
     summary = ingest_raw(
         raws,
@@ -324,15 +324,15 @@ def reprocess(
 
 
 @flow(name="newsflow-export", task_runner=NewsflowTaskRunner())
-def export_records(since: Since = None, format: ExportFormatField = ExportFormat.jsonl) -> ExportResult:
+def export_records(since: Since = "", format: ExportFormatField = ExportFormat.jsonl) -> ExportResult:
     """Write stored records to output/exports/<file>, with a link to it in the run's artifacts."""
     params = build_params(ExportParams, since=since, format=format)
     settings = get_settings()
-    since = datetime.combine(params.since, time.min, tzinfo=UTC) if params.since else None
+    start = datetime.combine(date.fromisoformat(params.since), time.min, tzinfo=UTC) if params.since else None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"export-{stamp}-{uuid.uuid4().hex[:8]}.{params.format.value}"
     out_dir = settings.resolved_output_dir
-    result = export_task(settings.resolved_database_url, str(out_dir), name, since, params.format)
+    result = export_task(settings.resolved_database_url, str(out_dir), name, start, params.format)
     link = report.markdown_url(report.output_link(result.path, settings.output_url, out_dir))
     create_markdown_artifact(
         markdown=export_markdown(result, link),

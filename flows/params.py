@@ -62,20 +62,34 @@ class TextLanguage(StrEnum):
 # description). mypy cannot read members built at run time: it sees the one member the code names.
 if TYPE_CHECKING:
 
-    class RetranslateProvider(StrEnum): ...
+    class RetranslateProvider(StrEnum):
+        default = "default"
 
     class TranslatorChoice(StrEnum):
         default = "default"
 
 else:
-    RetranslateProvider = StrEnum("RetranslateProvider", [(n, n) for n in ("auto", *PROVIDERS)], module=__name__)
+    RetranslateProvider = StrEnum(
+        "RetranslateProvider", [(n, n) for n in ("default", "auto", *PROVIDERS)], module=__name__
+    )
     RetranslateProvider.__doc__ = (
-        "Providers the retranslate flow can use ('none' makes no sense there); auto tries them in order."
+        "Providers the retranslate flow can use ('none' makes no sense there): `default` is the worker's "
+        "NEWSFLOW_TRANSLATOR; auto tries them in order."
     )
     TranslatorChoice = StrEnum("TranslatorChoice", [(n, n) for n in ("default", *TRANSLATOR_CHOICES)], module=__name__)
     TranslatorChoice.__doc__ = (
         "Translation provider of a run: `default` is the worker's NEWSFLOW_TRANSLATOR (auto unless set)."
     )
+
+
+class RetranslateTargetChoice(StrEnum):
+    """Target of a retranslation: `default` is the one each record was meant for."""
+
+    default = "default"
+    en = "en"
+    vi = "vi"
+    es = "es"
+    fr = "fr"
 
 
 class TextLanguageChoice(StrEnum):
@@ -131,6 +145,28 @@ SourceRef = Annotated[
 HttpUrl = Annotated[str, Field(min_length=8, max_length=2048, pattern=r"^https?://"), AfterValidator(_http_url)]
 
 
+def _optional_moment(value: str) -> str:
+    value = value.strip()
+    if value:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a date and time like 2024-05-01 08:30 (or 2024-05-01T08:30+07:00)"
+            ) from None
+    return value
+
+
+def _optional_day(value: str) -> str:
+    value = value.strip()
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a day like 2024-05-01") from None
+    return value
+
+
 def _optional_http_url(value: str) -> str:
     return _http_url(value) if value.strip() else ""
 
@@ -159,8 +195,9 @@ Sources = Annotated[
     _form(
         "Sources",
         "Paths on the worker under the allowed input directories (NEWSFLOW_INPUT_ROOTS; by default "
-        "samples/ and <data dir>/inbox): .txt, .html, .json, .jsonl, .pdf, .docx files or directories; or http(s) "
-        "URLs, or feed:/sitemap:/listing: followed by one. Default: samples/, as `newsflow run`.",
+        "samples/ and the data directory's inbox/): .txt, .html, .json, .jsonl, .pdf, .docx files or directories; "
+        "or http(s) URLs, or feed:/sitemap:/listing: followed by one, e.g. samples/reference or "
+        "feed:https://longan.gov.vn/rss. Default: samples/, as `newsflow run`.",
         min_length=1,
         max_length=MAX_SOURCES,
         examples=[["samples/reference", "feed:https://longan.gov.vn/rss"]],
@@ -204,24 +241,41 @@ PastedText = Annotated[
 ]
 PastedTitle = Annotated[str, _form("Title", "Empty: the text's first line when it is short.", max_length=1000)]
 PastedUrl = Annotated[OptionalHttpUrl, _form("URL", "The article's own http(s) URL; empty: none.")]
-PublishedAt = Annotated[datetime | None, _form("Published at", "Publication time; without a zone it is Vietnam time.")]
-PastedLanguage = Annotated[TextLanguageChoice, _form("Language", "detect: found from the text.")]
-ReprocessLimit = Annotated[int | None, _form("Limit", "At most this many raw inputs; empty: all.", ge=1, le=MAX_LIMIT)]
-RetranslateLimit = Annotated[
-    int | None, _form("Limit", "At most this many pending records; empty: all.", ge=1, le=MAX_LIMIT)
+PublishedAt = Annotated[
+    str,
+    _form(
+        "Published at",
+        "Publication time, e.g. 2024-05-01 08:30; without a zone (+07:00) it is Vietnam time; empty: none given.",
+        max_length=40,
+    ),
+    AfterValidator(_optional_moment),
 ]
+PastedLanguage = Annotated[TextLanguageChoice, _form("Language", "detect: found from the text.")]
+# Plain defaults, never `X | None`: the UI's form shows a nullable field as a type switch ("None" preselected,
+# 'Property is type "None"') that an operator has to flip before typing. 0, "" and `default` mean "not given".
+ReprocessLimit = Annotated[int, _form("Limit", "At most this many raw inputs; 0: all.", ge=0, le=MAX_LIMIT)]
+RetranslateLimit = Annotated[int, _form("Limit", "At most this many pending records; 0: all.", ge=0, le=MAX_LIMIT)]
 RetranslateTranslator = Annotated[
-    RetranslateProvider | None,
-    _form("Translator", "Translation provider; empty: NEWSFLOW_TRANSLATOR (default auto)."),
+    RetranslateProvider,
+    _form("Translator", "default: the worker's NEWSFLOW_TRANSLATOR (auto unless set); auto: the providers in order."),
 ]
 RetranslateTarget = Annotated[
-    TargetLanguage | None,
+    RetranslateTargetChoice,
     _form(
         "Translate into",
-        "Target language; empty: the one each record was meant for (NEWSFLOW_TRANSLATION_TARGET).",
+        "Target language; default: the one each record was meant for (NEWSFLOW_TRANSLATION_TARGET).",
     ),
 ]
-Since = Annotated[date | None, _form("Since", "Only records stored or updated on/after this day (UTC); empty: all.")]
+Since = Annotated[
+    str,
+    _form(
+        "Since",
+        "A day, e.g. 2024-05-01: only records stored or updated on/after it (UTC); empty: all.",
+        max_length=10,
+        pattern=r"^(\d{4}-\d{2}-\d{2})?$",
+    ),
+    AfterValidator(_optional_day),
+]
 ExportFormatField = Annotated[ExportFormat, _form("Format", "jsonl or a JSON array.")]
 
 
@@ -282,7 +336,7 @@ class ProcessTextParams(_Params):
     text: PastedText
     title: PastedTitle = ""
     url: PastedUrl = ""
-    published_at: PublishedAt = None
+    published_at: PublishedAt = ""
     language: PastedLanguage = TextLanguageChoice.detect
     translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
@@ -300,7 +354,7 @@ class ReprocessParams(_Params):
 
     model_config = ConfigDict(title="Re-process stored records")
 
-    limit: ReprocessLimit = None
+    limit: ReprocessLimit = 0
     translator: TranslatorChoiceField = TranslatorChoice.default
     target_language: TargetField = TargetLanguage.en
 
@@ -310,9 +364,9 @@ class RetranslateParams(_Params):
 
     model_config = ConfigDict(title="Retranslate pending records")
 
-    limit: RetranslateLimit = None
-    translator: RetranslateTranslator = None
-    target_language: RetranslateTarget = None
+    limit: RetranslateLimit = 0
+    translator: RetranslateTranslator = RetranslateProvider.default
+    target_language: RetranslateTarget = RetranslateTargetChoice.default
 
 
 class ExportParams(_Params):
@@ -320,7 +374,7 @@ class ExportParams(_Params):
 
     model_config = ConfigDict(title="Export records")
 
-    since: Since = None
+    since: Since = ""
     format: ExportFormatField = ExportFormat.jsonl
 
 

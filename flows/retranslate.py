@@ -33,9 +33,12 @@ from flows.limits import LimitedTranslator, prefect_rate_limit
 from flows.params import (
     RetranslateLimit,
     RetranslateParams,
+    RetranslateProvider,
     RetranslateTarget,
+    RetranslateTargetChoice,
     RetranslateTranslator,
     build_params,
+    translator_name,
 )
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary, SummaryBuilder
@@ -131,18 +134,18 @@ def _retranslate_batch(
 
 @flow(name="newsflow-retranslate", log_prints=False, task_runner=NewsflowTaskRunner())
 def retranslate(
-    limit: RetranslateLimit = None,
-    translator: RetranslateTranslator = None,
-    target_language: RetranslateTarget = None,
+    limit: RetranslateLimit = 0,
+    translator: RetranslateTranslator = RetranslateProvider.default,
+    target_language: RetranslateTarget = RetranslateTargetChoice.default,
 ) -> RetranslateSummary:
     """Translate stored records whose translation is pending, and update them in place."""
     params = build_params(RetranslateParams, limit=limit, translator=translator, target_language=target_language)
     logger = get_run_logger()
     settings = portable(get_settings())  # absolute directories: tasks may run in other processes (Dask)
-    provider = params.translator.value if params.translator else settings.translator
+    provider = translator_name(params.translator) or settings.translator
     # An unusable choice (no key, no apertium) fails here, before any task.
     runtime(settings).translator(provider, cache=False)
-    target = params.target_language.value if params.target_language else None
+    target = None if params.target_language is RetranslateTargetChoice.default else params.target_language.value
     database_url = settings.resolved_database_url
     out_dir = settings.resolved_output_dir
     store = shared_store(database_url)
@@ -150,7 +153,7 @@ def retranslate(
         logger.warning("translation is off (NEWSFLOW_TRANSLATOR=none): pending records are left as they are")
         pending = []
     else:
-        pending = list(store.iter_pending_translation(limit=params.limit))
+        pending = list(store.iter_pending_translation(limit=params.limit or None))
     # The run's row: "failed" or "interrupted" if the block raises (never left "running").
     with tracked_run(store, out_dir) as run_id:
         summary = RunSummary(

@@ -268,7 +268,7 @@ def test_validation_messages_say_what_is_wrong() -> None:
     with pytest.raises(ValidationError, match="is not an http"):  # a scheme without a host: pydantic says so
         ProcessTextParams(text=TEXT, url="https://")
     assert IngestSiteParams(site="longan.gov.vn", urls=["https://longan.gov.vn/a"]).translator == "default"
-    assert ReprocessParams().translator == "default" and ExportParams().since is None
+    assert ReprocessParams().translator == "default" and ExportParams().since == ""
     assert IngestSourcesParams().sources == ["samples"]
 
 

@@ -296,9 +296,9 @@ def test_serve_runs_deployments_from_the_api(served: tuple[PrefectServer, Path],
     assert retranslate["properties"]["limit"]["title"] == "Limit" and {
         name: field["default"] for name, field in retranslate["properties"].items()
     } == {
-        "limit": None,
-        "translator": None,
-        "target_language": None,
+        "limit": 0,
+        "translator": "default",
+        "target_language": "default",
     }
     assert "none" not in retranslate["definitions"]["RetranslateProvider"]["enum"]
     # The site schedule: a cron in Vietnam time, inactive until a site and its pages are set.
@@ -367,10 +367,11 @@ def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> N
         ("ingest-sources", {"sources": []}),
         ("ingest-sources", {"sources": ["samples"], "target_language": "tlh"}),
         ("process-text", {"text": "x" * (PASTE_MAX_CHARS + 1)}),
-        ("retranslate-pending", {"limit": 0}),
+        ("retranslate-pending", {"limit": -1}),
         ("retranslate-pending", {"translator": "none"}),
         ("retranslate-pending", {"text": "Sở Tài chính tỉnh Long An họp."}),  # a body: no such field
-        ("reprocess", {"limit": 0}),
+        ("reprocess", {"limit": -1}),
+        ("export", {"since": "last week"}),
         ("export", {"format": "xml"}),
         ("ingest-site", {"site": "longan.gov.vn"}),  # no pages
     ]

@@ -302,6 +302,6 @@ def test_every_list_of_providers_is_built_from_the_table() -> None:
     assert typing.get_args(TranslatorName) == TRANSLATOR_CHOICES == ("auto", "none", *PROVIDERS)
     assert [m.value for m in CliTranslator] == list(TRANSLATOR_CHOICES)
     assert [m.value for m in TranslatorChoice] == ["default", *TRANSLATOR_CHOICES]
-    assert [m.value for m in RetranslateProvider] == ["auto", *PROVIDERS]
+    assert [m.value for m in RetranslateProvider] == ["default", "auto", *PROVIDERS]
     assert Settings.model_fields["translation_rate_limits"].default_factory is default_rate_limits
     assert set(default_rate_limits()) == {p.name for p in TABLE if p.online}

@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         from flows.retranslate import retranslate as flow
 
         try:
-            params = RetranslateParams(limit=limit, translator=RetranslateProvider(name))
+            params = RetranslateParams(limit=0 if limit is None else limit, translator=RetranslateProvider(name))
         except ValidationError as exc:  # the deployment's bounds hold for the command too
             raise UserError(f"--limit {limit}: {exc.errors()[0]['msg']}") from None
         summary = flow(limit=params.limit, translator=params.translator)
