@@ -379,6 +379,33 @@ def test_posts_after_a_term_in_brackets_and_a_semicolon(text: str, titles: list[
 
 
 @pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # Posts before and after the name.
+        ("Phó Thủ tướng Lê Văn Hưng, Trưởng đoàn kiểm tra, phát biểu.", "vi",
+         {"Lê Văn Hưng": ["Phó Thủ tướng", "Trưởng đoàn"]}),
+        # A chain of posts joined by dashes.
+        ("Ông Vũ Văn Tâm - Thanh tra viên cao cấp - Phó Cục trưởng - Phó Trưởng đoàn, cho biết.", "vi",
+         {"Vũ Văn Tâm": ["Thanh tra viên cao cấp", "Phó Cục trưởng", "Phó Trưởng đoàn"]}),
+        # Not a second post: the next titled name of a list, one after a full stop inside an abbreviation, a role
+        # in lower case, a cluster's role, a dash inside a province's name.
+        ("Phó Chủ tịch UBND tỉnh Lê Văn Hưng, Giám đốc Sở Y tế Trần Thị Mai dự họp.", "vi",
+         {"Lê Văn Hưng": ["Phó Chủ tịch"], "Trần Thị Mai": ["Giám đốc"]}),
+        ("Có nguyên Bí thư Thành ủy Lê Văn Hưng, nguyên Chủ tịch UBND TP.HCM Trần Văn Lâm dự.", "vi",
+         {"Lê Văn Hưng": ["nguyên Bí thư"], "Trần Văn Lâm": ["nguyên Chủ tịch"]}),
+        ("Thứ trưởng Lê Văn Hưng làm trưởng đoàn đã làm việc với tỉnh.", "vi", {"Lê Văn Hưng": ["Thứ trưởng"]}),
+        ("La directora del Departamento de Finanzas de Soc Trang, Lam Thi Hoa, jefa del Clúster, afirmó.", "es",
+         {"Lam Thi Hoa": ["directora"]}),
+        ("Ông Lê Văn Hưng, Giám đốc Sở Y tế tỉnh Bà Rịa - Vũng Tàu, phát biểu.", "vi",
+         {"Lê Văn Hưng": ["Giám đốc"]}),
+    ],
+)  # fmt: skip
+def test_posts_on_both_sides_of_the_name_and_dash_chains(text: str, lang: str, expected: dict[str, list[str]]) -> None:
+    ents = extract_entities(text, lang, date(2024, 5, 1))
+    assert {o.name: o.titles for o in ents.officials} == expected
+
+
+@pytest.mark.parametrize(
     ("text", "persons"),
     [
         # A city's or district's Party committee, then its place name: a place (two syllables), not a person...

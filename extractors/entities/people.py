@@ -385,6 +385,7 @@ class _Read:
     head: str = ""
     left: bool = False
     end: int = 0  # where what was read ends (after a title written after the name)
+    after: list[str] = field(default_factory=list)  # titles after the name when `title` stands before it
 
 
 def _read_left(text: str, hits: list[re.Match[str]], start: int, spans: list[tuple[int, int, str]]) -> _Read:
@@ -422,8 +423,13 @@ def _read_right(
     end: int,
     spans: list[tuple[int, int, str]],
     name_starts: frozenset[int] = frozenset(),
+    guard_first: bool = False,
 ) -> _Read:
-    """Titles after the name: 'X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ...'."""
+    """Titles after the name: 'X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ...'.
+
+    With `guard_first`, even the first title is left alone when another name follows it ("Phó Chủ tịch A, Giám đốc
+    Sở Y tế B": a list of titled names, not A's second post).
+    """
     titles = _title_pattern(lang)
     read = _Read()
     pos = end
@@ -434,22 +440,52 @@ def _read_right(
         right = titles.match(folded, at + (former.end() if former else 0)) if link else None
         if right is None:
             break
-        tail = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
-        if read.title is not None and any(right.start(1) <= n <= right.end() + len(tail) for n in name_starts):
+        tail = whole = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
+        for dash in re.finditer(r"\s[-–—]\s", tail):
+            # "Thanh tra viên cao cấp - Cục trưởng Cục … - Trưởng đoàn": a dash before the next post ends this one
+            # (not the one inside a name: "tỉnh Bà Rịa - Vũng Tàu").
+            after_dash = right.end() + dash.end()
+            former_next = _FORMER_START.match(folded[after_dash : after_dash + 12])
+            if titles.match(folded, after_dash + (former_next.end() if former_next else 0)):
+                tail = tail[: dash.start()]
+                break
+        reach = right.end() + len(tail)
+        if guard_first and read.title is None:
+            # Only a post of the person's own: capitalised in Vietnamese ("làm trưởng đoàn" is a role), not a
+            # cluster's role ("jefa del Clúster"), and no other name after it up to the clause's end ("… Lê
+            # Thanh Hải, nguyên Chủ tịch UBND TP.HCM Võ Viết Thanh").
+            if (lang == "vi" and not text[right.start(1)].isupper()) or _names_cluster(folded, right.end()):
+                break
+            reach = right.end() + len(re.split(r"[,;:()\n]", text[right.end() : right.end() + 90])[0])
+        if (read.title is not None or guard_first) and any(right.start(1) <= n <= reach for n in name_starts):
             break  # "A - Chủ tịch UBND thị xã, Phó Chủ tịch B": the next title is B's
         begin = _former_start(folded, right.start(1))
         if read.title is None:
             read.title = text[begin : right.end()]
             read.head = text[right.start(1) : right.end()]
-            body_text = _clean_body(tail)
+            # The body is read from the whole clause, dash chain included, as before the chain was split: its first
+            # post may name none ("Thanh tra viên cao cấp - Cục trưởng Cục Chống tham nhũng").
+            body_text = _clean_body(whole)
             if body_text:
-                read.body = _linked_body(text, body_text, right, right.end() + len(tail), spans)
+                read.body = _linked_body(text, body_text, right, right.end() + len(whole), spans)
         elif lang != "vi" or text[right.start(1)].isupper():
             # A Vietnamese post is capitalised; "làm trưởng đoàn" (led the visit) is a role, not a title.
             read.more.append(text[begin : right.end()])
         pos = right.end() + len(tail)
         read.end = pos
     return read
+
+
+@lru_cache(maxsize=1)
+def _cluster_noun_after() -> re.Pattern[str]:
+    nouns = lx.load("clusters")["cluster_nouns"]
+    words = sorted({fold(w) for code in lx.LANGUAGES for w in nouns.get(code, [])}, key=len, reverse=True)
+    return re.compile(r"\W*(?:\w+\W+){0,2}?(?:" + "|".join(re.escape(w) for w in words) + r")\b")
+
+
+def _names_cluster(folded: str, pos: int) -> bool:
+    """Whether an emulation cluster's noun follows a title word within a few words ('jefa del Clúster')."""
+    return bool(_cluster_noun_after().match(folded, pos, pos + 40))
 
 
 @lru_cache(maxsize=2)
@@ -594,6 +630,13 @@ def find_officials(
                 # "The People's Committee appointed X as ...": the post after the name is X's, the title before not.
                 after = _read_right(text, folded, lang, end, spans, starts)
                 read = after if after.title is not None else read
+            else:
+                # Posts before and after the name: "Phó Thủ tướng A, Trưởng đoàn kiểm tra, nêu rõ".
+                after = _read_right(text, folded, lang, end, spans, starts, guard_first=True)
+                if after.title is not None:
+                    # `end` stays: no other name follows these posts in their clause (guard_first), so the next
+                    # person's titles are read as before.
+                    read.after = [after.title, *after.more]
         else:
             read = _read_right(text, folded, lang, end, spans, starts)
         prev_end = max(read.end, end)
@@ -617,7 +660,8 @@ def find_officials(
             )
         elif name != ascii_name(name) and off.name == off.name_ascii:
             off.name = name  # keep the form with diacritics
-        ordered = [*read.more, read.title] if read.left else [read.title, *read.more]  # as written, left to right
+        # As written, left to right.
+        ordered = [*read.more, read.title, *read.after] if read.left else [read.title, *read.more]
         for each in ordered:
             if each and each not in off.titles:
                 off.titles.append(each)
