@@ -165,6 +165,16 @@ def test_clusters_command_over_a_store(isolated_settings: Path, tmp_path: Path) 
     table = newsflow("clusters", "show", "8", *data)
     assert table.returncode == 0 and "CONFLICT" in table.stdout and "Long An" in table.stdout
 
+    # An 80-column terminal: one block per cluster, records cited by number, no line wider than the terminal.
+    narrow = newsflow("clusters", *data, env={"COLUMNS": "80"})
+    assert narrow.returncode == 0 and "┃" not in narrow.stdout
+    assert f"  id: {MONRE_8}" in narrow.stdout and "  heads: 2024 Long An/Bến Tre" in narrow.stdout
+    narrow_show = newsflow("clusters", "show", "8", *data, env={"COLUMNS": "80"})
+    assert narrow_show.returncode == 0 and "CONFLICT" in narrow_show.stdout
+    assert all(len(line) <= 80 for line in narrow.stdout.splitlines() + narrow_show.stdout.splitlines())
+    assert f"   [1] {viii['records'][0]}" in narrow_show.stdout
+    assert "│ 1, 2" in narrow_show.stdout  # a member seen in records 1 and 2, not their 27-character ids
+
     other = newsflow("clusters", "--ministry", "Bộ Y tế", "--json", *data)
     assert other.returncode == 0 and json.loads(other.stdout)["clusters"] == []
 

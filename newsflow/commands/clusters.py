@@ -79,6 +79,9 @@ def _owner(c: ClusterTimeline) -> str:
     return c.belongs_to.name if c.belongs_to is not None else "-"
 
 
+_WIDE = 150  # columns the nine-column table needs to keep most cells on one line
+
+
 def _label(c: ClusterTimeline) -> str:
     """Its number, or the region a cluster without one is named after."""
     return str(c.number) if c.number is not None else region_name(str(c.region), "vi")
@@ -99,9 +102,8 @@ def clusters(
     registry = _registry(data_dir, database_url, ministry)
     if _emit(registry, as_json, output):
         return
-    table = Table(title="emulation clusters")
-    for column in ("no./region", "kind", "belongs to", "members", "heads", "pacts", "records", "conflicts", "id"):
-        table.add_column(column, overflow="fold")
+    console = Console()
+    rows = []
     for c in registry.clusters:
         heads = ", ".join(
             f"{r.year} {'/'.join(h.province.name if h.province else h.id for h in r.holders)}"
@@ -109,18 +111,35 @@ def clusters(
             if r.role == "head"
         )
         pacts = ", ".join(f"{p.year} {p.kind}" for p in c.pacts)
-        table.add_row(
-            _label(c),
-            c.kind,
-            _owner(c),
-            str(len(c.members)),
-            heads or "-",
-            pacts or "-",
-            str(len(c.records)),
-            str(len(c.conflicts)),
-            c.id,
-        )
-    Console().print(table)
+        rows.append((c, heads or "-", pacts or "-"))
+    if console.width < _WIDE and rows:
+        # A terminal too narrow for nine columns (80 is common) gets one block per cluster instead of a table whose
+        # every cell wraps.
+        for c, heads, pacts in rows:
+            console.print(f"[bold]{_label(c)}[/bold] {c.kind}, {_owner(c)}", highlight=False)
+            console.print(
+                f"  members {len(c.members)} · records {len(c.records)} · conflicts {len(c.conflicts)}", highlight=False
+            )
+            console.print(f"  heads: {heads}", highlight=False)
+            console.print(f"  pacts: {pacts}", highlight=False)
+            console.print(f"  id: {c.id}", highlight=False, soft_wrap=True)
+    else:
+        table = Table(title="emulation clusters")
+        for column in ("no./region", "kind", "belongs to", "members", "heads", "pacts", "records", "conflicts", "id"):
+            table.add_column(column, overflow="fold")
+        for c, heads, pacts in rows:
+            table.add_row(
+                _label(c),
+                c.kind,
+                _owner(c),
+                str(len(c.members)),
+                heads,
+                pacts,
+                str(len(c.records)),
+                str(len(c.conflicts)),
+                c.id,
+            )
+        console.print(table)
     if not registry.clusters:
         Console(stderr=True).print("no clusters in the store" + (f" for --ministry {ministry}" if ministry else ""))
 
@@ -160,12 +179,24 @@ def show(
     for c in registry.clusters:
         console.print(f"[bold]{c.names[0]}[/bold] ({c.kind} {_label(c)}, {_owner(c)})  {c.id}")
         console.print(f"  names: {' | '.join(c.names)}")
-        console.print(f"  records: {', '.join(c.records)}")
+        # The tables cite records by number: a record id is 27 characters, and three of them wrapped every row.
+        ref = {rid: str(n) for n, rid in enumerate(c.records, 1)}
+
+        def cite(rids: list[str], ref: dict[str, str] = ref) -> str:
+            return ", ".join(ref.get(r, r) for r in rids)
+
+        console.print("  records:")
+        for rid in c.records:
+            info = registry.records.get(rid)
+            about = ""
+            if info is not None:
+                about = f" {info.language} {info.published_at[:10] if info.published_at else '-'} {info.title or ''}"
+            console.print(f"   [{ref[rid]}] {rid}{about}", markup=False, highlight=False)
         table = Table(title="members", title_justify="left")
         for column in ("province", "member", "kind", "records"):
             table.add_column(column, overflow="fold")
         for m in c.members:
-            table.add_row(m.province.name if m.province else "-", m.name or m.id, m.kind, ", ".join(m.records))
+            table.add_row(m.province.name if m.province else "-", m.name or m.id, m.kind, cite(m.records))
         console.print(table)
         roles = Table(title="head and deputy by year", title_justify="left")
         for column in ("year", "role", "holder", "basis", "records", "conflict"):
@@ -177,7 +208,7 @@ def show(
                     r.role,
                     h.province.name if h.province else h.id,
                     ", ".join(h.basis),
-                    ", ".join(h.records),
+                    cite(h.records),
                     "CONFLICT" if r.conflict else "",
                 )
         console.print(roles)
@@ -190,9 +221,9 @@ def show(
                 p.kind,
                 " / ".join(f.value for f in p.dates) or "-",
                 " / ".join(f.value for f in p.places) or "-",
-                " | ".join(f.value for f in p.themes) or "-",
+                "\n".join(f.value for f in p.themes) or "-",
                 str(len(p.contents)),
-                ", ".join(p.records),
+                cite(p.records),
             )
         console.print(pacts)
         for line in c.conflicts:
