@@ -430,7 +430,9 @@ def run_pipeline(
     """
     settings = get_settings()
     store = shared_store(settings.resolved_database_url)
-    with tracked_run(store, settings.resolved_output_dir) as run_id:
+    # SIGTERM stops the run as a first Ctrl-C does: under `newsflow run`, and when a deployment's run is cancelled
+    # (its runner sends SIGTERM): the batch in hand finishes and is stored, the run ends Cancelled with its counts.
+    with interrupts.keep_handlers(), tracked_run(store, settings.resolved_output_dir) as run_id:
         return _run_pipeline(
             run_id,
             store,
@@ -502,6 +504,7 @@ def _run_pipeline(
     workers = settings.dask_workers if settings.task_runner == "dask" else settings.thread_workers
     ahead = IN_FLIGHT * workers
     count = 0
+    skipped = 0  # articles of batches never submitted because the run was asked to stop
     in_flight: deque[tuple[Any, Any]] = deque()
     # Not strict: a full disk loses the run's JSONL (reported below), not the stored records.
     with RunWriter(out_dir, run_id, strict=False) as writer:
@@ -531,6 +534,8 @@ def _run_pipeline(
         wrap: Callable[[Any], Any] = opaque if settings.task_runner == "thread" else _as_is
         for i, batch in enumerate(batches):
             if interrupts.requested():  # Ctrl-C: no new batch; those in flight finish below
+                if received is not None and isinstance(batches, Sequence):  # read ahead: count what is left
+                    skipped = sum(len(b) for b in batches[i:] if isinstance(b, list))
                 break
             label = next(label_iter) if label_iter is not None else batch_label(batch, i)
             # The tasks are handed the flow's settings: they may run where NEWSFLOW_* is not set (Dask).
@@ -551,6 +556,7 @@ def _run_pipeline(
     summary.run_file = None if writer.error else str(writer.path)
     builder.finish()
     summary.interrupted = interrupts.requested()
+    summary.not_processed += skipped
     status = "interrupted" if summary.interrupted else "completed"
     store.finish_run(run_id, status, summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
     for failure in summary.failed:
@@ -594,8 +600,7 @@ def ingest(sources: list[str], translator: TranslatorName | None = None) -> RunS
     settings = get_settings()
     failures: list[Failure] = []
     batches = stream_batches(iter_received(sources, settings), settings.batch_size, failures)
-    with interrupts.keep_handlers():  # under `newsflow run`, SIGTERM stops the run as Ctrl-C does
-        summary = run_pipeline(batches, flow_name="ingest", translator=translator, target=None, failures=failures)
+    summary = run_pipeline(batches, flow_name="ingest", translator=translator, target=None, failures=failures)
     return final_state(summary)  # Prefect records it as the run's state; the caller gets the summary
 
 

@@ -20,15 +20,17 @@ machines, e.g. `prefect gcl create newsflow:translate-rate:google --limit 5 --sl
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from extractors.pipeline import translate_record
 from flows import report
-from flows.ingest import tracked_run
+from flows.ingest import IN_FLIGHT, tracked_run
 from flows.limits import LimitedTranslator, prefect_rate_limit
 from flows.params import (
     RetranslateLimit,
@@ -42,6 +44,7 @@ from flows.params import (
 )
 from flows.runners import NewsflowTaskRunner
 from flows.summary import RunSummary, SummaryBuilder
+from newsflow import interrupts
 from newsflow.output import RunWriter, write_record
 from newsflow.runtime import runtime, shared_store
 from newsflow.settings import Settings, get_settings, portable, settings_in_force
@@ -61,6 +64,8 @@ class RetranslateSummary(BaseModel):
     records_dir: str | None = None
     run_id: str | None = None
     run_file: str | None = None
+    interrupted: bool = False  # stopped (Ctrl-C, SIGTERM, cancelled): what was translated is stored
+    not_processed: int = 0  # picked records left as they were (still pending) because the run was stopped
 
 
 def make_translator(settings: Settings, name: str | None, store: Store) -> LimitedTranslator:
@@ -124,6 +129,8 @@ def _retranslate_batch(
     engine = make_translator(settings, translator, store)
     out: list[tuple[ArticleRecord, SaveStatus]] = []
     for record, raw in batch:
+        if interrupts.requested():  # stopped: the rest of the batch stays pending, untouched, for a later run
+            break
         new = still_pending(
             record, translate_record(record, engine, target or record.translation.target or settings.translation_target)
         )
@@ -154,8 +161,9 @@ def retranslate(
         pending = []
     else:
         pending = list(store.iter_pending_translation(limit=params.limit or None))
-    # The run's row: "failed" or "interrupted" if the block raises (never left "running").
-    with tracked_run(store, out_dir) as run_id:
+    # SIGTERM (under `newsflow retranslate`, or the runner cancelling a deployment's run) stops the run as a
+    # first Ctrl-C does. The run's row: "failed" or "interrupted" if the block raises (never left "running").
+    with interrupts.keep_handlers(), tracked_run(store, out_dir) as run_id:
         summary = RunSummary(
             run_id=run_id,
             flow=FLOW,
@@ -166,24 +174,40 @@ def retranslate(
         builder = SummaryBuilder(summary)
         size = settings.batch_size
         batches = [pending[i : i + size] for i in range(0, len(pending), size)]
-        futures = [
-            retranslate_batch.submit(
-                b, n, provider, target, database_url, str(out_dir), batch_label(b, n), settings=settings
-            )
-            for n, b in enumerate(batches)
-        ]
+        workers = settings.dask_workers if settings.task_runner == "dask" else settings.thread_workers
+        in_flight: deque[Any] = deque()
         with RunWriter(out_dir, run_id) as writer:
-            for future in futures:
-                for record, status in future.result():
+
+            def collect() -> None:
+                for record, status in in_flight.popleft().result():
                     builder.processed(record)
                     builder.stored(record.id, status)
                     writer.add(record)
+
+            # A few batches ahead of the one collected, not all at once: a stop (Ctrl-C, SIGTERM, a cancelled
+            # deployment run) submits no new batch, and those in flight finish their record in hand.
+            for n, b in enumerate(batches):
+                if interrupts.requested():
+                    break
+                label = batch_label(b, n)
+                in_flight.append(
+                    retranslate_batch.submit(
+                        b, n, provider, target, database_url, str(out_dir), label, settings=settings
+                    )
+                )
+                while len(in_flight) > IN_FLIGHT * workers:
+                    collect()
+            while in_flight:
+                collect()
         summary.run_file = str(writer.path)
         builder.finish()
-        store.finish_run(run_id, "completed", summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
+        summary.interrupted = interrupts.requested()
+        summary.not_processed = summary.received - summary.processed
+        status = "interrupted" if summary.interrupted else "completed"
+        store.finish_run(run_id, status, summary.model_dump(exclude={"failed", "articles"}), summary.run_file)
     report.publish(summary, settings.output_url, out_dir)
     logger.info("retranslate run %s: %d picked, %s", run_id, summary.received, summary.translation)
-    return RetranslateSummary(
+    result = RetranslateSummary(
         picked=summary.received,
         translation=dict(sorted(summary.translation.items())),
         updated=summary.updated,
@@ -191,7 +215,31 @@ def retranslate(
         records_dir=summary.records_dir,
         run_id=run_id,
         run_file=summary.run_file,
+        interrupted=summary.interrupted,
+        not_processed=summary.not_processed,
     )
+    return retranslate_state(result)  # Prefect records the state; a caller gets `result`
+
+
+def describe(summary: RetranslateSummary) -> str:
+    """The run in one line, for its final state's message."""
+    statuses = ", ".join(f"{k} {v}" for k, v in summary.translation.items()) or "none"
+    counts = f"{summary.picked} picked: now {statuses} ({summary.updated} updated, {summary.unchanged} unchanged)"
+    if summary.interrupted:
+        return (
+            f"interrupted ({interrupts.signal_name() or 'stop requested'}): {counts}, "
+            f"{summary.not_processed} left pending"
+        )
+    return counts
+
+
+def retranslate_state(summary: RetranslateSummary) -> Any:
+    """Cancelled when the run was stopped (Ctrl-C, SIGTERM, cancelled from the UI), else Completed; with the counts."""
+    from prefect.states import Cancelled, Completed
+
+    if summary.interrupted:
+        return Cancelled(message=describe(summary), data=summary)
+    return Completed(message=describe(summary), data=summary)
 
 
 def _masked(url: str) -> str:

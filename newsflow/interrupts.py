@@ -1,4 +1,6 @@
-"""Ctrl-C and SIGTERM for `newsflow run`: the first one stops the run cleanly, a second one at once.
+"""Ctrl-C and SIGTERM for `newsflow run` and `newsflow retranslate`, and a deployment's run cancelled.
+
+The first signal stops the run cleanly, a second one at once.
 
 `graceful()` installs the handlers (main thread only). The first SIGINT or SIGTERM sets `STOP`: the run
 reads no more inputs and submits no more batches, the batch in hand stops after its current article, and
@@ -9,6 +11,10 @@ renamed), and the next run marks the run "interrupted" and deletes its partial r
 
 The flow's code only asks `requested()`. Tasks in other processes (Dask workers) do not see the flag; the
 flow still stops submitting batches and waits for those in flight.
+
+A deployment's run gets the same first-signal behaviour from `keep_handlers()`: cancelling it from the
+Prefect UI or API makes the runner (`newsflow serve`, a worker) send its process SIGTERM, which then stops
+the run as a first Ctrl-C does; the run ends Cancelled with its counts.
 """
 
 from __future__ import annotations
@@ -76,18 +82,36 @@ def graceful(on_first: Callable[[str], None] | None = None) -> Iterator[threadin
 
 @contextmanager
 def keep_handlers() -> Iterator[None]:
-    """Inside a flow run started under `graceful()`: put its SIGTERM handler back for the block.
+    """Inside a flow run: SIGTERM stops the run gracefully, as the first Ctrl-C does, for the block.
 
-    Prefect's flow engine installs its own SIGTERM handler for the run (it raises an exception in the main
-    thread, which would end the run without its summary). Outside `graceful()`, or off the main thread,
-    nothing changes.
+    Prefect's flow engine installs its own SIGTERM handler for the run: it raises an exception in the main
+    thread, which ends the run at once, the batch in hand lost, without its summary or counts. Under
+    `graceful()` (the CLI) its handler is put back. Otherwise (a deployment's run, which the runner of
+    `newsflow serve` or a worker cancels with SIGTERM when the run is cancelled from the UI or the API) the
+    first SIGTERM sets `STOP` and a second one exits at once. Off the main thread nothing changes.
     """
-    handler = _handler
-    if handler is None or not _armed.is_set() or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    handler = _handler if _handler is not None and _armed.is_set() else None
+    if handler is None:  # a run of its own (a deployment's): a stop asked of an earlier run in this process is over
+        STOP.clear()
+        _received.clear()
+        handler = _stop_handler
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_handler(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM in a deployment's run: stop gracefully; a second one ends the process at once.
+
+    Nothing is logged here (a handler runs between two bytecodes of the main thread, which may hold the
+    logging lock); the run reports the stop in its final state's message.
+    """
+    _received.append(signum)
+    if len(_received) > 1:
+        os._exit(EXIT_CODE)
+    STOP.set()

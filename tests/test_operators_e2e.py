@@ -24,6 +24,7 @@ import pytest
 
 from newsflow.storage import Store
 from tests import test_ops_e2e
+from tests.prefect_servers import FINAL as FINAL_STATES
 from tests.prefect_servers import REPO, PrefectServer, _free_port, _tail
 
 pytestmark = pytest.mark.e2e
@@ -342,3 +343,181 @@ def test_a_second_ctrl_c_exits_at_once_and_the_next_run_tidies_up(tmp_path: Path
     finally:
         store.close()
     assert not list((tmp_path / "data" / "output").rglob(".*.partial"))
+
+
+# --- cancelling a deployment run from the UI ------------------------------------------------------------------------
+
+
+def _cancel(server: PrefectServer, flow_run_id: str) -> None:
+    """What the UI's Cancel button does: propose Cancelling (forced) for the run."""
+    body = {"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True}
+    response = server.request("POST", f"/flow_runs/{flow_run_id}/set_state", json=body)
+    assert response.status_code in (200, 201) and response.json()["status"] == "ACCEPT", response.text
+
+
+def _run_rows(data: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{data / 'newsflow.db'}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sqlalchemy.text("SELECT id, status, counts FROM runs")).all()
+    finally:
+        engine.dispose()
+    return {row[0]: (row[1], json.loads(row[2] or "{}")) for row in rows}
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_cancelling_an_ingest_run_from_the_ui_stores_what_was_done(served: tuple[PrefectServer, Path]) -> None:
+    server, data = served
+    inbox = _corpus(data / "inbox" / "cancel-test", 1500)
+    store = Store(f"sqlite:///{data / 'newsflow.db'}")  # creates the store when this test runs first
+    before = _run_rows(data)
+    try:
+        stored_before = store.count()
+        response = server.run(_deployment(server, "ingest-sources")["id"], {"sources": [str(inbox)]})
+        assert response.status_code == 201, response.text
+        flow_run_id = response.json()["id"]
+        deadline = time.monotonic() + 300
+        while store.count() == stored_before:  # wait until the run has stored its first batch
+            state = server.request("GET", f"/flow_runs/{flow_run_id}").json()["state"]
+            assert state["type"] not in FINAL_STATES, f"ended before it could be cancelled: {state}"
+            assert time.monotonic() < deadline, f"nothing stored after 300 s:\n{_tail(data / 'serve.log')}"
+            time.sleep(0.2)
+        sent = time.monotonic()
+        _cancel(server, flow_run_id)
+        run = server.wait(flow_run_id, timeout=120)
+        took = time.monotonic() - sent
+        stored = store.count() - stored_before
+    finally:
+        store.close()
+    print(f"cancel -> {run['state']['type']} after {took:.1f} s: {run['state']['message']!r}; {stored} stored")
+    rows = {k: v for k, v in _run_rows(data).items() if k not in before}
+    print(rows)
+    print(_tail(data / "serve.log", 60))
+    assert run["state"]["type"] == "CANCELLED", (run["state"], _tail(data / "serve.log"))
+    ((status, counts),) = rows.values()
+    assert status == "interrupted", (status, counts)
+    assert counts["interrupted"] is True and counts["processed"] == stored > 0, counts
+    assert counts["not_processed"] > 0 and counts["received"] == 1500, counts
+    out = data / "output"
+    assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".*.partial"))
+    run_file = out / "runs" / f"{next(iter(rows))}.jsonl"
+    assert len(run_file.read_text(encoding="utf-8").splitlines()) == stored
+    assert "interrupted" in (run["state"]["message"] or ""), run["state"]
+
+
+# --- newsflow retranslate: signals -------------------------------------------------------------------------------
+
+RETRANSLATE_N = 40
+
+
+def _seed_pending_records(data: Path, n: int) -> None:
+    """`n` stored records whose translation is pending (as an ingest with no reachable provider leaves them)."""
+    from datetime import UTC, datetime
+
+    from newsflow.runtime import process
+    from schemas.models import RawArticle, SourceInfo
+
+    store = Store(f"sqlite:///{data / 'newsflow.db'}")
+    try:
+        for i in range(n):
+            text = f"{GOOD} Bài số {i} của bộ kiểm tra dịch lại."
+            source = SourceInfo(kind="file", uri=f"/in/pending-{i}.txt", fetched_at=datetime.now(UTC))
+            raw = RawArticle(source=source, content=text, media_type="text/plain")
+            record = process(raw, None, "en")
+            assert record.translation.status == "pending", record.translation
+            store.save(record, raw)
+    finally:
+        store.close()
+
+
+def _translation_statuses(data: Path) -> dict[str, int]:
+    from collections import Counter
+
+    store = Store(f"sqlite:///{data / 'newsflow.db'}")
+    try:
+        return dict(Counter(record.translation.status for record in store.iter_records()))
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("signals", [["SIGINT"], ["SIGTERM"], ["SIGINT", "SIGINT"]], ids="+".join)
+def test_a_signal_stops_newsflow_retranslate_cleanly(tmp_path: Path, signals: list[str]) -> None:
+    from tests.test_ops_e2e import SlowProvider
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _seed_pending_records(data, RETRANSLATE_N)
+    log = tmp_path / "retranslate.log"
+    with SlowProvider(delay=0.5) as provider:
+        env = _env(
+            tmp_path,
+            NEWSFLOW_TRANSLATION_ENDPOINTS=json.dumps({"google": provider.fake.url}),
+            NEWSFLOW_TRANSLATION_RETRIES="0",
+            NEWSFLOW_TRANSLATION_RATE_LIMITS="{}",
+            NEWSFLOW_BATCH_SIZE="4",
+            NEWSFLOW_THREAD_WORKERS="2",
+        )
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "newsflow.cli", "retranslate", "--translator", "google"],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group, which the test signals as a terminal would
+            )
+        try:
+            _wait_for_records(tmp_path, proc, log)  # the first translated record's JSON file
+            sent = time.monotonic()
+            for name in signals:
+                os.killpg(proc.pid, signal.Signals[name])
+                time.sleep(0.05)
+            asked = len(provider.fake.translate_requests())
+            code = proc.wait(timeout=60)
+            took = time.monotonic() - sent
+            after = len(provider.fake.translate_requests()) - asked
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    print(f"{'+'.join(signals)}: exit {code} {took:.2f} s after the signal; {after} request(s) after it")
+    assert code == 130, output[-3000:]
+    assert "Traceback" not in output and "EventsWorker" not in output and "ERROR" not in output, output[-3000:]
+    statuses = _translation_statuses(data)
+    out = data / "output"
+    assert not list(out.rglob(".*.tmp"))
+    deadline = time.monotonic() + 20  # the watcher ends the command's local server
+    while _carriers(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _carriers(proc.pid) == []
+    if len(signals) > 1:  # at once: what was stored stays stored; the next run tidies up and finishes the rest
+        assert "SIGINT again: stopping at once" in output, output[-3000:]
+        assert statuses.get("done", 0) > 0 and statuses.get("pending", 0) > 0, statuses
+        again = subprocess.run(
+            [sys.executable, "-m", "newsflow.cli", "retranslate", "--translator", "google"],
+            cwd=tmp_path,
+            env=env | {"NEWSFLOW_TRANSLATOR": "none"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        # The provider is gone now: the rest stays pending, but the stopped run is marked and its partial file gone.
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert sorted(status for status, _ in _runs(data)) == ["completed", "interrupted"]
+        assert not list(out.rglob(".*.partial"))
+        return
+    assert f"{signals[0]}: stopping" in output and "interrupted:" in output, output[-3000:]
+    ((status, counts),) = _runs(data)
+    assert status == "interrupted" and counts["interrupted"] is True, (status, counts)
+    assert counts["processed"] == statuses["done"] > 0 and counts["not_processed"] == statuses["pending"] > 0, (
+        counts,
+        statuses,
+    )
+    assert statuses["done"] + statuses["pending"] == RETRANSLATE_N
+    assert len(list((out / "records").glob("*.json"))) == statuses["done"]
+    (run_file,) = list((out / "runs").glob("*.jsonl"))
+    assert len(run_file.read_text(encoding="utf-8").splitlines()) == statuses["done"]
+    assert not list(out.rglob(".*.partial"))

@@ -36,7 +36,6 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from newsflow.errors import UserError
-        from newsflow.prefectenv import prefect_environment
         from newsflow.runtime import open_store, runtime
         from newsflow.settings import configure, get_settings
 
@@ -50,19 +49,50 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise UserError(f"--translator {name}: {exc}") from None
         open_store(settings.resolved_database_url).close()  # a wrong URL is a one-line error, before Prefect starts
-        prefect_environment(verbose)
         from pydantic import ValidationError
 
         from flows.params import RetranslateParams, RetranslateProvider
-        from flows.retranslate import retranslate as flow
 
         try:
             params = RetranslateParams(limit=0 if limit is None else limit, translator=RetranslateProvider(name))
         except ValidationError as exc:  # the deployment's bounds hold for the command too
             raise UserError(f"--limit {limit}: {exc.errors()[0]['msg']}") from None
-        summary = flow(limit=params.limit, translator=params.translator)
+        # Prefect's local server, started by the command in a session of its own (as `newsflow run`): a Ctrl-C
+        # in the terminal reaches the whole process group and would otherwise stop it under the run.
+        from newsflow.cli import _start_local_prefect, _use_local_prefect
+
+        server = _start_local_prefect(verbose)
+        from flows.retranslate import RetranslateSummary
+        from flows.retranslate import retranslate as flow
+        from flows.runners import local_run_settings
+        from newsflow import interrupts
+
+        err = Console(stderr=True)
+
+        def on_signal(signal_name: str) -> None:
+            err.print(
+                f"[yellow]{signal_name}: stopping[/yellow] after the record in hand; what was translated is stored "
+                "and written (press Ctrl-C again to stop at once)"
+            )
+
+        state = None
+        with interrupts.graceful(on_signal):
+            local_url = _use_local_prefect(server, interrupts.requested)
+            if not interrupts.requested():
+                with local_run_settings(local_url):
+                    state = flow(limit=params.limit, translator=params.translator, return_state=True)
+        if state is None:  # stopped before the run began
+            err.print("interrupted before the run started: nothing was translated")
+            raise typer.Exit(interrupts.EXIT_CODE)
+        summary = state.result(raise_on_failure=False)
+        if isinstance(summary, BaseException):
+            raise summary
+        assert isinstance(summary, RetranslateSummary)
         statuses = ", ".join(f"{k} {v}" for k, v in summary.translation.items()) or "-"
         Console().print(
             f"retranslate: {summary.picked} pending record(s) picked; now {statuses}; "
             f"{summary.updated} updated, {summary.unchanged} unchanged"
+            + (f" (interrupted: {summary.not_processed} left pending for a later run)" if summary.interrupted else "")
         )
+        if summary.interrupted:
+            raise typer.Exit(interrupts.EXIT_CODE)
