@@ -521,3 +521,60 @@ def test_a_signal_stops_newsflow_retranslate_cleanly(tmp_path: Path, signals: li
     (run_file,) = list((out / "runs").glob("*.jsonl"))
     assert len(run_file.read_text(encoding="utf-8").splitlines()) == statuses["done"]
     assert not list(out.rglob(".*.partial"))
+
+
+def test_sigterm_to_a_retranslate_run_outside_the_cli_ends_it_cancelled(
+    prefect_api: PrefectServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a runner does to the retranslate-pending deployment's run when it is cancelled: SIGTERM to the
+    flow's process, here the test's own (the flow runs in its main thread, as in a served run's process)."""
+    import threading
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from extractors.translate import reset_circuit_breakers
+    from flows.retranslate import RetranslateSummary, retranslate
+    from newsflow.settings import reset_settings
+    from tests.test_ops_e2e import SlowProvider
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _seed_pending_records(data, RETRANSLATE_N)
+    records = data / "output" / "records"
+    with SlowProvider(delay=0.3) as provider:
+        for key, value in {
+            "NEWSFLOW_DATA_DIR": str(data),
+            "NEWSFLOW_TRANSLATION_ENDPOINTS": json.dumps({"google": provider.fake.url}),
+            "NEWSFLOW_TRANSLATION_RETRIES": "0",
+            "NEWSFLOW_TRANSLATION_RATE_LIMITS": "{}",
+            "NEWSFLOW_BATCH_SIZE": "4",
+            "NEWSFLOW_THREAD_WORKERS": "2",
+        }.items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        reset_circuit_breakers()
+
+        def cancel_when_one_is_written() -> None:
+            deadline = time.monotonic() + 120
+            while not (records.is_dir() and any(records.glob("*.json"))) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        killer = threading.Thread(target=cancel_when_one_is_written, daemon=True)
+        try:
+            with temporary_settings(updates={PREFECT_API_URL: prefect_api.api}):
+                killer.start()
+                state = retranslate(translator="google", return_state=True)
+        finally:
+            killer.join(timeout=130)
+            reset_settings()
+    assert state.is_cancelled(), state
+    summary = state.result(raise_on_failure=False)
+    assert isinstance(summary, RetranslateSummary) and summary.interrupted, summary
+    assert (state.message or "").startswith("interrupted (SIGTERM)"), state.message
+    statuses = _translation_statuses(data)
+    assert summary.not_processed == statuses["pending"] > 0 and statuses["done"] > 0, (summary, statuses)
+    ((status, counts),) = _runs(data)
+    assert status == "interrupted" and counts["processed"] == statuses["done"], (status, counts)
+    (run_file,) = list((data / "output" / "runs").glob("*.jsonl"))
+    assert len(run_file.read_text(encoding="utf-8").splitlines()) == statuses["done"]
