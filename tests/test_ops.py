@@ -9,11 +9,11 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 
 from extractors.translate import PROVIDERS
@@ -150,6 +150,36 @@ def test_every_deployment_takes_bounded_references(spec: DeploymentSpec) -> None
         model.model_validate({"body": "Sở Tài chính tỉnh Long An họp."})
 
 
+def _unions(schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+    """What in a parameter's JSON schema the UI's form would show as a type switch: anyOf/oneOf, a null type."""
+    if not schema:
+        return []
+    if "$ref" in schema:
+        return _unions(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    found = [f"{key}: {schema[key]}" for key in ("anyOf", "oneOf") if key in schema]
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and len(kind) > 1):
+        found.append(f"type: {kind}")
+    return found + _unions(schema.get("items", {}), defs)
+
+
+def _nullable(
+    translator: Annotated[RetranslateProvider | None, Field(title="Translator")] = None,
+    limit: int | None = None,
+    plain: RetranslateProvider = RetranslateProvider.default,
+) -> None:
+    """A signature as retranslate-pending's once was (names resolved at module level, as Prefect reads them)."""
+
+
+def test_a_nullable_parameter_is_caught_by_the_form_check() -> None:
+    """The check below finds what `X | None` gives, in the schema Prefect builds from a flow's signature."""
+    from prefect.utilities.callables import parameter_schema
+
+    schema = parameter_schema(_nullable).model_dump_for_openapi()
+    found = {name: _unions(prop, schema["definitions"]) for name, prop in schema["properties"].items()}
+    assert found["translator"] and found["limit"] and found["plain"] == [], found
+
+
 @pytest.mark.parametrize("spec", DEPLOYMENTS, ids=lambda s: s.name)
 def test_the_form_shows_the_fields_at_the_top_level_not_in_a_params_group(spec: DeploymentSpec) -> None:
     """The deployment's schema (what the UI's form and the API take) is the model's fields, not `{"params": {...}}`."""
@@ -172,6 +202,9 @@ def test_the_form_shows_the_fields_at_the_top_level_not_in_a_params_group(spec: 
         assert "params" not in properties and list(properties) == list(model.model_fields), (spec.name, properties)
         assert schema.get("required", []) == required, spec.name  # fields with a default stay optional
         for name, prop in properties.items():
+            # No union, nullable or other: Prefect 3.8.8's form shows any `anyOf` as a type switch ("str | None",
+            # its "None" tab captioned 'Property is type "None"'), not the field. "None" is a choice or an empty value.
+            assert _unions(prop, schema.get("definitions", {})) == [], (spec.name, name, prop)
             # Title, description, default, enum (as a $ref to a dropdown), bounds and patterns: all the model's.
             assert {k: v for k, v in prop.items() if k != "position"} == expected["properties"][name], (spec.name, name)
             assert prop["title"] and prop["description"], (spec.name, name)
