@@ -49,7 +49,9 @@ from newsflow.storage import SaveStatus, StorageError, Store
 from schemas.models import ArticleRecord, RawArticle
 
 __all__ = [
+    "COMPLETED_WITH_FAILURES",
     "ENTITY_TYPES",
+    "FAILURES_EVENT",
     "ArticleOutcome",
     "Failure",
     "InputsFailed",
@@ -388,14 +390,19 @@ def describe_outcome(summary: RunSummary) -> str:
     return counts
 
 
+COMPLETED_WITH_FAILURES = "Completed with failures"  # the state's name; its type stays COMPLETED
+FAILURES_EVENT = "newsflow.run.completed-with-failures"  # what an automation triggers on (README: Run states)
+
+
 def final_state(summary: RunSummary) -> Any:
     """What a flow returns so that Prefect records the run's outcome as its state.
 
     Interrupted (Ctrl-C, SIGTERM: `newsflow.interrupts`): Cancelled, with what was done in its message.
     Every input failed (nothing processed, something failed): Failed, with the first failure in its message,
-    so schedules, automations and the UI's run list see it. Otherwise Completed, with the counts in its
-    message (some inputs may have failed: the summary artifact lists them). Calling the flow still returns
-    the summary, or raises `InputsFailed` (with the summary) when the state is Failed.
+    so schedules, automations and the UI's run list see it. Some failed: a completed state named "Completed with
+    failures" (the run list shows the name), and a `newsflow.run.completed-with-failures` event for automations.
+    Otherwise Completed, with the counts in its message. Calling the flow still returns the summary, or raises
+    `InputsFailed` (with the summary) when the state is Failed.
     """
     from prefect.states import Cancelled, Completed, Failed
 
@@ -403,7 +410,42 @@ def final_state(summary: RunSummary) -> Any:
         return Cancelled(message=describe_outcome(summary), data=summary)
     if summary.processed == 0 and summary.failed:
         return Failed(message=describe_outcome(summary), data=InputsFailed(summary))
+    if summary.failed:
+        _announce_failures(summary)
+        return Completed(name=COMPLETED_WITH_FAILURES, message=describe_outcome(summary), data=summary)
     return Completed(message=describe_outcome(summary), data=summary)
+
+
+def _announce_failures(summary: RunSummary) -> None:
+    """Emit `FAILURES_EVENT` for the flow run in hand (about its run, flow and deployment), with the counts and the
+    first failure; outside a flow run, nothing."""
+    from prefect.context import FlowRunContext
+    from prefect.events import emit_event
+
+    ctx = FlowRunContext.get()
+    run = ctx.flow_run if ctx is not None else None
+    if run is None:
+        return
+    flow = {"prefect.resource.id": f"prefect.flow.{run.flow_id}", "prefect.resource.role": "flow"}
+    if ctx is not None and ctx.flow is not None:
+        flow["prefect.resource.name"] = ctx.flow.name  # what the notification automation matches ("newsflow-*")
+    related = [flow]
+    if run.deployment_id is not None:
+        related.append(
+            {"prefect.resource.id": f"prefect.deployment.{run.deployment_id}", "prefect.resource.role": "deployment"}
+        )
+    first = summary.failed[0]
+    emit_event(
+        event=FAILURES_EVENT,
+        resource={"prefect.resource.id": f"prefect.flow-run.{run.id}", "prefect.resource.name": run.name},
+        related=related,
+        payload={
+            "processed": summary.processed,
+            "failed": len(summary.failed),
+            "first_failure": f"{first.source}: {first.reason}",
+            "message": describe_outcome(summary),
+        },
+    )
 
 
 # --- the shared body -------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 tests/test_ops_e2e.py) and a real `newsflow run` stopped by real signals.
 
 - Quick run: a run created with no parameters, as the UI's Quick run does, is accepted and completes.
-- Run states: a run whose every input failed ends Failed; one with some failures Completed with the counts.
+- Run states: a run whose every input failed ends Failed; one with some failures "Completed with failures" with
+  the counts, and its event; `newsflow automation --notify BLOCK` notifies on both (through a real webhook block
+  posting to a server on 127.0.0.1).
 - ingest-sources reads only under the allowed input directories (default: samples/ and <data dir>/inbox).
 - The output artifact gives the path as text; the summary counts clusters and pacts; no warning per URL
   source about a missing site concurrency limit.
@@ -16,7 +18,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +113,81 @@ def test_a_run_whose_every_input_failed_ends_failed(served: tuple[PrefectServer,
     assert not [line for line in logs if "do not exist" in line], logs  # no warning about the missing site limit
 
 
+def test_runs_with_failures_send_their_event_and_notify_through_the_automation(
+    served: tuple[PrefectServer, Path],
+) -> None:
+    """`newsflow automation --notify custom-webhook/…`: the server's automation posts to a webhook when a run
+    completes with failures (its `newsflow.run.completed-with-failures` event) and when one fails."""
+    server, data = served
+    received: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
+    env.update({"PREFECT_API_URL": server.api, "PREFECT_HOME": str(data / "prefect-home-cli")})
+    save = (
+        "from prefect.blocks.notifications import CustomWebhookNotificationBlock as B; "
+        f"B(name='ops', url='http://127.0.0.1:{hook.server_address[1]}/hook', "
+        "json_data={'subject': '{{subject}}', 'body': '{{body}}'}).save('newsflow-ops', overwrite=True)"
+    )
+    subprocess.run([sys.executable, "-c", save], env=env, check=True, cwd=REPO, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "automation", "--notify", "custom-webhook/nope"],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--notify custom-webhook/nope: no notification block" in bad.stderr, bad.stderr
+    made = subprocess.run(
+        [sys.executable, "-m", "newsflow.cli", "automation", "--notify", "custom-webhook/newsflow-ops"],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0 and "notify custom-webhook/newsflow-ops" in made.stdout, made.stderr
+    try:
+        inbox = data / "inbox" / "notify"
+        inbox.mkdir(parents=True, exist_ok=True)
+        (inbox / "empty.txt").write_text("", encoding="utf-8")
+        (inbox / "good.txt").write_text(GOOD + " Bản tin về thông báo.", encoding="utf-8")
+        some = server.wait(
+            server.run(_deployment(server, "ingest-sources")["id"], {"sources": [str(inbox)]}).json()["id"]
+        )
+        assert (some["state"]["type"], some["state"]["name"]) == ("COMPLETED", "Completed with failures"), some
+        failed_dir = data / "inbox" / "notify-failed"
+        failed_dir.mkdir(parents=True, exist_ok=True)
+        (failed_dir / "empty.txt").write_text("", encoding="utf-8")
+        every = server.wait(
+            server.run(_deployment(server, "ingest-sources")["id"], {"sources": [str(failed_dir)]}).json()["id"]
+        )
+        assert every["state"]["type"] == "FAILED", every["state"]
+        # The event, about the run, with the counts.
+        body = {"filter": {"event": {"name": ["newsflow.run.completed-with-failures"]}, "any_resource": {
+            "id": [f"prefect.flow-run.{some['id']}"]}}}  # fmt: skip
+        events = server.request("POST", "/events/filter", json=body).json()["events"]
+        assert [(e["payload"]["processed"], e["payload"]["failed"]) for e in events] == [(1, 1)], events
+        # The notifications: the server's automation services act within seconds; allow a loaded machine minutes.
+        deadline = time.monotonic() + 180
+        wanted = {some["name"]: "Completed with failures", every["name"]: "Failed"}
+        while not all(any(name in r.get("subject", "") for r in received) for name in wanted):
+            assert time.monotonic() < deadline, f"notifications received: {received}"
+            time.sleep(1)
+        for name, state in wanted.items():
+            (note,) = [r for r in received if name in r["subject"]]
+            assert state in note["subject"] and "newsflow-ingest-sources" in note["subject"], note
+            assert note["body"].startswith(f"Flow run {name} of newsflow-ingest-sources ended {state}: "), note
+    finally:
+        hook.shutdown()
+        for made_one in server.request("POST", "/automations/filter", json={}).json():
+            if made_one["name"] == "newsflow: notify on runs with failures":  # later tests' runs notify nobody
+                server.request("DELETE", f"/automations/{made_one['id']}")
+
+
 def test_a_run_with_some_failures_completes_with_the_counts_and_its_output_path(
     served: tuple[PrefectServer, Path],
 ) -> None:
@@ -120,7 +199,7 @@ def test_a_run_with_some_failures_completes_with_the_counts_and_its_output_path(
     (inbox / "pact.es.txt").write_text(reference + "\n\nCopia para la prueba de estados.\n", encoding="utf-8")
     response = server.run(_deployment(server, "ingest-sources")["id"], {"sources": [str(inbox)]})
     run = server.wait(response.json()["id"])
-    assert run["state"]["type"] == "COMPLETED" and run["state"]["name"] == "Completed", run["state"]
+    assert run["state"]["type"] == "COMPLETED" and run["state"]["name"] == "Completed with failures", run["state"]
     assert (run["state"]["message"] or "").startswith("1 processed, 1 failed (1 new"), run["state"]
     artifacts = server.artifacts(run["id"])
     summary = artifacts["newsflow-ingest-sources-summary"]["data"]

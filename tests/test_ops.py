@@ -449,3 +449,44 @@ def test_the_heap_is_settled_once_per_process(monkeypatch: pytest.MonkeyPatch) -
         assert calls == ["collect", "freeze"]  # the second batch settles nothing
     finally:
         gc.unfreeze()
+
+
+def test_final_states_say_how_the_run_ended() -> None:
+    """Failed when every input failed, "Completed with failures" (a COMPLETED state) when some did, else Completed;
+    the heartbeat automation counts the new name as a final state (or it would crash such runs)."""
+    from flows.automations import zombie_automation
+    from flows.ingest import COMPLETED_WITH_FAILURES, final_state
+    from flows.summary import Failure, RunSummary
+
+    bad = [Failure(source="in/a.txt", reason="empty input")]
+    states = {
+        "all failed": final_state(RunSummary(run_id="r", received=1, failed=bad)),
+        "some failed": final_state(RunSummary(run_id="r", received=2, processed=1, new=1, failed=bad)),
+        "none failed": final_state(RunSummary(run_id="r", received=1, processed=1, new=1)),
+    }
+    assert {k: (s.type.value, s.name) for k, s in states.items()} == {
+        "all failed": ("FAILED", "Failed"),
+        "some failed": ("COMPLETED", COMPLETED_WITH_FAILURES),
+        "none failed": ("COMPLETED", "Completed"),
+    }
+    assert states["some failed"].message == "1 processed, 1 failed (1 new, 0 updated, 0 unchanged)"
+    assert f"prefect.flow-run.{COMPLETED_WITH_FAILURES}" in zombie_automation().trigger.expect
+
+
+def test_the_readmes_notification_automation_is_the_one_newsflow_creates() -> None:
+    """README (Run states) shows the automation as a file for `prefect automation create`: it must stay the same."""
+    import re
+
+    from prefect.events.schemas.automations import AutomationCore
+
+    from flows.automations import failures_automation
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", readme[readme.index("**Run states.**") :], re.S)
+    assert block is not None
+    text = "\n".join(line.removeprefix("  ") for line in block.group(1).splitlines())
+    block_id = "00000000-0000-0000-0000-000000000001"
+    shown = AutomationCore.model_validate(yaml.safe_load(text.replace("<the block's id>", block_id)))
+    made = failures_automation(block_id)
+    assert shown.name == made.name and shown.trigger.model_dump() == made.trigger.model_dump()
+    assert [a.model_dump() for a in shown.actions] == [a.model_dump() for a in made.actions]

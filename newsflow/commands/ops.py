@@ -60,19 +60,41 @@ def serve(
 
 def automation(
     within: Annotated[int, typer.Option(help="Seconds without a heartbeat before a run is marked Crashed.")] = 90,
+    notify: Annotated[
+        str | None,
+        typer.Option(
+            help="Also notify through this Prefect notification block (type/name, e.g. slack-webhook/ops) when a "
+            "newsflow run fails or completes with failures."
+        ),
+    ] = None,
 ) -> None:
-    """Create (or replace) the Prefect automation that marks runs whose heartbeats stopped as Crashed.
+    """Create (or replace) the Prefect automation that marks runs whose heartbeats stopped as Crashed, and with
+    --notify the one that notifies on runs with failures.
 
     For a lost machine: its runs would otherwise stay Running for good. Needs a Prefect server (PREFECT_API_URL).
     """
-    from flows.automations import HEARTBEAT_SECONDS, NAME, install_zombie_automation
+    from flows.automations import (
+        HEARTBEAT_SECONDS,
+        NAME,
+        NOTIFY_NAME,
+        install_failures_automation,
+        install_zombie_automation,
+    )
 
     if not _api_url():
         raise UserError("newsflow automation needs a Prefect server: set PREFECT_API_URL=http://127.0.0.1:4200/api")
     if within <= HEARTBEAT_SECONDS:
         raise UserError(f"--within {within}: must be longer than the runs' heartbeat interval ({HEARTBEAT_SECONDS} s)")
+    notify_id = None
+    if notify is not None:
+        try:
+            notify_id = install_failures_automation(notify)
+        except ValueError as exc:
+            raise UserError(f"--notify {notify}: {exc}") from None
     automation_id = install_zombie_automation(within)
     Console().print(f"automation '{NAME}' ({automation_id}): runs with no heartbeat for {within} s become Crashed")
+    if notify_id is not None:
+        Console().print(f"automation '{NOTIFY_NAME}' ({notify_id}): failed runs and runs with failures notify {notify}")
 
 
 def deployments() -> None:
