@@ -289,6 +289,9 @@ def _classify(attempt: _Attempt, timeout: float) -> _Verdict:
     if transport is not None:
         if _unreachable(transport):
             return _Verdict("unreachable", _short(transport))
+        if isinstance(transport, requests.ReadTimeout):
+            # The socket's read timeout is the deadline's length too: whichever fires first, the same reason.
+            return _Verdict("transient", f"no answer within {timeout:g} s", timeout=True)
         if isinstance(transport, requests.Timeout):
             return _Verdict("transient", _short(transport), timeout=True)
         if isinstance(
