@@ -2,12 +2,15 @@
 
 1. a site profile (declarative selectors for a site family), when one matches the URL;
 2. trafilatura;
-3. a generic beautifulsoup4 fallback (the `<article>` or the page's paragraphs, boilerplate removed).
+3. a generic fallback (the `<article>` or the page's paragraphs, boilerplate removed).
 
 Site profiles are data: one JSON file per site family in `extractors/sites/` (see its README.md). The
 profile's selectors also give the title, date and byline when they match; otherwise the metadata comes from
 the page's own markup (JSON-LD, the headline, og:/article: meta, `<time>`), then htmldate: see
 extractors.pagemeta. A date without a timezone gets the site's zone (extractors.dates).
+
+The page is parsed once, by lxml (`pagemeta.parse_html`); the profiles' selectors and the fallback run on that
+tree with BeautifulSoup's and soupsieve's rules (extractors.htmltree), trafilatura parses the page itself.
 """
 
 from __future__ import annotations
@@ -21,9 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Tag
-
-from extractors import pagemeta
+from extractors import htmltree, pagemeta
 from extractors.dates import parse_date, site_zone, with_zone
 from extractors.pagemeta import PageDate
 from extractors.text import normalize_text
@@ -66,6 +67,13 @@ class SiteProfile:
                 raise ValueError(f"{where}: field {key!r} is required")
         values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         profile = cls(**values)
+        for key in ("body", "lead", "title", "date", "byline", "drop"):  # `listing` runs on soupsieve
+            value = getattr(profile, key)
+            for selector in value if isinstance(value, tuple) else [value] if value else []:
+                try:
+                    htmltree.check_selector(selector)
+                except ValueError as exc:
+                    raise ValueError(f"{where}: field {key!r}: {exc}") from None
         for pattern in (*profile.drop_lines, *([profile.article_pattern] if profile.article_pattern else [])):
             try:
                 re.compile(pattern)
@@ -111,10 +119,10 @@ class Extracted:
     date: PageDate = field(default_factory=PageDate)
 
 
-def _metadata(html: str, url: str | None) -> Extracted:
-    """Title, date, byline, language and URLs from the page's own markup (extractors.pagemeta), read from an
-    lxml tree: no BeautifulSoup tree is built for them."""
-    tags = pagemeta.Tags.of(pagemeta.parse_html(html))
+def _metadata(root: Any, html: str, url: str | None) -> Extracted:
+    """Title, date, byline, language and URLs from the page's own markup (extractors.pagemeta), read from its
+    lxml tree (`pagemeta.parse_html`)."""
+    tags = pagemeta.Tags.of(root)
     canonical_url = tags.canonical
     og_url = tags.get("og:url")
     site_url = next((u for u in (canonical_url, og_url, url) if u and "//" in u), url)  # the host names the site
@@ -141,14 +149,14 @@ def _metadata(html: str, url: str | None) -> Extracted:
 _DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\D+(\d{1,2})[:h](\d{2}))?")
 
 
-def _date_from(node: Tag) -> datetime | date | None:
+def _date_from(node: Any) -> datetime | date | None:
     """A date from a profile's date element, as written: an ISO attribute, or 'dd/mm/yyyy [HH:MM]' in its text."""
     for attr in ("datetime", "content"):
         value = node.get(attr)
         parsed = parse_date(str(value)) if value else None
         if parsed is not None:
             return parsed
-    match = _DMY.search(node.get_text(" ", strip=True))
+    match = _DMY.search(htmltree.text(node, " "))
     if not match:
         return None
     day, month, year, hour, minute = match.groups()
@@ -160,10 +168,10 @@ def _date_from(node: Tag) -> datetime | date | None:
         return None
 
 
-def _profile_metadata(soup: BeautifulSoup, profile: SiteProfile, meta: Extracted) -> None:
-    if profile.title and (node := soup.select_one(profile.title)) is not None:
-        meta.title = node.get_text(" ", strip=True) or meta.title
-    if profile.date and (node := soup.select_one(profile.date)) is not None:
+def _profile_metadata(root: Any, profile: SiteProfile, meta: Extracted) -> None:
+    if profile.title and (node := htmltree.select_one(root, profile.title)) is not None:
+        meta.title = htmltree.text(node, " ") or meta.title
+    if profile.date and (node := htmltree.select_one(root, profile.date)) is not None:
         found = _date_from(node)
         if found is not None:
             zone = meta.date.zone or site_zone(meta.canonical_url, meta.language_hint, meta.date.hints)
@@ -174,8 +182,8 @@ def _profile_metadata(soup: BeautifulSoup, profile: SiteProfile, meta: Extracted
                 value, note = page.astimezone(value.tzinfo), meta.date.note
             meta.published_at = value
             meta.date = replace(meta.date, value=value, note=note)
-    if profile.byline and (node := soup.select_one(profile.byline)) is not None:
-        byline = re.sub(r"^(?:by|por|par|theo)\s+", "", node.get_text(" ", strip=True), flags=re.IGNORECASE)
+    if profile.byline and (node := htmltree.select_one(root, profile.byline)) is not None:
+        byline = re.sub(r"^(?:by|por|par|theo)\s+", "", htmltree.text(node, " "), flags=re.IGNORECASE)
         names = [a.strip() for a in re.split(r"[,;]| - ", byline) if a.strip()]
         meta.authors = names or meta.authors
 
@@ -188,14 +196,14 @@ def _vietnamese_caption(block: str) -> bool:
     return len(block) <= 300 and len(_VI_LETTERS.findall(block)) >= 2
 
 
-def _by_profile(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
-    body = soup.select_one(profile.body)
+def _by_profile(root: Any, profile: SiteProfile) -> str | None:
+    body = htmltree.select_one(root, profile.body)
     if body is None:
         return None
-    lead = _lead_text(soup, profile, body)
+    lead = _lead_text(root, profile, body)
     for selector in profile.drop:
-        for tag in body.select(selector):
-            tag.decompose()
+        for tag in htmltree.select(root, selector, scope=body):
+            htmltree.remove(tag)
     text = _block_text(body)
     if lead and text:
         text = f"{lead}\n\n{text}"
@@ -207,20 +215,32 @@ def _by_profile(soup: BeautifulSoup, profile: SiteProfile) -> str | None:
     return text
 
 
-def _lead_text(soup: BeautifulSoup, profile: SiteProfile, body: Tag) -> str | None:
+def _lead_text(root: Any, profile: SiteProfile, body: Any) -> str | None:
     """The profile's lead (sapo) paragraph when it sits outside the body element (inside, the body has it)."""
-    if not profile.lead or (node := soup.select_one(profile.lead)) is None:
+    if not profile.lead or (node := htmltree.select_one(root, profile.lead)) is None:
         return None
-    if node is body or any(parent is body for parent in node.parents) or any(p is node for p in body.parents):
+    if node is body or any(parent is body for parent in node.iterancestors()):
         return None
-    return node.get_text(" ", strip=True) or None
+    if any(p is node for p in body.iterancestors()):
+        return None
+    return htmltree.text(node, " ") or None
 
 
-def _block_text(node: Tag) -> str:
-    blocks = node.find_all(["p", "h2", "h3", "li", "blockquote"])
+_BLOCKS = ("p", "h2", "h3", "li", "blockquote")
+
+
+def _block_text(node: Any, *, document: list[Any] | None = None) -> str:
+    """The text of the paragraphs, headings, list items and quotes inside `node` (or the whole `document`, its
+    top-level elements), a blank line between them; without any, all its text, a line apart."""
+    if document is None:
+        blocks = list(node.iterdescendants(*_BLOCKS))
+        nodes = [node]
+    else:
+        blocks = list(htmltree.iter_tags(document, *_BLOCKS))
+        nodes = document
     if not blocks:
-        return node.get_text("\n", strip=True)
-    return "\n\n".join(b.get_text(" ", strip=True) for b in blocks if b.get_text(strip=True))
+        return "\n".join(s for n in nodes for s in htmltree.strings(n))
+    return "\n\n".join(t for b in blocks if (t := htmltree.text(b, " ")))
 
 
 def _by_trafilatura(html: str, url: str | None) -> str | None:
@@ -234,28 +254,30 @@ def _by_trafilatura(html: str, url: str | None) -> str | None:
     return text or None
 
 
-def _fallback(soup: BeautifulSoup) -> str:
-    for tag in soup(_DROP_TAGS):
-        tag.decompose()
-    node = soup.find("article") or soup.find("main") or soup.body or soup
-    return _block_text(node)
+def _fallback(root: Any) -> str:
+    document = htmltree.tops(root)
+    for tag in list(htmltree.iter_tags(document, *_DROP_TAGS)):
+        htmltree.remove(tag)
+    for name in ("article", "main", "body"):
+        node = next(htmltree.iter_tags(document, name), None)
+        if node is not None:
+            return _block_text(node)
+    return _block_text(None, document=document)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata of one page, through the cascade."""
-    meta = _metadata(html, url)
+    root = pagemeta.parse_html(html)
+    meta = _metadata(root, html, url)
     page_url = meta.canonical_url or url
-    # The BeautifulSoup tree is the costly part of a page (a Python object per element): built only for a
-    # profile that matches, or the fallback; one tree for both, as the fallback reads what the profile left.
-    soup: BeautifulSoup | None = None
+    # The profiles and the fallback read the same tree, after the metadata: the profile's drops change it, and
+    # the fallback reads what a profile left.
     text: str | None = None
     for profile in PROFILES:
         if profile.matches(page_url) or (url and profile.matches(url)):
-            if soup is None:
-                soup = BeautifulSoup(html, "lxml")
             # metadata first: the body selector's drops change the tree
-            _profile_metadata(soup, profile, meta)
-            text = _by_profile(soup, profile)
+            _profile_metadata(root, profile, meta)
+            text = _by_profile(root, profile)
             if text:
                 meta.method = f"profile:{profile.name}"
                 meta.language_hint = meta.language_hint or profile.language
@@ -265,7 +287,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         if text:
             meta.method = "trafilatura"
     if not text:
-        text = _fallback(soup if soup is not None else BeautifulSoup(html, "lxml"))
+        text = _fallback(root)
         meta.method = "fallback"
     cleaned = clean_main_text(normalize_text(text), title=meta.title)
     meta.text = cleaned.text
