@@ -167,8 +167,8 @@ def _xpath_source(css: str) -> str:
 def check_selector(css: str) -> None:
     """ValueError with the reason when `css` is not a selector this module can run."""
     try:
-        _xpath_source(css)
-    except (SelectorError, ExpressionError) as exc:
+        _compiled(css)(_EMPTY)
+    except (SelectorError, ExpressionError, etree.XPathError) as exc:
         raise ValueError(f"CSS selector {css!r}: {exc}") from None
 
 
@@ -178,9 +178,12 @@ def _compiled(css: str) -> etree.XPath:
         cache = _LOCAL.xpaths = {}
     found = cache.get(css)
     if found is None:
-        check_selector(css)
-        found = cache[css] = etree.XPath(_xpath_source(css), namespaces={"ss": _NS}, extensions=_EXTENSIONS)
+        found = etree.XPath(_xpath_source(css), namespaces={"ss": _NS}, extensions=_EXTENSIONS)
+        cache[css] = found
     return found
+
+
+_EMPTY = etree.fromstring("<html><body><p class='x' id='y'>z</p></body></html>")
 
 
 def _outside_templates(element: Any) -> bool:
