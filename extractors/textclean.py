@@ -67,11 +67,11 @@ def _as_single_bytes(text: str) -> bytes | None:
     return bytes(out)
 
 
-_WORDS = re.compile(r"[^ \t\n\r<>]+")  # ASCII whitespace only: NBSP is a UTF-8 continuation byte here
+_SEPARATORS = " \t\n\r<>"  # ASCII whitespace only: NBSP is a UTF-8 continuation byte here
+_SEPARATOR = re.compile(r"[ \t\n\r<>]")
 
 
-def _repair_word(match: re.Match[str]) -> str:
-    word = match.group(0)
+def _repair_word(word: str) -> str:
     hits = len(_MOJIBAKE.findall(word))
     if not hits:
         return word
@@ -92,7 +92,20 @@ def repair_mojibake(text: str) -> tuple[str, bool]:
     single bytes, those bytes are valid UTF-8 and the result has fewer signatures; other words (and pages
     whose template is fine while the body is broken) are left alone. Returns (text, repaired).
     """
-    if not _MOJIBAKE.search(text):
+    # Only the words (runs between ASCII spaces and angle brackets) holding a signature are looked at: a call per
+    # word of the page cost more than the rest of decoding.
+    parts: list[str] = []
+    done = 0  # the text before `done` is in `parts`
+    for hit in _MOJIBAKE.finditer(text):
+        if hit.start() < done:  # in the word just repaired
+            continue
+        start = max(text.rfind(c, done, hit.start()) for c in _SEPARATORS) + 1
+        start = max(start, done)
+        after = _SEPARATOR.search(text, hit.end())
+        end = after.start() if after else len(text)
+        parts += [text[done:start], _repair_word(text[start:end])]
+        done = end
+    if not parts:
         return text, False
-    fixed = _WORDS.sub(_repair_word, text)
+    fixed = "".join(parts) + text[done:]
     return fixed, fixed != text
