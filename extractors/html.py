@@ -184,8 +184,17 @@ def _profile_metadata(root: Any, profile: SiteProfile, meta: Extracted) -> None:
             meta.date = replace(meta.date, value=value, note=note)
     if profile.byline and (node := htmltree.select_one(root, profile.byline)) is not None:
         byline = re.sub(r"^(?:by|por|par|theo)\s+", "", htmltree.text(node, " "), flags=re.IGNORECASE)
-        names = [a.strip() for a in re.split(r"[,;]| - ", byline) if a.strip()]
-        meta.authors = names or meta.authors
+        names = [_BYLINE_NOTE.sub("", a).strip() for a in re.split(r"[,;]| - ", byline)]
+        meta.authors = [a for a in names if a] or meta.authors
+
+
+# A note on how the piece was written, after the author's name: "Hà Thu (tổng hợp)", "Minh An (theo Reuters)",
+# "Lan Anh (lược dịch)", "(Compiled)".
+_BYLINE_NOTE = re.compile(
+    r"\s*\((?:tổng hợp|tong hop|theo\b[^)]*|lược dịch|luoc dich|biên dịch|bien dich|dịch|ghi|thực hiện|"
+    r"compiled|according to\b[^)]*|via\b[^)]*|recopilado|según\b[^)]*|synthèse|d'après\b[^)]*)\)\s*$",
+    re.IGNORECASE,
+)
 
 
 _VI_LETTERS = re.compile("[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)

@@ -116,3 +116,24 @@ def test_the_page_date_with_seconds_outranks_the_profile_date_of_the_same_minute
 
     assert published(html) == "2025-03-07T08:52:11+07:00"
     assert published(html.replace("08:52</div>", "09:10</div>")) == "2025-03-07T09:10:00+07:00"
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ("Hà Thu (tổng hợp)", ["Hà Thu"]),
+        ("Theo Minh An (theo Reuters)", ["Minh An"]),
+        ("Lan Anh, Quốc Bảo (lược dịch)", ["Lan Anh", "Quốc Bảo"]),
+        ("Nguyễn Văn (Ba)", ["Nguyễn Văn (Ba)"]),  # a bracket that is no note stays
+    ],
+)
+def test_a_note_after_the_bylines_name_is_not_part_of_it(
+    monkeypatch: pytest.MonkeyPatch, byline: str, authors: list[str]
+) -> None:
+    _with_profile(monkeypatch, body="div.noi-dung", byline="p.tac-gia", drop=["p.tac-gia"])
+    body = "Sở Tài chính hướng dẫn các xã lập dự toán ngân sách năm sau theo mẫu mới. " * 4
+    html = (
+        f'<html lang="vi"><body><div class="noi-dung"><p>{body}</p><p class="tac-gia">{byline}</p></div></body></html>'
+    )
+    page = extract_html(html, url="https://tin.example.vn/c.htm")
+    assert page.method == "profile:lead-test" and page.authors == authors
