@@ -102,22 +102,39 @@ def _start_local_prefect(verbose: bool) -> Any:
 
 
 def _warm_up() -> None:
-    """Load the pipeline's models and rule data (spaCy, gazetteers, language profiles) now, while Prefect's local
-    server starts: they load on first use otherwise, in the first batch, after the server is up."""
+    """Load now, while Prefect's local server starts, what the run would load on first use, after the server is up:
+    the pipeline's models and rule data (spaCy, gazetteers, language profiles), the HTML path (trafilatura, lxml)
+    and the parts of Prefect a flow call imports (its engines, FastAPI's encoder for the parameters, artifacts,
+    concurrency). Measured: 194 modules, about 1 s, were imported after the server answered."""
+    import contextlib
     from datetime import UTC, datetime
 
     from newsflow.runtime import process
     from schemas.models import RawArticle, SourceInfo
 
-    raw = RawArticle(
-        source=SourceInfo(kind="text", uri="warm-up", fetched_at=datetime.now(UTC)),
-        content="Sáng 5/3/2024, Sở Tài chính tỉnh Long An họp. Ông Trần Văn Khải chủ trì.",
-        media_type="text/plain",
-    )
-    import contextlib
-
-    with contextlib.suppress(Exception):  # a warm-up that fails costs nothing: the run loads what it needs itself
-        process(raw, None)
+    sentence = "Sáng 5/3/2024, Sở Tài chính tỉnh Long An họp. Ông Trần Văn Khải chủ trì."
+    raws = [
+        RawArticle(
+            source=SourceInfo(kind="text", uri="warm-up", fetched_at=datetime.now(UTC)),
+            content=sentence,
+            media_type="text/plain",
+        ),
+        RawArticle(
+            source=SourceInfo(kind="file", uri="warm-up.html", fetched_at=datetime.now(UTC)),
+            content=f"<html><head><title>Tin</title></head><body><article><p>{sentence}</p></article></body></html>",
+            media_type="text/html",
+        ),
+    ]
+    for raw in raws:
+        with contextlib.suppress(Exception):  # a warm-up that fails costs nothing: the run loads what it needs
+            process(raw, None)
+    with contextlib.suppress(ImportError):
+        import fastapi.encoders  # noqa: F401  (Prefect serialises a flow's parameters with it)
+        import prefect.artifacts
+        import prefect.concurrency.sync
+        import prefect.flow_engine
+        import prefect.task_engine
+        import prefect.utilities.visualization  # noqa: F401
 
 
 def _use_local_prefect(server: Any, stop: Any) -> str | None:
@@ -177,11 +194,11 @@ def _check_sources(sources: list[str]) -> list[str]:
         if not default.is_dir():
             raise UserError("no SOURCE given and no samples/ directory here; pass files, directories or URLs")
         return [str(default)]
-    from extractors.acquire.session import PREFIXES
-
     for source in sources:
         if source == "-" or os.path.lexists(source):
             continue  # a path that exists (even a broken link or a FIFO) is read, or reported, by the run
+        from extractors.acquire.session import PREFIXES  # here: files alone need none of the acquisition code
+
         prefix = next((p for p in PREFIXES if source.startswith(p)), "")
         url = source[len(prefix) :]
         if prefix or url.startswith(("http://", "https://")):
@@ -207,11 +224,14 @@ def run(
     """Run the ingest flow (Prefect, local mode): process SOURCES, store records and write JSON files."""
     configure(data_dir, database_url)
     paths = _check_sources(list(sources or []))
+    # Prefect's local server first: it takes seconds to start, and everything below (the database check,
+    # importing Prefect and the pipeline, loading the models) happens meanwhile.
+    server = _start_local_prefect(verbose)
     from newsflow.runtime import open_store
 
-    # Open the database before Prefect starts: a wrong URL is a one-line error, not a failed flow run.
+    # Open the database before the run starts: a wrong URL is a one-line error, not a failed flow run (the
+    # server started above is stopped at exit).
     open_store(get_settings().resolved_database_url).close()
-    server = _start_local_prefect(verbose)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     from flows.ingest import ingest
@@ -458,7 +478,7 @@ def main() -> None:
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
     from typer.exceptions import Abort
 
-    from newsflow.storage import StorageError
+    from newsflow.errors import StorageError  # not from newsflow.storage: that imports SQLAlchemy (0.3 s)
 
     try:
         # Not standalone: Typer would print a usage error as a multi-line box; here it is one line.

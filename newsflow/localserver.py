@@ -106,7 +106,11 @@ class LocalServer:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
         # Registering Prefect's block types at every start took 1.9 of its 5.4 s here; a run uses none (results
         # go to local files), and a `prefect server start` on the same database registers them itself.
-        env.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
+        if not {"PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_SERVER_REGISTER_BLOCKS_ON_START"} & set(env):
+            env["PREFECT_API_BLOCKS_REGISTER_ON_START"] = "false"
+            # Without registration its memo (on by default) still imported every Prefect collection installed
+            # (prefect-dask, and with it distributed) to hash their block types: 0.35 s of CPU at every start.
+            env.setdefault("PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION", "false")
         self.proc = subprocess.Popen(
             [
                 sys.executable,

@@ -1,5 +1,6 @@
 """How newsflow opens a database: engines (psycopg 3 on PostgreSQL; SQLite's connect/begin hooks and WAL),
-the column types both databases share, URL masking and `StorageError` (shared by Store and FetchLog)."""
+the column types both databases share, URL masking and `StorageError` (defined in
+`newsflow.errors`, shared by Store and FetchLog)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,11 @@ from sqlalchemy import URL, Connection, DateTime, Dialect, Engine, String, creat
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.types import TypeDecorator
 
+from newsflow.errors import StorageError as StorageError  # re-exported: the storage modules import it from here
+
 _SQLITE_BUSY_TIMEOUT_MS = 30_000  # parallel Prefect tasks queue for the single SQLite writer lock
 _PG_CONNECT_TIMEOUT_S = 10  # fail fast with a clear StorageError instead of hanging on a dead host
 _WRITE_OPTION = "newsflow_write"  # execution option: this SQLite transaction will write
-
-
-class StorageError(Exception):
-    """The database cannot be opened or used; the message names the (password-masked) URL and why."""
 
 
 # --- column types -----------------------------------------------------------------------------------
