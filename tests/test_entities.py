@@ -194,6 +194,30 @@ def test_gazetteer_has_both_schemes_from_the_package() -> None:
     assert gaz.get("vn-province:legacy_63:46").name == "Thừa Thiên Huế"
 
 
+def test_the_gazetteer_reads_the_packages_data_as_the_package_does_without_importing_it() -> None:
+    """The package's `__init__` loads its address parsers (seconds of JSON and patterns): the gazetteer reads its
+    database and mapping directly, and gets the rows the package's own query gives."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from extractors.entities.gazetteer import _package_data; _package_data(); "
+        "print('vietnamadminunits' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.strip() == "False", loaded.stderr
+
+    from vietnamadminunits.database import query
+
+    from extractors.entities.gazetteer import _package_data
+
+    legacy, current, mapping = _package_data()
+    cols = "provinceCode, province, provinceShort, provinceKey"
+    assert legacy == query(f"SELECT DISTINCT {cols} FROM admin_units_legacy")
+    assert current == query(f"SELECT DISTINCT {cols} FROM admin_units")
+    assert len(mapping) == 34
+
+
 # Issue 3 (H5b): names, glued words, French inspectorates, "that of" coordination, several titles, topics.
 
 

@@ -57,16 +57,37 @@ class Gazetteer:
         return [e for e in self.entries.values() if e.scheme == scheme]
 
 
+def _package_dir() -> Path:
+    """Where `vietnamadminunits` is installed, found without importing it: its `__init__` imports its address
+    parsers, which read 3.6 MB of JSON and compile their patterns (0.3 s of CPU), and only its data is used here."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the vietnamadminunits package is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _query(database: Path, sql: str) -> list[dict[str, str]]:
+    """Rows of `sql` on the package's SQLite database, opened read-only (as `vietnamadminunits.database.query`
+    reads it, without importing the package)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+    try:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
 def _package_data() -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, list[str]]]:
     """Rows of both schemes and the new -> [old] mapping, read from the package's own data."""
-    import vietnamadminunits
-    from vietnamadminunits.database import query
-
+    data = _package_dir() / "data"
     cols = "provinceCode, province, provinceShort, provinceKey"
-    legacy = query(f"SELECT DISTINCT {cols} FROM admin_units_legacy")
-    current = query(f"SELECT DISTINCT {cols} FROM admin_units")
-    conv_path = Path(vietnamadminunits.__file__).parent / "data" / "converter_2025.json"
-    mapping = json.loads(conv_path.read_text(encoding="utf-8"))["DICT_PROVINCE"]
+    legacy = _query(data / "dataset.db", f"SELECT DISTINCT {cols} FROM admin_units_legacy")
+    current = _query(data / "dataset.db", f"SELECT DISTINCT {cols} FROM admin_units")
+    mapping = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))["DICT_PROVINCE"]
     if len(legacy) != 63 or len(current) != 34:
         raise RuntimeError(
             f"vietnamadminunits gave {len(legacy)} legacy and {len(current)} current provinces, expected 63 and 34"
