@@ -17,7 +17,8 @@ Nothing of Prefect is patched and no private API is used: the server is found by
 exec keeps the write end open, so the watcher then waits for it too. The watcher ignores SIGINT and SIGHUP
 (Ctrl-C and a closed terminal reach the whole process group; it waits for the run itself).
 
-This file is also the watcher's program, so it imports nothing outside the standard library.
+This file is also the watcher's program, so it imports nothing outside the standard library at its top (and
+the local server's: `_serve`, which imports Prefect's server).
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class LocalServer:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
+                os.path.abspath(__file__),  # `_serve`: uvicorn, as `python -m uvicorn` runs it
+                "serve",
                 "uvicorn",
                 "--app-dir",
                 app_dir,
@@ -224,5 +226,30 @@ def _watch(read_end: int, token: str) -> None:
     end_carriers(token)
 
 
+def _serve(uvicorn_args: list[str]) -> None:
+    """Run uvicorn with `uvicorn_args` (as `python -m uvicorn` does), with Prefect's server module imported first
+    and the cyclic garbage collector off while it imports.
+
+    Importing Prefect's server (its API, ORM and services: about 2.5 s of CPU here, most of its start-up) creates
+    hundreds of thousands of objects and almost no garbage, and the collector walked them again and again: with it
+    off the import took 20-25% less CPU (2.3-2.8 s against 2.9-3.2 s). It is on again before the app is created,
+    and what the import made is frozen (`gc.freeze`), so the server's later collections do not walk it either."""
+    import gc
+    import runpy
+
+    sys.path.pop(0)  # this file's directory (newsflow/): its modules must not shadow top-level ones
+    gc.disable()
+    try:
+        import prefect.server.api.server  # noqa: F401
+    finally:
+        gc.enable()
+    gc.freeze()
+    sys.argv = ["uvicorn", *uvicorn_args]
+    runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
+
+
 if __name__ == "__main__":
-    _watch(int(sys.argv[1]), sys.argv[2])
+    if sys.argv[1:3] == ["serve", "uvicorn"]:
+        _serve(sys.argv[3:])
+    else:
+        _watch(int(sys.argv[1]), sys.argv[2])
