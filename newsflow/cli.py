@@ -314,7 +314,7 @@ def run(
         try:
             with interrupts.graceful(on_signal):
                 if server is not None:
-                    _warm_up()  # overlaps with the server's start-up (measured: server ~3.5 s, this ~3 s of CPU)
+                    _warm_up()  # overlaps with the server's start-up (measured: 2.4-2.7 s and 2.3 s of CPU)
                 resume_collector(settle=True)
                 local_url = _use_local_prefect(server, interrupts.requested)
                 if not interrupts.requested():
