@@ -142,3 +142,25 @@ def test_bad_setting_is_a_one_line_error(tmp_path: Path) -> None:
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.startswith("error: invalid settings:") and "batch_size" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_start_up_pause_of_the_garbage_collector_ends_with_it_on_and_the_heap_frozen() -> None:
+    """`newsflow run` turns the collector off while it imports and warms up; whatever happens, it is on again
+    before the run (a process that kept it off would grow with every cycle it made)."""
+    import gc
+
+    from newsflow.cli import _pause_collector
+
+    assert gc.isenabled()
+    resume = _pause_collector()
+    assert not gc.isenabled()
+    frozen = gc.get_freeze_count()
+    resume(settle=True)
+    resume(settle=True)  # a second call (the run's `finally`) changes nothing
+    try:
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+    resume = _pause_collector()
+    resume()  # the error path: on again, nothing frozen
+    assert gc.isenabled() and gc.get_freeze_count() == 0
