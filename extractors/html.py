@@ -274,6 +274,22 @@ def _fallback(root: Any) -> str:
     return _block_text(None, document=document)
 
 
+def _deep_fallback(html: str) -> str:
+    """The fallback on BeautifulSoup's tree, for a page whose lxml tree came out empty: libxml2 builds no element
+    deeper than 256 levels, so a page of 5,000 nested <div>s lost its text, while bs4's builder, fed by the same
+    parser's events, keeps every level. Only pages every other step found nothing on come here."""
+    from bs4 import BeautifulSoup  # deferred: only such pages pay for it
+
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    node = soup.find("article") or soup.find("main") or soup.body or soup
+    blocks = node.find_all(_BLOCKS)
+    if not blocks:
+        return str(node.get_text("\n", strip=True))
+    return "\n\n".join(b.get_text(" ", strip=True) for b in blocks if b.get_text(strip=True))
+
+
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata of one page, through the cascade."""
     root = pagemeta.parse_html(html)
@@ -298,6 +314,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     if not text:
         text = _fallback(root)
         meta.method = "fallback"
+        if not text.strip():
+            text = _deep_fallback(html)
     cleaned = clean_main_text(normalize_text(text), title=meta.title)
     meta.text = cleaned.text
     meta.authors = meta.authors or cleaned.authors

@@ -70,7 +70,7 @@ def test_every_input_failed_is_a_failed_state_naming_the_first_failure() -> None
 
 def test_some_inputs_failed_is_completed_with_the_counts() -> None:
     state = final_state(_summary(3, 1))
-    assert state.is_completed() and state.name == "Completed"
+    assert state.is_completed() and state.name == "Completed with failures"
     assert state.message == "3 processed, 1 failed (3 new, 0 updated, 0 unchanged)"
     assert state.result().processed == 3
     nothing = final_state(_summary(0, 0))  # nothing to do (an empty store to reprocess) is not a failure
