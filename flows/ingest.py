@@ -341,13 +341,21 @@ def _store_batch(
 
 
 def sweep_partials(store: Store, out_dir: Path) -> list[Path]:
-    """Delete the half-written run files (`.<run-id>.jsonl.partial`) of runs no longer running; the paths."""
+    """Delete the half-written run files (`.<run-id>.jsonl.partial`) of runs no longer running; the paths.
+
+    The files are listed before the runs are read. A run's row is committed before its file is created, so a file
+    listed first belongs to a run this read sees. Read first, a run starting in between (runs at once over one
+    directory) had its row missed but its new file listed, and lost it to this sweep.
+    """
+    listed = set(stale_partials(out_dir, ()))
+    if not listed:
+        return []
     try:
         running = store.running_run_ids()
     except StorageError:
         return []  # the run itself reports a database that went away
     removed = []
-    for path in stale_partials(out_dir, running):
+    for path in (p for p in stale_partials(out_dir, running) if p in listed):
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
             removed.append(path)

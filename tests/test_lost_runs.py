@@ -7,6 +7,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from flows.ingest import sweep_partials
 from newsflow.storage import Store
 
@@ -50,5 +52,30 @@ def test_no_runs_directory_is_not_an_error(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         assert sweep_partials(store, tmp_path / "never-made") == []
+    finally:
+        store.close()
+
+
+def test_a_run_that_starts_during_the_sweep_keeps_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs at once over one directory: another run may start (row committed, then its file created) while this
+    sweep reads which runs are running. Its file must stay (it used to be deleted: the runs were read first and the
+    files listed after, so the new file was listed but its row missed; the run then lost its JSONL)."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    out = tmp_path / "output"
+    unknown = _partial(out, str(uuid.uuid4()))  # a run the store never heard of: swept
+    newcomer = str(uuid.uuid4())
+    read = store.running_run_ids
+
+    def read_while_another_run_starts() -> list[str]:
+        seen = read()
+        store.start_run(newcomer)  # the other run starts just after this read...
+        _partial(out, newcomer)  # ...and creates its run file
+        return seen
+
+    monkeypatch.setattr(store, "running_run_ids", read_while_another_run_starts)
+    try:
+        removed = sweep_partials(store, out)
+        assert removed == [unknown] and not unknown.exists()
+        assert (out / "runs" / f".{newcomer}.jsonl.partial").exists()
     finally:
         store.close()

@@ -361,6 +361,7 @@ def test_schedules_fire_on_served_deployments(served: tuple[PrefectServer, Path]
 def test_invalid_parameters_are_refused(served: tuple[PrefectServer, Path]) -> None:
     server, _ = served
     deployments = server.deployments()
+
     def made_by_hand() -> int:
         """Runs not made by the scheduler (served deployments with schedules make runs meanwhile)."""
         count, offset = 0, 0
