@@ -42,7 +42,7 @@ from flows.limits import site_slot as _site_slot
 from flows.runners import NewsflowTaskRunner
 from flows.summary import ENTITY_TYPES, ArticleOutcome, Failure, NameCount, RunSummary, SummaryBuilder
 from newsflow import interrupts, progress
-from newsflow.output import RunWriter, stale_partials, write_records
+from newsflow.output import RunWriter, partial_files, stale_among, write_records
 from newsflow.runtime import runtime, shared_store
 from newsflow.settings import Settings, TranslatorName, get_settings, portable, settings_in_force
 from newsflow.storage import SaveStatus, StorageError, Store
@@ -347,7 +347,7 @@ def sweep_partials(store: Store, out_dir: Path) -> list[Path]:
     listed first belongs to a run this read sees. Read first, a run starting in between (runs at once over one
     directory) had its row missed but its new file listed, and lost it to this sweep.
     """
-    listed = set(stale_partials(out_dir, ()))
+    listed = partial_files(out_dir)
     if not listed:
         return []
     try:
@@ -355,7 +355,7 @@ def sweep_partials(store: Store, out_dir: Path) -> list[Path]:
     except StorageError:
         return []  # the run itself reports a database that went away
     removed = []
-    for path in (p for p in stale_partials(out_dir, running) if p in listed):
+    for path in stale_among(listed, running):
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
             removed.append(path)

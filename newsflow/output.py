@@ -155,19 +155,22 @@ def record_json_line(record: ArticleRecord) -> str:
     return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
 
 
-def stale_partials(out_dir: Path, running: Collection[str]) -> list[Path]:
-    """Run files killed runs left half-written: `.<run-id>.jsonl.partial` whose run is not `running`.
+def partial_files(out_dir: Path) -> list[Path]:
+    """Every `.<run-id>.jsonl.partial` under `out_dir/runs` (none when the directory cannot be read)."""
+    try:
+        return list((Path(out_dir) / "runs").glob(".*.jsonl.partial"))
+    except OSError:
+        return []
+
+
+def stale_among(paths: Collection[Path], running: Collection[str]) -> list[Path]:
+    """The partial run files of `paths` whose run is not `running`: files killed runs left half-written.
 
     A lost machine's run is never renamed into place; its partial file would stay for good otherwise. Files of
     runs still running (here or on another machine sharing the directory) are left alone.
     """
-    runs = Path(out_dir) / "runs"
-    try:
-        candidates = list(runs.glob(".*.jsonl.partial"))
-    except OSError:
-        return []
     alive = {r.lower() for r in running}
-    return [p for p in candidates if p.name[1:].removesuffix(".jsonl.partial").lower() not in alive]
+    return [p for p in paths if p.name[1:].removesuffix(".jsonl.partial").lower() not in alive]
 
 
 class RunWriter:

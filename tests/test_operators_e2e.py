@@ -339,15 +339,7 @@ def _carriers(pid: int) -> list[int]:
 
 
 def _runs(data: Path) -> list[tuple[str, dict[str, Any]]]:
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(f"sqlite:///{data / 'newsflow.db'}")
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(sqlalchemy.text("SELECT status, counts FROM runs")).all()
-    finally:
-        engine.dispose()
-    return [(row[0], json.loads(row[1] or "{}")) for row in rows]
+    return list(_run_rows(data).values())
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
