@@ -403,6 +403,81 @@ def test_posts_after_a_term_in_brackets_and_a_semicolon(text: str, titles: list[
 
 
 @pytest.mark.parametrize(
+    ("text", "titles", "body"),
+    [
+        # Asides on the person between the name and the post: age, birth year, home province, party membership.
+        ("Ông Lê Văn Hưng (52 tuổi), Phó Giám đốc Sở Y tế tỉnh Long An, bị cảnh cáo.", ["Phó Giám đốc"], "health"),
+        ("Ông Lê Văn Hưng, 52 tuổi, Phó Giám đốc Sở Y tế tỉnh Long An, bị cảnh cáo.", ["Phó Giám đốc"], "health"),
+        ("Ông Lê Văn Hưng, đảng viên, Giám đốc Sở Xây dựng tỉnh Phú Yên, bị khiển trách.", ["Giám đốc"],
+         "construction"),
+        ("Ông Lê Văn Hưng, quê Nghệ An, Giám đốc Sở Tư pháp tỉnh Long An, bị khiển trách.", ["Giám đốc"], "justice"),
+        # Adverbs before the link word, and who appoints inside it.
+        ("Ông Lê Văn Hưng tiếp tục giữ chức Giám đốc Sở Y tế tỉnh Long An.", ["Giám đốc"], "health"),
+        ("Ông Lê Văn Hưng đã được bổ nhiệm làm Giám đốc Sở Nội vụ tỉnh Long An.", ["Giám đốc"], "home_affairs"),
+        ("Ông Lê Văn Hưng chỉ giữ chức Phó Giám đốc Sở Y tế tỉnh Long An.", ["Phó Giám đốc"], "health"),
+        ("Ông Lê Văn Hưng được Chủ tịch UBND tỉnh bổ nhiệm giữ chức Phó Giám đốc Sở Y tế tỉnh Long An.",
+         ["Phó Giám đốc"], "health"),
+        ("Ông Lê Văn Hưng được điều động, bổ nhiệm giữ chức Giám đốc Sở Nội vụ tỉnh Long An.", ["Giám đốc"],
+         "home_affairs"),
+        ("Ông Lê Văn Hưng thôi giữ chức Giám đốc Sở Nội vụ tỉnh Long An để nghỉ hưu.", ["Giám đốc"], "home_affairs"),
+        # A list of posts after a colon.
+        ("Ông Lê Văn Hưng từng giữ các chức vụ: Phó Giám đốc Sở Y tế, Giám đốc Sở Nội vụ tỉnh Long An.",
+         ["Phó Giám đốc", "Giám đốc"], "health"),
+    ],
+)  # fmt: skip
+def test_asides_adverbs_and_appointers_between_name_and_post(text: str, titles: list[str], body: str) -> None:
+    (official,) = extract_entities(text, "vi", date(2024, 5, 1)).officials
+    assert official.titles == titles
+    assert official.organization is not None and official.organization.id is not None
+    assert official.organization.id.startswith(f"vn-department:{body}:")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "body_name"),
+    [
+        # The body's name ends where the clause's verb or the next name's form of address begins.
+        ("Ông Lê Văn Hưng, Giám đốc Trung tâm Kiểm soát bệnh tật tỉnh Long An cho biết.", "Lê Văn Hưng",
+         "Trung tâm Kiểm soát bệnh tật tỉnh Long An"),
+        ("Giám đốc Sở Y tế Long An, ông Lê Văn Hưng, cho biết.", "Lê Văn Hưng", "Sở Y tế Long An"),
+        ("Ông Lê Văn Hưng - Phó Chủ tịch UBND tỉnh Long An đề nghị các sở tập trung.", "Lê Văn Hưng",
+         "UBND tỉnh Long An"),
+        # ... but words of a body's own name stay ("Văn phòng Đăng ký", "Cục Hàng không").
+        ("Ông Lê Văn Hưng, Giám đốc Văn phòng Đăng ký đất đai tỉnh Long An, phát biểu.", "Lê Văn Hưng",
+         "Văn phòng Đăng ký đất đai tỉnh Long An"),
+        ("Ông Lê Văn Hưng, Phó Cục trưởng Cục Hàng không Việt Nam cho biết.", "Lê Văn Hưng",
+         "Cục Hàng không Việt Nam"),
+    ],
+)  # fmt: skip
+def test_a_body_name_ends_before_the_clause_goes_on(text: str, name: str, body_name: str) -> None:
+    officials = {o.name: o for o in extract_entities(text, "vi", date(2024, 5, 1)).officials}
+    body = officials[name].organization
+    assert body is not None and body.name == body_name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Abbreviated and party-cell posts.
+        ("Ông Lê Văn Hưng, PCT UBND tỉnh Long An, cho biết.", {"Lê Văn Hưng": ["PCT"]}),
+        ("Các ông Lê Văn Hưng và chi ủy viên Võ Quốc Tuấn bị khiển trách.", {"Võ Quốc Tuấn": ["chi ủy viên"]}),
+        ("Đồng chí Lê Văn Hưng, Ủy viên BTV Tỉnh ủy, Trưởng Ban Tổ chức Tỉnh ủy Long An, phát biểu.",
+         {"Lê Văn Hưng": ["Ủy viên BTV", "Trưởng Ban"]}),
+        ("Thượng tá Lê Văn Hưng, Phó Trưởng Công an huyện Cần Giuộc, cho biết.",
+         {"Lê Văn Hưng": ["Phó Trưởng Công an"]}),
+        # A monk's family name; a family name that is also a place word, with a post after a dash in a list.
+        ("Hòa thượng Thích Bảo Nghiêm, ĐB TP Hà Nội, cũng đề cập đến vấn đề này.", {"Thích Bảo Nghiêm": ["ĐB"]}),
+        ("Dự có Lê Quang Huy – Phó Bí thư Tỉnh ủy; Thái Thanh Quý - Chánh văn phòng Tỉnh ủy Nghệ An.",
+         {"Lê Quang Huy": ["Phó Bí thư"], "Thái Thanh Quý": ["Chánh văn phòng"]}),
+        # ... but not a place with a dash after it.
+        ("Tỉnh Thái Bình - Phó Chủ tịch UBND tỉnh phát biểu.", {}),
+        ("Người dân rất thích Bảo Nghiêm Tự.", {}),
+    ],
+)  # fmt: skip
+def test_abbreviated_posts_and_family_names_of_monks_and_place_words(text: str, expected: dict[str, list[str]]) -> None:
+    assert {o.name: o.titles for o in extract_entities(text, "vi", date(2024, 5, 1)).officials} == expected
+
+
+@pytest.mark.parametrize(
     ("text", "lang", "expected"),
     [
         # Posts before and after the name.

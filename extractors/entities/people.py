@@ -96,17 +96,41 @@ def _former_start(folded: str, start: int) -> int:
 def _title_link(lang: str) -> re.Pattern[str]:
     links = lx.lexicon()["title_links"]
     words = sorted({fold(t) for t in links.get(lang, []) + links["vi"]}, key=len, reverse=True)
-    alt = "|".join(re.escape(w) + ("" if w.endswith("'") else r"\s+") for w in words)
+    alt = "|".join(re.escape(w) + ("" if w.endswith("'") else r":?\s+") for w in words)
+    # Who appoints may stand inside a Vietnamese link (the Vietnamese links serve every language): "được UBND tỉnh
+    # bổ nhiệm giữ chức", "được Chủ tịch UBND tỉnh điều động, bổ nhiệm làm".
+    alt += (
+        r"|duoc\s+(?:[^\s,.;:]+\s+){1,6}?(?:dieu dong,?\s+)?(?:bo nhiem|bau|dieu dong|phan cong|chi dinh)"
+        r"(?:\s+lai)?\s+(?:giu chuc vu|giu chuc|lam)\s+"
+    )
     # ", X", " - X", " (X": a link mark, then perhaps a link word; or a link word alone. A birth date may stand
     # between ("ông A, sinh ngày 3/6/1961 giữ chức vụ Giám đốc ...").
     born = r"(?:,?\s*sinh (?:ngay|nam) [\d/.-]+,?)?"
+    # Asides on the person, not posts, between the name and its first post: an age, a birth year, a home
+    # province, party membership ("ông A (52 tuổi), Phó Giám đốc ...", "ông A, đảng viên, Phó Giám đốc ...").
+    fill = r"(?:\d{1,3} tuoi|sinh (?:ngay|nam) [\d/.-]+|sn:? ?\d{4}|dang vien|que(?: o)? [^,;()\n]{2,30}?)"
+    person = r"(?:\s*\(" + fill + r"\)|,\s*" + fill + r"(?=\s*[,;(]|\s+[-–—]\s)){0,2}"
+    # Adverbs before a link word: "tiếp tục giữ chức", "đã được bổ nhiệm làm", "chỉ giữ chức", "vừa được bầu".
+    adverb = r"(?:(?:da|van|se|chi|tiep tuc|hien|cung|vua|nay|hien nay)\s+){0,2}"
     # So may a short aside in brackets ("bà A (chị ruột ông B) từng giữ chức ..."), when a link word follows it.
     aside = r"(?:\s*\([^()\n]{1,40}\)(?=\s+(?:" + alt + r")))?"
     # A post's term in brackets, then the next post after a comma or a semicolon: "nguyên Phó Bí thư Tỉnh ủy
     # (nhiệm kỳ 2010-2015); nguyên Chủ tịch UBND tỉnh (nhiệm kỳ 2011-2016)".
     term = r"(?:\s*\((?:nhiem ky|khoa|giai doan|term|mandato|mandat)\b[^()\n]{0,30}\))?"
     return re.compile(
-        born + aside + term + r"(?:(?:,\s*|;\s*|\s+[-–—]\s+|\s*\(\s*)(?:" + alt + r")?|\s+(?:" + alt + r"))"
+        person
+        + born
+        + aside
+        + term
+        + r"(?:(?:,\s*|;\s*|\s+[-–—]\s+|\s*\(\s*)(?:"
+        + adverb
+        + r"(?:"
+        + alt
+        + r"))?|\s+"
+        + adverb
+        + r"(?:"
+        + alt
+        + r"))"
     )
 
 
@@ -128,11 +152,23 @@ def _starts_name(text: str, s: int, w: str) -> bool:
     # A weak family name ("Thái", also a place word) only right after "đồng chí" / "comrade".
     # "Chử" is not the weak "Chu": diacritics, when written, must agree.
     if fold(w) in _weak_surnames() and (w == ascii_name(w) or w in set(lx.names().get("weak_surnames", []))):
-        return bool(_address_before().search(before) or _HONORIFIC.search(before))
+        # ... or when a post follows the name after a dash, as in a list of guests ("Thái Thanh Quý - Ủy viên ...").
+        return bool(_address_before().search(before) or _HONORIFIC.search(before) or _dash_post_after(text, s))
     # Any other valid syllable right after "ông", "bà", "đồng chí" ("ông Chử Xuân Dũng", "Ông Vưu Nghị Bình"):
     # no family-name list is complete. A title must still stand next to the name for an official.
     _, _, stop = _name_sets()
     return bool(_HONORIFIC.search(before)) and _SYLLABLE.match(fold(w)) is not None and w not in stop
+
+
+_NAME_THEN_DASH = re.compile(r"[^\W\d_]+(?: [^\W\d_]+){1,3} [-–—] ")
+
+
+def _dash_post_after(text: str, s: int) -> bool:
+    """Whether two to four words from `s` are followed by a dash and a post ('Thái Thanh Quý - Ủy viên ...')."""
+    m = _NAME_THEN_DASH.match(text, s, s + 60)
+    if m is None or not all(w[:1].isupper() for w in text[s : m.end()].split()[:-1]):
+        return False
+    return _title_pattern("vi").match(fold(text[m.end() : m.end() + 60])) is not None
 
 
 def find_names(text: str, blocked: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -231,7 +267,17 @@ def _inside(s: int, e: int, spans: list[tuple[int, int]]) -> bool:
     return any(s < b and e > a for a, b in spans)
 
 
+@lru_cache(maxsize=1)
+def _body_end() -> re.Pattern[str]:
+    rows = lx.lexicon()["body_ends"]
+    words = sorted({w for lang, row in rows.items() if lang != "_about" for w in row}, key=len, reverse=True)
+    return re.compile(r"[\s,–—-]+(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
 def _clean_body(gap: str) -> str:
+    end = _body_end().search(gap)
+    if end is not None and end.start() > 0:
+        gap = gap[: end.start()]  # "Sở Y tế tỉnh X cho biết", "Sở Y tế X, ông": the body ends before
     body = gap.strip(" ,-–—:()")
     body = re.sub(r"^(?:of the|of|del|de la|de los|de|du|de l'|des|la|el|the|le|les)\s+", "", body, flags=re.I)
     return body.strip(" ,-–—:()")
