@@ -9,6 +9,7 @@ import pytest
 
 from extractors.entities.engine import extract_entities
 from extractors.entities.gazetteer import load_gazetteer
+from extractors.entities.people import title_head
 from extractors.sources import InputError
 from newsflow.runtime import process, runtime
 from newsflow.settings import Settings
@@ -411,6 +412,12 @@ def test_posts_after_a_term_in_brackets_and_a_semicolon(text: str, titles: list[
         ("Ông Lê Văn Hưng, đảng viên, Giám đốc Sở Xây dựng tỉnh Phú Yên, bị khiển trách.", ["Giám đốc"],
          "construction"),
         ("Ông Lê Văn Hưng, quê Nghệ An, Giám đốc Sở Tư pháp tỉnh Long An, bị khiển trách.", ["Giám đốc"], "justice"),
+        # Where a caption's person stands.
+        ("Ông Lê Văn Hưng (phải), Phó Giám đốc Sở Y tế tỉnh Long An, trao quà.", ["Phó Giám đốc"], "health"),
+        ("Ông Lê Văn Hưng (thứ hai từ trái), Giám đốc Sở Y tế tỉnh Long An, trao quà.", ["Giám đốc"], "health"),
+        # "GĐ" is a director; the "GD" of "GD&ĐT" (education) is not.
+        ("Ông Lê Văn Hưng, GĐ Sở Y tế tỉnh Long An, cho biết.", ["GĐ"], "health"),
+        ("Phó Giám đốc Sở GD&ĐT tỉnh Long An Lê Văn Hưng cho biết.", ["Phó Giám đốc"], "education_training"),
         # Adverbs before the link word, and who appoints inside it.
         ("Ông Lê Văn Hưng tiếp tục giữ chức Giám đốc Sở Y tế tỉnh Long An.", ["Giám đốc"], "health"),
         ("Ông Lê Văn Hưng đã được bổ nhiệm làm Giám đốc Sở Nội vụ tỉnh Long An.", ["Giám đốc"], "home_affairs"),
@@ -441,6 +448,8 @@ def test_asides_adverbs_and_appointers_between_name_and_post(text: str, titles: 
         ("Giám đốc Sở Y tế Long An, ông Lê Văn Hưng, cho biết.", "Lê Văn Hưng", "Sở Y tế Long An"),
         ("Ông Lê Văn Hưng - Phó Chủ tịch UBND tỉnh Long An đề nghị các sở tập trung.", "Lê Văn Hưng",
          "UBND tỉnh Long An"),
+        ("Giám đốc Sở Y tế Long An - BS.CKII Lê Văn Hưng cho biết.", "Lê Văn Hưng", "Sở Y tế Long An"),
+        ("Ông Lê Văn Hưng, Giám đốc Sở Tài chính tỉnh Long An dự họp.", "Lê Văn Hưng", "Sở Tài chính tỉnh Long An"),
         # ... but words of a body's own name stay ("Văn phòng Đăng ký", "Cục Hàng không").
         ("Ông Lê Văn Hưng, Giám đốc Văn phòng Đăng ký đất đai tỉnh Long An, phát biểu.", "Lê Văn Hưng",
          "Văn phòng Đăng ký đất đai tỉnh Long An"),
@@ -567,3 +576,15 @@ def test_elected_former_diplomatic_military_and_accounting_posts(text: str, name
 )  # fmt: skip
 def test_the_committee_office_named_with_its_province_right_after(text: str, expected: list[str]) -> None:
     assert [d.id for d in extract_entities(text, "vi", date(2017, 5, 1)).departments] == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "head"),
+    [
+        ("GĐ Sở Y tế tỉnh Long An", "Giám đốc"),
+        ("nguyên PGĐ Sở Y tế", "nguyên Phó Giám đốc"),
+        ("Giám đốc Sở", "Giám đốc"),
+    ],
+)
+def test_a_post_written_short_is_scored_as_the_post(title: str, head: str) -> None:
+    assert title_head(title, "vi") == head

@@ -65,9 +65,11 @@ def _is_surname(word: str) -> bool:
 def _title_pattern(lang: str) -> re.Pattern[str]:
     titles = lx.lexicon()["titles"]
     words = sorted({fold(t) for t in titles.get(lang, []) + titles["vi"]}, key=len, reverse=True)
+    # "GĐ" (giám đốc) folds to the "GD" of "GD&ĐT" (giáo dục và đào tạo): not before "ĐT".
+    alts = [re.escape(w) + (r"(?![-&\s]{0,3}(?:va\s+)?dt(?!\w))" if w in {"gd", "pgd"} else "") for w in words]
     # Machine-translated editions glue the article to the title ("Elvicepresidente", "Levice-président").
     # ... or write it before the title ("Mr. A, the Director of ...").
-    return re.compile(r"(?<!\w)(?:(?:el|la|le|the)\s?)?(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    return re.compile(r"(?<!\w)(?:(?:el|la|le|the)\s?)?(" + "|".join(alts) + r")(?!\w)")
 
 
 # A former post: "nguyên Giám đốc", "cựu Chủ tịch", "former Director", "ex ministro", "ancien directeur".
@@ -83,7 +85,14 @@ def title_head(title: str, lang: str) -> str:
     if former:
         return title[: former.end()] + title_head(title[former.end() :], lang)
     m = _title_pattern(lang).match(fold(title))
-    return title[m.start(1) : m.end(1)] if m and m.start(1) == 0 else title
+    head = title[m.start(1) : m.end(1)] if m and m.start(1) == 0 else title
+    return _abbreviations().get(fold(head), head)  # "GĐ" -> "Giám đốc": one post however it is written
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> dict[str, str]:
+    rows = lx.lexicon()["title_abbreviations"]
+    return {fold(short): full for lang, row in rows.items() if lang != "_about" for short, full in row.items()}
 
 
 def _former_start(folded: str, start: int) -> int:
@@ -109,6 +118,13 @@ def _title_link(lang: str) -> re.Pattern[str]:
     # Asides on the person, not posts, between the name and its first post: an age, a birth year, a home
     # province, party membership ("ông A (52 tuổi), Phó Giám đốc ...", "ông A, đảng viên, Phó Giám đốc ...").
     fill = r"(?:\d{1,3} tuoi|sinh (?:ngay|nam) [\d/.-]+|sn:? ?\d{4}|dang vien|que(?: o)? [^,;()\n]{2,30}?)"
+    # ... and, in a photo's caption, where the person stands ("ông A (phải)", "(thứ hai từ trái)", "(đứng giữa)").
+    side = r"(?:trai|phai)"
+    place = (
+        r"(?:(?:dung |ngoi )?(?:giua|" + side + r")|(?:dung |ngoi )?thu \w+ tu " + side + r"(?: sang)?|bia " + side
+        + r"|ngoai cung(?: ben)? " + side + r"|(?:dung |ngoi )?ben " + side + r"|hang dau|hang truoc)"
+    )
+    fill = r"(?:" + fill + r"|" + place + r")"
     person = r"(?:\s*\(" + fill + r"\)|,\s*" + fill + r"(?=\s*[,;(]|\s+[-–—]\s)){0,2}"
     # Adverbs before a link word: "tiếp tục giữ chức", "đã được bổ nhiệm làm", "chỉ giữ chức", "vừa được bầu".
     adverb = r"(?:(?:da|van|se|chi|tiep tuc|hien|cung|vua|nay|hien nay)\s+){0,2}"
