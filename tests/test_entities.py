@@ -167,6 +167,25 @@ def test_themes_in_four_languages() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "themes"),
+    [
+        # A theme after a colon without quotes ends at the verb that goes on with the sentence ...
+        ("Phần 2 có chủ đề: Theo dấu chân Người giới thiệu cuộc đời của Bác.", ["Theo dấu chân Người"]),
+        ("Phần 4 có chủ đề: Long An làm theo lời Bác nói lên công cuộc đổi mới của quê hương Long An.",
+         ["Long An làm theo lời Bác"]),
+        # ... or at the full stop, as before; a long clause is no theme.
+        ("Phần 1 có chủ đề: Từ Làng Sen nhớ Bác.", ["Từ Làng Sen nhớ Bác"]),
+        ("Chủ đề: tỉnh đã triển khai nhiều giải pháp đồng bộ để phát triển kinh tế xã hội của địa phương.", []),
+        # "với tinh thần" announces a slogan written with a capital; not a phrase quoted with irony.
+        ("Cán bộ làm việc với tinh thần “Đoàn kết - Kỷ cương - Hiệu quả”.", ["Đoàn kết - Kỷ cương - Hiệu quả"]),
+        ("Hồ sơ được thẩm định với tinh thần “thần tốc, táo bạo”.", []),
+    ],
+)  # fmt: skip
+def test_themes_after_a_colon_and_with_the_spirit_cue(text: str, themes: list[str]) -> None:
+    assert [t.text for t in extract_entities(text, "vi", None).themes if t.kind == "slogan"] == themes
+
+
+@pytest.mark.parametrize(
     ("text", "lang", "value", "granularity"),
     [
         ("Sáng ngày 5/3/2024, hội nghị", "vi", "2024-03-05", "day"),

@@ -16,11 +16,26 @@ _MAX_LEN = 300
 # Cues that name a movement or campaign ('phong trào thi đua yêu nước: “…”'): its name follows within a few words.
 _UNQUOTED = re.compile(r"\s*:\s*([^\W\d_][^.;!?\n:“”«»\"]{2,80}?)\s*(?:[.;!?]\s|[.;!?]?\n|[.;!?]?$)")
 _MOVEMENT_CUES = {"phong trao", "phong trao thi dua", "cuoc van dong"}
+# Cues also written before a quoted phrase that is no slogan ('với tinh thần “thần tốc, táo bạo”', said with irony):
+# their slogan begins with a capital, as slogans are written.
+_CAPITAL_ONLY_CUES = {"voi tinh than"}
+# ... or, without a full stop, a verb that begins the rest of the sentence ("chủ đề: Theo dấu chân Người giới thiệu").
+_UNQUOTED_RUN = re.compile(r"\s*:\s*([^\W\d_][^.;!?\n:“”«»\"]{2,80}?)\s+(?=(?:{ends})(?!\w))")
+
+
+def _short_wording(wording: str) -> bool:
+    return wording[0].isupper() and len(wording.split()) <= 8 and not any(ch in QUOTES for ch in wording)
 
 
 def _single_open(lead: str, i: int) -> bool:
     """A straight single quote opens a theme only after a space and before a letter (not "province's")."""
     return lead[i] == "'" and (i == 0 or lead[i - 1] in " :") and lead[i + 1 : i + 2].isalpha()
+
+
+@lru_cache(maxsize=1)
+def _unquoted_run() -> re.Pattern[str]:
+    ends = sorted(lx.lexicon()["theme_ends"]["vi"], key=len, reverse=True)
+    return re.compile(_UNQUOTED_RUN.pattern.replace("{ends}", "|".join(re.escape(e) for e in ends)))
 
 
 @lru_cache(maxsize=8)
@@ -39,14 +54,12 @@ def find_themes(text: str, lang: str) -> list[Theme]:
         if cue.start() < last_end:
             continue
         lead = text[cue.end() : cue.end() + _MAX_LEAD]
-        bare = _UNQUOTED.match(text, cue.end())
-        if (
-            bare
-            and bare.group(1)[0].isupper()
-            and len(bare.group(1).split()) <= 8
-            and not any(ch in QUOTES for ch in bare.group(1))
-        ):
-            # "có chủ đề: Từ Làng Sen nhớ Bác." — a short wording after a colon, ended by the sentence.
+        runs = [_UNQUOTED.match(text, cue.end())]
+        if cue.group() not in _MOVEMENT_CUES:
+            runs.append(_unquoted_run().match(text, cue.end()))
+        bare = next((run for run in runs if run is not None and _short_wording(run.group(1))), None)
+        if bare is not None:
+            # "có chủ đề: Từ Làng Sen nhớ Bác." — a short wording after a colon, ended by the sentence or its verb.
             _add(out, text, bare.start(1), bare.end(1), lang)
             last_end = bare.end(1)
             continue
@@ -75,7 +88,7 @@ def find_themes(text: str, lang: str) -> list[Theme]:
         start, end = open_at + 1, close_at
         inner = text[start:end]
         stripped = inner.strip(" \t.,")
-        if len(stripped) < 3 or "\n" in inner:
+        if len(stripped) < 3 or "\n" in inner or (cue.group() in _CAPITAL_ONLY_CUES and not stripped[0].isupper()):
             continue
         start += inner.index(stripped)
         end = start + len(stripped)
