@@ -121,8 +121,17 @@ def _title_link(lang: str) -> re.Pattern[str]:
     # ... and, in a photo's caption, where the person stands ("ông A (phải)", "(thứ hai từ trái)", "(đứng giữa)").
     side = r"(?:trai|phai)"
     place = (
-        r"(?:(?:dung |ngoi )?(?:giua|" + side + r")|(?:dung |ngoi )?thu \w+ tu " + side + r"(?: sang)?|bia " + side
-        + r"|ngoai cung(?: ben)? " + side + r"|(?:dung |ngoi )?ben " + side + r"|hang dau|hang truoc)"
+        r"(?:(?:dung |ngoi )?(?:giua|"
+        + side
+        + r")|(?:dung |ngoi )?thu \w+ tu "
+        + side
+        + r"(?: sang)?|bia "
+        + side
+        + r"|ngoai cung(?: ben)? "
+        + side
+        + r"|(?:dung |ngoi )?ben "
+        + side
+        + r"|hang dau|hang truoc)"
     )
     fill = r"(?:" + fill + r"|" + place + r")"
     person = r"(?:\s*\(" + fill + r"\)|,\s*" + fill + r"(?=\s*[,;(]|\s+[-–—]\s)){0,2}"
