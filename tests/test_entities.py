@@ -496,6 +496,12 @@ def test_a_body_name_ends_before_the_clause_goes_on(text: str, name: str, body_n
         ("Hòa thượng Thích Bảo Nghiêm, ĐB TP Hà Nội, cũng đề cập đến vấn đề này.", {"Thích Bảo Nghiêm": ["ĐB"]}),
         ("Dự có Lê Quang Huy – Phó Bí thư Tỉnh ủy; Thái Thanh Quý - Chánh văn phòng Tỉnh ủy Nghệ An.",
          {"Lê Quang Huy": ["Phó Bí thư"], "Thái Thanh Quý": ["Chánh văn phòng"]}),
+        # Family names of the Jrai, Thái and Khmer peoples.
+        ("Bí thư Tỉnh ủy Gia Lai Ksor Phước Hà phát biểu.", {"Ksor Phước Hà": ["Bí thư"]}),
+        ("Ông Quàng Văn Binh, Phó Chủ tịch UBND tỉnh Điện Biên, cho biết.", {"Quàng Văn Binh": ["Phó Chủ tịch"]}),
+        ("Chủ tịch UBND tỉnh Sóc Trăng Danh Út dự lễ.", {"Danh Út": ["Chủ tịch"]}),
+        # ... "Bàn" only as written: "Ban" is a board.
+        ("Phó Chủ tịch UBND tỉnh, Ban Chấp hành Đảng bộ tỉnh dự họp.", {}),
         # ... but not a place with a dash after it.
         ("Tỉnh Thái Bình - Phó Chủ tịch UBND tỉnh phát biểu.", {}),
         ("Người dân rất thích Bảo Nghiêm Tự.", {}),
