@@ -41,11 +41,13 @@ class SiteProfile:
     domains: tuple[str, ...]
     body: str
     lead: str | None = None  # the lead (sapo) when it sits outside `body`: prepended as the first paragraph
+    stamp: str | None = None  # inside the lead, a location stamp set apart by style only: kept as "<stamp> - "
     title: str | None = None
     date: str | None = None
     byline: str | None = None
     drop: tuple[str, ...] = ()
     language: str | None = None
+    languages: tuple[tuple[str, str], ...] = ()  # (host pattern, language): `language` per edition of the site
     drop_lines: tuple[str, ...] = ()  # regexes: whole text lines to drop ("Ver más", photo credits)
     listing: str | None = None  # selector of the article links on the site's listing pages
     article_pattern: str | None = None  # regex an article's URL path matches (listing pages)
@@ -54,6 +56,11 @@ class SiteProfile:
     def matches(self, url: str | None) -> bool:
         host = urlsplit(url).hostname if url else None
         return host is not None and any(fnmatch(host.lower(), pattern) for pattern in self.domains)
+
+    def language_for(self, url: str | None) -> str | None:
+        """The default language of the page at `url`: its host's entry in `languages`, else `language`."""
+        host = (urlsplit(url).hostname or "").lower() if url else ""
+        return next((lang for pattern, lang in self.languages if host and fnmatch(host, pattern)), self.language)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "profile") -> SiteProfile:
@@ -65,9 +72,13 @@ class SiteProfile:
         for key in ("name", "domains", "body"):
             if not data.get(key):
                 raise ValueError(f"{where}: field {key!r} is required")
+        languages = data.get("languages", {})
+        if not isinstance(languages, dict) or not all(isinstance(v, str) for v in languages.values()):
+            raise ValueError(f"{where}: field 'languages' must map host patterns to language codes")
         values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values["languages"] = tuple(languages.items())
         profile = cls(**values)
-        for key in ("body", "lead", "title", "date", "byline", "drop"):  # `listing` runs on soupsieve
+        for key in ("body", "lead", "stamp", "title", "date", "byline", "drop"):  # `listing` runs on soupsieve
             value = getattr(profile, key)
             for selector in value if isinstance(value, tuple) else [value] if value else []:
                 try:
@@ -232,7 +243,15 @@ def _lead_text(root: Any, profile: SiteProfile, body: Any) -> str | None:
         return None
     if any(p is node for p in body.iterancestors()):
         return None
-    return htmltree.text(node, " ") or None
+    stamp = htmltree.select_one(node, profile.stamp, scope=node) if profile.stamp else None
+    if stamp is None:
+        return htmltree.text(node, " ") or None
+    # The page sets the stamp apart by style alone (a dash drawn in CSS): the text says it, as the press writes
+    # a dateline, "Hà Nội - ...".
+    place = htmltree.text(stamp, " ").strip(" -\u2013\u2014")
+    htmltree.remove(stamp)
+    rest = htmltree.text(node, " ").lstrip(" -\u2013\u2014")
+    return " - ".join(t for t in (place, rest) if t) or None
 
 
 _BLOCKS = ("p", "h2", "h3", "li", "blockquote")
@@ -305,7 +324,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
             text = _by_profile(root, profile)
             if text:
                 meta.method = f"profile:{profile.name}"
-                meta.language_hint = meta.language_hint or profile.language
+                meta.language_hint = meta.language_hint or profile.language_for(page_url or url)
                 break
     if not text:
         text = _by_trafilatura(html, page_url)

@@ -300,7 +300,7 @@ def test_allow_listing_is_what_lets_the_local_site_through(site: Site) -> None:
 def test_listing_page_with_a_site_profile(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     from extractors import html
 
-    listing = (Path(__file__).parent / "sites" / "vietnamplus-es" / "listing.html").read_text(encoding="utf-8")
+    listing = (Path(__file__).parent / "sites" / "vietnamplus-editions" / "listing.html").read_text(encoding="utf-8")
     profile = SiteProfile(
         name="local", domains=("127.0.0.1",), body="article", listing=".story-list", article_pattern=r"-post\d+\.vnp$"
     )

@@ -47,7 +47,7 @@ def test_reprocess_reruns_extraction_without_fetching(isolated_settings: Path) -
 
 
 def test_site_check_prints_the_expected_form() -> None:
-    page = Path(__file__).parent / "sites" / "vietnamplus-es" / "ben-tre-cocoteros-2024.html"
+    page = Path(__file__).parent / "sites" / "vietnamplus-editions" / "ben-tre-cocoteros-2024.html"
     spec = json.loads((page.with_suffix(".json")).read_text(encoding="utf-8"))
     result = CliRunner().invoke(app, ["site-check", str(page), "--url", spec["url"]])
     assert result.exit_code == 0, result.output

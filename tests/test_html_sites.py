@@ -137,3 +137,51 @@ def test_a_note_after_the_bylines_name_is_not_part_of_it(
     )
     page = extract_html(html, url="https://tin.example.vn/c.htm")
     assert page.method == "profile:lead-test" and page.authors == authors
+
+
+@pytest.mark.parametrize(
+    ("sapo", "text"),
+    [
+        ('<span class="location-stamp">TP HCM</span>Sở Y tế kiểm tra an toàn thực phẩm.', "TP HCM - Sở Y tế"),
+        ('<span class="location-stamp">Hà Nội - </span> - Sở Y tế kiểm tra an toàn thực phẩm.', "Hà Nội - Sở Y tế"),
+        ("Sở Y tế kiểm tra an toàn thực phẩm.", "Sở Y tế"),  # no stamp: the sapo as it is
+    ],
+)
+def test_a_location_stamp_set_apart_by_style_is_kept_as_a_dateline(
+    monkeypatch: pytest.MonkeyPatch, sapo: str, text: str
+) -> None:
+    """`stamp`: VnExpress writes the place of a story in a span of the sapo and draws the dash in CSS; the text
+    keeps the place, written as a dateline, instead of gluing it to the sapo's first word."""
+    _with_profile(monkeypatch, body="article.noi-dung", lead="p.description", stamp="span.location-stamp")
+    html = (
+        f'<html lang="vi"><body><p class="description">{sapo}</p>'
+        '<article class="noi-dung"><p>Đoàn kiểm tra làm việc tại 20 bếp ăn tập thể.</p></article></body></html>'
+    )
+    page = extract_html(html, url="https://tin.example.vn/d.htm")
+    assert page.text == f"{text} kiểm tra an toàn thực phẩm.\n\nĐoàn kiểm tra làm việc tại 20 bếp ăn tập thể."
+
+
+def test_a_language_per_host_for_the_editions_of_one_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`languages`: one profile for the editions of one site, each host with its language; the page's own
+    `<html lang>` still comes first."""
+    monkeypatch.setattr(
+        "extractors.html.PROFILES",
+        [
+            SiteProfile.from_dict(
+                {
+                    "name": "ed",
+                    "domains": ["*.tin.example.vn"],
+                    "body": "div.noi-dung",
+                    "languages": {"en.tin.example.vn": "en", "fr.tin.example.vn": "fr"},
+                }
+            )
+        ],
+    )
+    body = '<div class="noi-dung"><p>The province opened a new customs lane for farm produce.</p></div>'
+    assert extract_html(f"<html><body>{body}</body></html>", url="https://en.tin.example.vn/a").language_hint == "en"
+    assert extract_html(f"<html><body>{body}</body></html>", url="https://fr.tin.example.vn/a").language_hint == "fr"
+    assert extract_html(f"<html><body>{body}</body></html>", url="https://zh.tin.example.vn/a").language_hint is None
+    page = extract_html(f'<html lang="es"><body>{body}</body></html>', url="https://en.tin.example.vn/a")
+    assert page.language_hint == "es"
+    with pytest.raises(ValueError, match="'languages' must map host patterns"):
+        SiteProfile.from_dict({"name": "x", "domains": ["x.vn"], "body": "div", "languages": ["en"]})
