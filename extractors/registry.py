@@ -19,7 +19,7 @@ from extractors.entities import lexicon as lx
 from extractors.text import fold
 from schemas.models import ArticleRecord, Cluster, ClusterOwner, MemberKind, Pact, ProvinceRef, Sector
 
-REGISTRY_VERSION = "1.2.0"  # 1.1: members and role holders of any body kind, keyed by `id`; 1.2: `region`
+REGISTRY_VERSION = "1.3.0"  # 1.1: members and role holders of any body kind, keyed by `id`; 1.2: `region`; 1.3: `group`
 
 
 class _Model(BaseModel):
@@ -85,6 +85,9 @@ class ClusterTimeline(_Model):
     id: str
     number: int | None = Field(description="Null for a cluster named after its region.")
     region: str | None = Field(default=None, description="The region's key, for a cluster without a number.")
+    group: str | None = Field(
+        default=None, description="The key of its members' kind, for a cluster with neither number nor region."
+    )
     kind: Literal["cluster", "bloc"]
     names: list[str] = Field(description="Every way the records write its name.")
     belongs_to: ClusterOwner | None
@@ -118,14 +121,14 @@ def _value(facts: list[ValueFact], value: str | None, rid: str) -> None:
 
 def _canonical_ids(records: list[ArticleRecord]) -> dict[str, str]:
     """Unowned cluster ids -> the single owned cluster of the same kind and number (or region), when there is one."""
-    owned: dict[tuple[str, int | None, str | None], set[str]] = {}
-    unowned: dict[str, tuple[str, int | None, str | None]] = {}
+    owned: dict[tuple[str, int | None, str | None, str | None], set[str]] = {}
+    unowned: dict[str, tuple[str, int | None, str | None, str | None]] = {}
     for rec in records:
         for c in rec.entities.clusters:
             if c.belongs_to is None:
-                unowned[c.id] = (c.kind, c.number, c.region)
+                unowned[c.id] = (c.kind, c.number, c.region, c.group)
             else:
-                owned.setdefault((c.kind, c.number, c.region), set()).add(c.id)
+                owned.setdefault((c.kind, c.number, c.region, c.group), set()).add(c.id)
     out: dict[str, str] = {}
     for cid, key in unowned.items():
         candidates = owned.get(key, set())
@@ -237,6 +240,7 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
                     id=cid,
                     number=c.number,
                     region=c.region,
+                    group=c.group,
                     kind=c.kind,
                     names=[],
                     belongs_to=None,
@@ -269,7 +273,7 @@ def build_registry(records: Iterable[ArticleRecord]) -> Registry:
         tl.conflicts = _conflicts(tl)
     ordered = sorted(
         timelines.values(),
-        key=lambda t: (t.belongs_to.id if t.belongs_to else "~", t.kind, t.number or 0, t.region or ""),
+        key=lambda t: (t.belongs_to.id if t.belongs_to else "~", t.kind, t.number or 0, t.region or "", t.group or ""),
     )
     return Registry(clusters=ordered, records=infos)
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.4.0"  # 1.3.0: `url`, the article's own URL; 1.4.0: clusters named after a region
+SCHEMA_VERSION = "1.5.0"  # 1.3.0: `url`, the article's own URL; 1.4.0: clusters named after a region; 1.5.0: `group`
 
 SourceKind = Literal["url", "feed", "sitemap", "file", "text"]
 Scheme = Literal["legacy_63", "current_34"]
@@ -211,6 +211,12 @@ class Organization(Strict):
         description="Key of the region an emulation cluster without a number is named after "
         "('Cụm thi đua các tỉnh Tây Nguyên' -> 'central_highlands').",
     )
+    group: str | None = Field(
+        default=None,
+        description="Key of what an emulation cluster or bloc with neither number nor region is named after: the "
+        "kind of its members ('Khối thi đua các cơ quan Đảng' -> 'party_agencies') or one sector's departments "
+        "('Cụm thi đua Sở Tư pháp các tỉnh' -> 'justice'). Schema 1.5.0.",
+    )
     source: EntitySource = Field(
         default="text",
         description="'text': found in the original text; 'translation': found only in the English translation "
@@ -306,15 +312,24 @@ class Cluster(Strict):
         "is known (from the ministry named with the cluster, a province named with a bloc, or the one sector of "
         "its member departments), else 'vn-emulation-<cluster|bloc>:<number>'. Numbers are per ministry or "
         "province, so 'Cụm thi đua số VIII' of two ministries are two clusters. A cluster without a number that "
-        "is named after a region has the region's key in place of the number."
+        "is named after a region has the region's key in place of the number, and one named after its members' kind "
+        "that kind's key (`group`)."
     )
     number: int | None = Field(
-        description="'VIII', 'số 8', 'No. 8', 'n.º VIII' all give 8; null for a cluster named after its region."
+        description="'VIII', 'số 8', 'No. 8', 'n.º VIII' all give 8; null for a cluster named after its region or "
+        "its members' kind."
     )
     region: str | None = Field(
         default=None,
         description="Key of the region a cluster without a number is named after ('Cụm thi đua các tỉnh Tây "
         "Nguyên', 'the Central Highlands emulation cluster' -> 'central_highlands').",
+    )
+    group: str | None = Field(
+        default=None,
+        description="Key of what a cluster or bloc with neither number nor region is named after: the kind of its "
+        "members ('Khối thi đua các cơ quan Đảng tỉnh X' -> 'party_agencies', 'Khối thi đua Mặt trận - Đoàn thể' -> "
+        "'front_unions'), or one sector's departments or their inspectorates ('Cụm thi đua thanh tra Sở Du lịch các "
+        "tỉnh' -> 'tourism_inspectorates'). Schema 1.5.0.",
     )
     kind: Literal["cluster", "bloc"] = Field(description="'cluster' (cụm thi đua) or 'bloc' (khối thi đua).")
     name: str = Field(description="The name as first written in the text.")
@@ -331,6 +346,7 @@ class ClusterRef(Strict):
     id: str = Field(description="`Cluster.id`.")
     number: int | None
     region: str | None = None
+    group: str | None = None
 
 
 class PactSignatory(Strict):

@@ -178,7 +178,9 @@ def test_registry_and_cli_show_a_regions_timeline(isolated_settings: Path) -> No
         assert c["region"] == "central_highlands" and len(c["records"]) == 2
     unknown = newsflow("clusters", "show", "Atlantis", *data)
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
-    assert unknown.stderr.strip() == "error: cluster 'Atlantis': not a number nor a region's key or name"
+    assert unknown.stderr.strip() == (
+        "error: cluster 'Atlantis': not a number nor a region's or members' kind's key or name"
+    )
     absent = newsflow("clusters", "show", "8", *data)
     assert absent.stderr.strip() == "error: cluster 8: not in the store (clusters there: Tây Nguyên)"
 

@@ -141,6 +141,71 @@ def region_named(text: str, folded: str, start: int, end: int) -> tuple[str, int
     return None
 
 
+@lru_cache(maxsize=1)
+def _group_table() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern over the forms of what a cluster may be named after (its member bodies' kind, or the departments
+    of one sector, perhaps their inspectorates: 'thanh tra Sở Du lịch'), anchored where the name goes on, and each
+    folded form's key."""
+    rows = {k: v for k, v in _data()["groups"].items() if not k.startswith("_")}
+    keys = {fold(f): key for key, row in rows.items() for code in lx.LANGUAGES for f in row.get(code, [])}
+    for sector, row in lx.departments().items():
+        for form in row.get("vi", []):
+            if fold(form).startswith("so "):
+                rest = fold(form)[3:]
+                keys.setdefault(f"so {rest}", sector)
+                keys.setdefault(f"cac so {rest}", sector)
+                keys.setdefault(f"thanh tra so {rest}", f"{sector}_inspectorates")
+                keys.setdefault(f"thanh tra cac so {rest}", f"{sector}_inspectorates")
+    keys = {_dashes(f): key for f, key in keys.items()}
+    # "Mặt trận - Đoàn thể", "Mặt trận – Đoàn thể", "Mặt trận-Đoàn thể": any dash, any spacing.
+    alt = "|".join(re.escape(f).replace(r"\ \-\ ", r"\s*[-–—]\s*") for f in sorted(keys, key=len, reverse=True))
+    return re.compile(rf"\s*(?:{alt})(?!\w)"), keys
+
+
+def _dashes(folded: str) -> str:
+    return re.sub(r"\s*[-–—]\s*", " - ", folded.strip())
+
+
+def group_named(folded: str, start: int, end: int) -> tuple[str, int, int] | None:
+    """What a cluster without a number or region is named after, written right after its word: (key, start, end
+    of the whole name), or None. 'Khối thi đua các cơ quan Đảng' -> 'party_agencies'; 'Cụm thi đua thanh tra Sở
+    Du lịch các tỉnh' -> 'tourism_inspectorates'."""
+    pattern, keys = _group_table()
+    m = pattern.match(folded, end)
+    if m is None:
+        return None
+    return keys[_dashes(m.group())], start, m.end()
+
+
+def group_sector(key: str) -> str | None:
+    """The department sector a group of one sector's departments (or their inspectorates) belongs to."""
+    sector = key.removesuffix("_inspectorates")
+    return sector if sector in lx.departments() else None
+
+
+def group_key(query: str) -> str | None:
+    """The group a user names, by its key or a written form ('party_agencies', 'các cơ quan Đảng')."""
+    _, keys = _group_table()
+    q = _dashes(fold(query))
+    if q.replace(" ", "_") in set(keys.values()):
+        return q.replace(" ", "_")
+    return keys.get(q)
+
+
+def group_name(key: str, lang: str) -> str:
+    """A group's name for people."""
+    row = _data()["groups"].get(key)
+    if isinstance(row, dict):
+        return str(row["name_vi"] if lang == "vi" else row["name_en"])
+    sector = group_sector(key)
+    if sector is None:
+        return key
+    name = lx.departments()[sector]["vi"][0] if lang == "vi" else lx.departments()[sector].get("name_en", sector)
+    if key.endswith("_inspectorates"):
+        return f"thanh tra {name}" if lang == "vi" else f"inspectorates of {name}"
+    return str(name)
+
+
 def region_key(query: str) -> str | None:
     """The region a user names, by its key or any written form ('central_highlands', 'Tây Nguyên', 'tay nguyen')."""
     _, keys = _region_table()
@@ -447,6 +512,23 @@ def _sector_owner(members: list[ClusterMember]) -> ClusterOwner | None:
     if not ministry:
         return None
     return ClusterOwner(id=f"vn-ministry:{family}", name=ministry["en"][0], kind="ministry")
+
+
+def _group_owner(org: Organization, provinces: list[Province]) -> ClusterOwner | None:
+    """Whose a cluster named after its members' kind is: one sector's departments (or inspectorates) are that
+    sector's ministry's; a province's bloc of its Party agencies, front and unions, culture and society ... is the
+    province's the article is about (the one it names most), since every province has such blocs."""
+    if org.group is None:
+        return None
+    sector = group_sector(org.group)
+    if sector is not None:
+        ministry = lx.departments()[sector].get("ministry")
+        return ClusterOwner(id=f"vn-ministry:{sector}", name=ministry["en"][0], kind="ministry") if ministry else None
+    named = [p for p in provinces if p.mentions]
+    if not named:
+        return None
+    top = max(named, key=lambda p: (len(p.mentions), -p.mentions[0].start))
+    return ClusterOwner(id=top.id, name=top.name, kind="province")
 
 
 def cluster_id(kind: str, number: int | str, owner: ClusterOwner | None) -> str:
@@ -933,7 +1015,9 @@ def _pact(
     return Pact(
         id=f"vn-emulation-pact:{scope}:{year if year else 'unknown'}:{kind}",
         kind=kind,  # type: ignore[arg-type]
-        cluster=ClusterRef(id=cluster.id, number=cluster.number, region=cluster.region) if cluster else None,
+        cluster=ClusterRef(id=cluster.id, number=cluster.number, region=cluster.region, group=cluster.group)
+        if cluster
+        else None,
         year=year,
         date=day.value if day else None,
         place=next((p for s in same if (s == sent or _agrees(ctx, s, year)) and (p := _place(ctx, s, ref))), None),
@@ -981,17 +1065,19 @@ def find_cluster_facts(
             by_kind.setdefault(_kind_of(ctx, m), []).append(m)
         split += [(org.model_copy(update={"mentions": ms, "name": ms[0].text}), k) for k, ms in by_kind.items()]
     for org, kind in sorted(split, key=lambda x: x[0].mentions[0].start):
-        if org.number is None and org.region is None:
+        if org.number is None and org.region is None and org.group is None:
             continue
         members = _members(ctx, org, alone=len(split) == 1)
         owner = _ministry_owner(organizations, org)
-        if owner is None and kind == "bloc":
+        if owner is None and (kind == "bloc" or org.group is not None):
             owner = _province_owner(ctx, provinces, org)
-        owner = owner or _sector_owner(members)
+        owner = owner or _sector_owner(members) or _group_owner(org, provinces)
+        label = org.number if org.number is not None else str(org.region or org.group)
         cluster = Cluster(
-            id=cluster_id(kind, org.number if org.number is not None else str(org.region), owner),
+            id=cluster_id(kind, label, owner),
             number=org.number,
             region=org.region,
+            group=org.group,
             kind=kind,  # type: ignore[arg-type]
             name=org.mentions[0].text,
             belongs_to=owner,

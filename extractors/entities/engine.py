@@ -24,7 +24,7 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from extractors.entities import lexicon as lx
-from extractors.entities.clusters import find_cluster_facts, region_named
+from extractors.entities.clusters import find_cluster_facts, group_named, region_named
 from extractors.entities.dates import find_dates
 from extractors.entities.gazetteer import MERGER_DATE, Gazetteer, ProvinceEntry, load_gazetteer
 from extractors.entities.people import find_officials
@@ -632,7 +632,8 @@ _CLUSTER_COUNT = re.compile(
 
 def _clusters(text: str, lang: str) -> list[Organization]:
     """Emulation clusters and blocs with their number ('Cụm thi đua số VIII', 'Clúster de Emulación n.º VIII'),
-    or, without a number, the region they are named after ('Cụm thi đua các tỉnh Tây Nguyên')."""
+    or, without a number, the region they are named after ('Cụm thi đua các tỉnh Tây Nguyên'), else the kind of
+    their members ('Khối thi đua các cơ quan Đảng')."""
     words = lx.forms_for(lx.lexicon()["cluster_words"], lang)
     folded = fold(text)
     found: dict[int | str, Organization] = {}
@@ -644,23 +645,27 @@ def _clusters(text: str, lang: str) -> list[Organization]:
             if num and not (counted and _CLUSTER_COUNT.match(text, num.end())):
                 raw = num.group(2)
                 number = int(raw) if raw.isdigit() else _roman(raw)
-            region = None
+            region = group = None
             if number is not None and num is not None:
                 mention = Mention(text=text[m.start() : num.end()], start=m.start(), end=num.end())
             elif (named := region_named(text, folded, m.start(), m.end())) is not None:
                 region, start, end = named
                 mention = Mention(text=text[start:end], start=start, end=end)
+            elif (kind_named := group_named(folded, m.start(), m.end())) is not None:
+                group, start, end = kind_named
+                mention = Mention(text=text[start:end], start=start, end=end)
             else:
                 continue
-            key: int | str = number if number is not None else f"region:{region}"
+            key: int | str = number if number is not None else f"region:{region}" if region else f"group:{group}"
             org = found.get(key)
             if org is None:
                 found[key] = Organization(
-                    id=f"vn-emulation-cluster:{number if number is not None else region}",
+                    id=f"vn-emulation-cluster:{number if number is not None else region or group}",
                     name=mention.text,
                     kind="emulation_cluster",
                     number=number,
                     region=region,
+                    group=group,
                     mentions=[mention],
                 )
             elif all(x.start != mention.start for x in org.mentions):

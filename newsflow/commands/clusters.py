@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from extractors.entities.clusters import region_key, region_name
+from extractors.entities.clusters import group_key, group_name, region_key, region_name
 from extractors.registry import ClusterTimeline, Registry, build_registry, owner_matches
 from newsflow.errors import UserError
 
@@ -83,8 +83,10 @@ _WIDE = 150  # columns the nine-column table needs to keep most cells on one lin
 
 
 def _label(c: ClusterTimeline) -> str:
-    """Its number, or the region a cluster without one is named after."""
-    return str(c.number) if c.number is not None else region_name(str(c.region), "vi")
+    """Its number, or the region a cluster without one is named after, or its members' kind."""
+    if c.number is not None:
+        return str(c.number)
+    return region_name(str(c.region), "vi") if c.region is not None else group_name(str(c.group), "vi")
 
 
 @clusters_app.callback()
@@ -125,7 +127,17 @@ def clusters(
             console.print(f"  id: {c.id}", highlight=False, soft_wrap=True)
     else:
         table = Table(title="emulation clusters")
-        for column in ("no./region", "kind", "belongs to", "members", "heads", "pacts", "records", "conflicts", "id"):
+        for column in (
+            "no./region/members",
+            "kind",
+            "belongs to",
+            "members",
+            "heads",
+            "pacts",
+            "records",
+            "conflicts",
+            "id",
+        ):
             table.add_column(column, overflow="fold")
         for c, heads, pacts in rows:
             table.add_row(
@@ -150,7 +162,8 @@ def show(
         str,
         typer.Argument(
             help="The cluster's number (8 for 'Cụm thi đua số VIII'), or for a cluster without one the region "
-            "it is named after ('central_highlands', 'Tây Nguyên')."
+            "it is named after ('central_highlands', 'Tây Nguyên') or its members' kind ('party_agencies', "
+            "'các cơ quan Đảng')."
         ),
     ],
     ministry: MinistryOpt = None,
@@ -164,9 +177,10 @@ def show(
     everything = registry.clusters
     number = int(cluster) if cluster.strip().isdigit() else None
     region = None if number is not None else region_key(cluster)
-    if number is None and region is None:
-        raise UserError(f"cluster {cluster!r}: not a number nor a region's key or name")
-    registry.clusters = [c for c in everything if (c.number, c.region) == (number, region)]
+    group = None if number is not None or region is not None else group_key(cluster)
+    if number is None and region is None and group is None:
+        raise UserError(f"cluster {cluster!r}: not a number nor a region's or members' kind's key or name")
+    registry.clusters = [c for c in everything if (c.number, c.region, c.group) == (number, region, group)]
     if not registry.clusters:
         scope = f" of {ministry}" if ministry else ""
         raise UserError(
