@@ -67,6 +67,30 @@ def test_no_cluster_without_a_name(text: str) -> None:
     assert extract_entities(text, "vi", DAY).clusters == []
 
 
+@pytest.mark.parametrize(
+    ("text", "day", "head"),
+    [
+        # A Party board written without its province heads the bloc of its own province ...
+        ("Khối thi đua các cơ quan Đảng tỉnh Long An ký kết giao ước thi đua năm 2024. Năm 2024, Ban Dân vận Tỉnh "
+         "ủy được suy tôn làm Khối trưởng.", date(2024, 3, 1),
+         (2024, "vn-body:party_mass_mobilisation_board:vn-province:legacy_63:80", "Ban Dân vận Tỉnh ủy Long An")),
+        # ... and a body written with it, before the role in brackets, as before.
+        ("Sáng 4/3/2020, tại cơ quan Tỉnh đoàn Khánh Hòa (đơn vị Trưởng khối), Khối thi đua Mặt trận – Đoàn thể tỉnh "
+         "Khánh Hòa ký kết giao ước thi đua năm 2020.", date(2020, 3, 4),
+         (2020, "vn-body:youth_union:vn-province:legacy_63:56", "Đoàn TNCS Hồ Chí Minh tỉnh Khánh Hòa")),
+    ],
+)  # fmt: skip
+def test_the_head_of_a_provinces_bloc(text: str, day: date, head: tuple[int, str, str]) -> None:
+    (cluster,) = extract_entities(text, "vi", day).clusters
+    assert [(r.year, r.member.id, r.member.name) for r in cluster.roles if r.role == "head"] == [head]
+
+
+def test_a_body_without_its_province_is_no_head_of_a_cluster_without_a_province() -> None:
+    text = "Cụm thi đua Sở Tư pháp các tỉnh, thành phố họp. Ban Dân vận Tỉnh ủy làm Cụm trưởng năm 2024."
+    (cluster,) = extract_entities(text, "vi", DAY).clusters
+    assert cluster.roles == []
+
+
 def test_group_keys_from_what_users_type() -> None:
     for query in ("party_agencies", "các cơ quan Đảng", "cac co quan dang"):
         assert group_key(query) == "party_agencies", query

@@ -343,7 +343,7 @@ def _province_run_after(
     return run
 
 
-def _body_member(key: str, province: Province) -> ClusterMember:
+def _body_member(key: str, province: Province | ProvinceRef) -> ClusterMember:
     row = _body_rows()[key]
     ref = ProvinceRef(id=province.id, name=province.name, code=province.code, scheme=province.scheme)
     unit = "thành phố" if load_gazetteer().get(province.id).is_city else "tỉnh"
@@ -435,7 +435,25 @@ def _member_before(ctx: _Ctx, cluster: Cluster, pos: int, floor: int) -> tuple[i
         member = _sector_member(ctx, cluster, prov)
         if member is not None:
             return e, member
-    return None
+    return _owners_body_before(ctx, cluster, pos, floor)
+
+
+def _owners_body_before(ctx: _Ctx, cluster: Cluster, pos: int, floor: int) -> tuple[int, ClusterMember] | None:
+    """In a province's bloc, a body written without its province is the province's own: 'Ban Dân vận Tỉnh ủy được
+    suy tôn làm Khối trưởng' in the Party agencies' bloc of Long An heads it for Long An's Party board."""
+    owner = cluster.belongs_to
+    if cluster.group is None or owner is None or owner.kind != "province":
+        return None
+    pattern, forms = _body_forms()
+    found = None
+    for m in pattern.finditer(ctx.folded, floor, pos):
+        if pos - m.end() <= _HOLDER_GAP and not any(ch in ".;:" for ch in ctx.text[m.end() : pos]):
+            found = m
+    if found is None:
+        return None
+    entry = load_gazetteer().get(owner.id)
+    province = ProvinceRef(id=owner.id, name=entry.name, code=entry.code, scheme=entry.scheme)
+    return found.end(), _body_member(forms[found.group()], province)
 
 
 def _member_after(
