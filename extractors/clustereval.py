@@ -1,6 +1,7 @@
 """Per-fact scoring of emulation clusters and pacts on an annotated set (tests/eval_clusters/).
 
-Each annotated text lists its clusters (number, or the region a cluster without one is named after; member
+Each annotated text lists its clusters (number, or the region a cluster without one is named after, or its
+members' kind (`group`); member
 provinces; head and deputy per year) and its pact events (kind, year, theme, number of contents, place,
 signatories). Both the annotation and what the engine finds become sets of comparable facts per type, scored by
 micro precision and recall. `newsflow eval --clusters` prints them; tests/test_eval_clusters.py pins floors.
@@ -27,7 +28,7 @@ def gold_facts(gold: dict[str, Any]) -> dict[str, set[Fact]]:
     """The annotation as sets of comparable facts, one set per fact type."""
     out: dict[str, set[Fact]] = {t: set() for t in TYPES}
     for c in gold["clusters"]:
-        n = c["number"] if c.get("number") is not None else c["region"]
+        n = c["number"] if c.get("number") is not None else c.get("region") or c["group"]
         out["cluster"].add((n,))
         out["member"] |= {(n, p) for p in c["provinces"]}
         out["role"] |= {(n, y, r, p) for y, r, p in c["roles"]}
@@ -47,7 +48,7 @@ def found_facts(ents: Entities, gold: dict[str, Any]) -> dict[str, set[Fact]]:
     """What the extractor found, as the same facts (signatories only where the annotation lists them)."""
     out: dict[str, set[Fact]] = {t: set() for t in TYPES}
     for c in ents.clusters:
-        n = c.number if c.number is not None else c.region
+        n = c.number if c.number is not None else c.region or c.group
         out["cluster"].add((n,))
         out["member"] |= {(n, m.province.name) for m in c.members if m.province}
         out["role"] |= {(n, r.year, r.role, r.member.province.name if r.member.province else None) for r in c.roles}

@@ -132,3 +132,21 @@ def test_registry_and_cli_show_a_blocs_timeline(isolated_settings: Path) -> None
     assert shown.returncode == 0, shown.stderr
     (c,) = json.loads(shown.stdout)["clusters"]
     assert c["group"] == "party_agencies" and len(c["records"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # A venue, then its province in the same clause ...
+        ("Ngày 21/3/2024, tại Trường Chính trị tỉnh Ninh Bình, Khối thi đua các cơ quan Đảng ký kết giao ước thi đua "
+         "năm 2024.", "Ninh Bình"),
+        ("Ngày 5/3/2024, tại trụ sở Tỉnh đoàn Khánh Hòa (đơn vị Trưởng khối), Khối thi đua Mặt trận – Đoàn thể tỉnh "
+         "Khánh Hòa ký kết giao ước thi đua năm 2024.", "Khánh Hòa"),
+        # ... but a meeting with a province's body does not say where it was.
+        ("Ngày 5/3/2024, tại buổi làm việc với UBND tỉnh Long An, Cụm thi đua số 3 ký kết giao ước thi đua năm 2024.",
+         None),
+    ],
+)  # fmt: skip
+def test_the_pacts_place_is_a_venues_province(text: str, place: str | None) -> None:
+    (pact,) = extract_entities(text, "vi", DAY).pacts
+    assert (pact.place.name if pact.place else None) == place

@@ -761,6 +761,26 @@ def _place(ctx: _Ctx, sent: tuple[int, int], ref: date | None) -> ProvinceRef | 
                         after = after[len(unit) :].lstrip()
                         break
                 found = _gazetteer_place(after, scheme)
+        if found is None:
+            found = _venue_place(rest, scheme, ctx.lang)
+        if found is not None:
+            return found
+    return None
+
+
+_VENUE_REACH = 8  # words of a venue's name before its province ("Trường Chính trị tỉnh Ninh Bình")
+
+
+def _venue_place(rest: str, scheme: str, lang: str) -> ProvinceRef | None:
+    """A venue, then its province in the same clause: 'tại Trường Chính trị tỉnh Ninh Bình', 'tại trụ sở Tỉnh đoàn
+    Khánh Hòa (…)'. Only after a venue's word: 'tại buổi làm việc với UBND tỉnh X' says nothing of where."""
+    venues = sorted((fold(v) for v in _cues("venue_words", lang)), key=len, reverse=True)
+    if not any(rest.startswith(v + " ") for v in venues):
+        return None
+    clause = re.split(r"[,;.():]", rest, maxsplit=1)[0]
+    words = re.findall(r"[\w'-]+", clause)[: _VENUE_REACH + 4]
+    for i in range(1, min(len(words), _VENUE_REACH + 1)):
+        found = _gazetteer_place(" ".join(words[i:]), scheme)
         if found is not None:
             return found
     return None
