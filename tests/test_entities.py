@@ -202,6 +202,33 @@ def test_dates(text: str, lang: str, value: str, granularity: str) -> None:
     assert [(d.value, d.granularity) for d in dates] == [(value, granularity)]
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "published", "dates"),
+    [
+        # A day without a year takes the article's year ...
+        ("Chiều 21/3, tại tỉnh Long An, hội nghị diễn ra.", "vi", date(2024, 3, 22), [("2024-03-21", "21/3")]),
+        ("Sáng thứ Hai, ngày 5-3, hội nghị diễn ra.", "vi", date(2024, 3, 6), [("2024-03-05", "5-3")]),
+        ("Ngày 10 tháng 2 vừa qua, hội nghị diễn ra.", "vi", date(2024, 3, 6), [("2024-02-10", "10 tháng 2")]),
+        ("On March 5, the cluster met.", "en", date(2024, 3, 6), [("2024-03-05", "March 5")]),
+        ("El 5 de marzo, el clúster se reunió.", "es", date(2024, 3, 6), [("2024-03-05", "5 de marzo")]),
+        ("Le 5 mars, le groupe s'est réuni.", "fr", date(2024, 3, 6), [("2024-03-05", "5 mars")]),
+        # ... last year's when it lies weeks after the article's date ...
+        ("Ngày 28/12, Cụm thi đua tổng kết.", "vi", date(2025, 1, 3), [("2024-12-28", "28/12")]),
+        # ... else the year of the latest date the text names.
+        ("Sáng 10-2, Cụm thi đua số 4 ký giao ước thi đua năm 2017.", "vi", None, [("2017-02-10", "10-2")]),
+        # No day: a fraction, a day with no word of the day before it, a text with no year at all.
+        ("Tỷ lệ đạt 3/4 kế hoạch.", "vi", date(2024, 3, 6), []),
+        ("Sáng 10-2, hội nghị diễn ra.", "vi", None, []),
+        ("The may 5 plan.", "en", date(2024, 3, 6), []),
+    ],
+)  # fmt: skip
+def test_days_written_without_a_year(
+    text: str, lang: str, published: date | None, dates: list[tuple[str, str]]
+) -> None:
+    found = extract_entities(text, lang, published).dates
+    assert [(d.value, d.mentions[0].text) for d in found if d.granularity == "day"] == dates
+
+
 def test_gazetteer_has_both_schemes_from_the_package() -> None:
     gaz = load_gazetteer()
     legacy = gaz.scheme_entries("legacy_63")

@@ -104,7 +104,7 @@ def _department_forms() -> list[tuple[str, str]]:
 
 def _provinces(found: list[list[ProvinceEntry]], published: date | None, text: str, lang: str) -> list[Province]:
     gaz = load_gazetteer()
-    scheme = _article_scheme(found, reference_date(published, find_dates(text, lang)))
+    scheme = _article_scheme(found, reference_date(published, find_dates(text, lang, published)))
     out: dict[str, Province] = {}
     for cands in found:
         e = _choose(cands, scheme)

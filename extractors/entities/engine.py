@@ -769,7 +769,7 @@ def extract_entities(text: str, lang: str, published: date | None = None) -> Ent
     gaz = load_gazetteer()
     text = article_body(text)
     doc = _parse(nlp, text)
-    dates = find_dates(text, lang)
+    dates = find_dates(text, lang, published)
     found = _match(doc, matcher, gaz, reference_date(published, dates))
 
     provinces: dict[str, Province] = {}
