@@ -529,6 +529,14 @@ def test_a_body_name_ends_before_the_clause_goes_on(text: str, name: str, body_n
         ("Chủ tịch UBND tỉnh Sóc Trăng Danh Út dự lễ.", {"Danh Út": ["Chủ tịch"]}),
         # ... "Bàn" only as written: "Ban" is a board.
         ("Phó Chủ tịch UBND tỉnh, Ban Chấp hành Đảng bộ tỉnh dự họp.", {}),
+        # Business people: a company named before "do ông A", a works, a football club's board.
+        ("Xử phạt Công ty Cổ phần TDS do ông Phạm Viết Hiệp - Tổng Giám đốc là người đại diện pháp luật.", {}),
+        ("Ông Nguyễn Hoàng Tân, Giám đốc Xí nghiệp đóng tàu Nam Triệu, mời ông Sơn.", {}),
+        ("Chủ tịch CLB Hà Nội, ông Nguyễn Quốc Hội, cho biết.", {}),
+        # ... while a department led by its director stays a department.
+        ("Sở Y tế tỉnh Long An do ông Lê Văn Hưng - Giám đốc chủ trì.", {"Lê Văn Hưng": ["Giám đốc"]}),
+        # A headline's post is not the post of the person the next line names.
+        ("Hủy quyết định của Chủ tịch UBND TP Rạch Giá\nNăm 1982, ông Trần Thanh Bình có đơn.", {}),
         # ... but not a place with a dash after it.
         ("Tỉnh Thái Bình - Phó Chủ tịch UBND tỉnh phát biểu.", {}),
         ("Người dân rất thích Bảo Nghiêm Tự.", {}),

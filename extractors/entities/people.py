@@ -18,7 +18,7 @@ from schemas.models import Department, Mention, Official, OfficialBody, Organiza
 # A Vietnamese syllable, folded: onset, one to three vowels, coda.
 _SYLLABLE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_SENTENCE_BREAK = re.compile(r"[.;!?:\n](?=\s|$)")
+_SENTENCE_BREAK = re.compile(r"[.;!?:](?=\s|$)|\n")  # a line break always ends a sentence (a headline, then the lead)
 _MAX_LEFT = 110
 # Between two titles of one person: the first title's body, then a list word ("..., ", " và ", " y ", " et ").
 _JOINED = re.compile(r"(?:,|\s(?:và|kiêm|and|y|et|e))\s*$")
@@ -721,6 +721,8 @@ def find_officials(
         body = read.body
         if read.left and body is None:
             body = _body_after_name(text, end, spans)  # "Director Tran Van A of the Department of Health"
+        if read.title is not None and not read.left and (body is None or body.id is None):
+            body = _company_before(text, folded, start, lang) or body  # "Công ty X do ông A - Tổng Giám đốc"
         if read.title is not None and (body is None or body.id is None):
             body = _resolve_body(read.head, body, start, bodies) or body
         oid = f"vn-person:{slug(name)}"
@@ -740,6 +742,24 @@ def find_officials(
             off.organization = body
         off.mentions.append(Mention(text=name, start=start, end=end))
     return [off for off in found.values() if not _in_business(off, lang)]
+
+
+@lru_cache(maxsize=1)
+def _company_led_by() -> re.Pattern[str]:
+    forms = sorted((fold(f) for f in lx.lexicon()["business_bodies"]["vi"]), key=len, reverse=True)
+    words = r"(?:" + "|".join(re.escape(f) for f in forms) + r")(?!\w)"
+    return re.compile(r"(?<!\w)" + words + r"[^,;.:\n]{0,60}?\s(?:do|cua)\s+(?:(?:ong|ba)\s+)?$")
+
+
+def _company_before(text: str, folded: str, start: int, lang: str) -> OfficialBody | None:
+    """A company named before 'do ông A' whose post follows the name: 'Công ty Cổ phần X do ông A - Tổng Giám
+    đốc là người đại diện pháp luật' (a business person, not an official)."""
+    if lang != "vi":
+        return None
+    m = _company_led_by().search(folded, max(0, start - 90), start)
+    if m is None:
+        return None
+    return OfficialBody(name=text[m.start() : start].rsplit(" do ", 1)[0].rsplit(" của ", 1)[0].strip(), id=None)
 
 
 @lru_cache(maxsize=8)
