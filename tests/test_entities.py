@@ -486,6 +486,32 @@ def test_asides_adverbs_and_appointers_between_name_and_post(text: str, titles: 
 
 
 @pytest.mark.parametrize(
+    ("text", "titles"),
+    [
+        # A second post after a link word, without a comma: "… và hiện nay là …", "… nay là …", "… giữ chức …".
+        ("Bà Lê Thị Hoa - khi đó là Chủ tịch UBND tỉnh Yên Bái và hiện nay là Bí thư Tỉnh ủy Yên Bái - đã ký.",
+         ["Chủ tịch", "Bí thư"]),
+        ("Người ký là bà Lê Thị Hoa - Chủ tịch UBND tỉnh Yên Bái nay là Bí thư Tỉnh ủy Yên Bái.",
+         ["Chủ tịch", "Bí thư"]),
+        ("Hội nghị bầu ông Lê Văn Hưng, nguyên Phó Bí thư Đảng ủy khối các cơ quan tỉnh giữ chức Chủ tịch Liên minh "
+         "hợp tác xã tỉnh.", ["nguyên Phó Bí thư Đảng ủy", "Chủ tịch"]),
+        # Posts after "từng đảm nhiệm các chức vụ", "được điều động và bổ nhiệm chức danh", "nhận nhiệm vụ là".
+        ("Ông Lê Văn Hưng từng đảm nhiệm các chức vụ Giám đốc Sở GTVT, Bí thư Quận ủy Hải Châu.",
+         ["Giám đốc", "Bí thư"]),
+        ("Ông Lê Văn Hưng được điều động và bổ nhiệm chức danh Phó Giám đốc Sở Y tế tỉnh Bình Định.", ["Phó Giám đốc"]),
+        ("Ông Lê Văn Hưng từng được bổ nhiệm làm Giám đốc Sở GD-ĐT tỉnh Bình Định.", ["Giám đốc"]),
+        ("Ông Lê Văn Hưng đến nhận nhiệm vụ là Bí thư Quận ủy Thanh Khê.", ["Bí thư"]),
+        # Not someone else's post after a dash and a clause of its own.
+        ("Bà Lê Thị Hoa - Bí thư Tỉnh ủy Yên Bái - đã ký quyết định bổ nhiệm em trai mình làm Giám đốc Sở Y tế.",
+         ["Bí thư"]),
+    ],
+)  # fmt: skip
+def test_a_second_post_after_a_link_word(text: str, titles: list[str]) -> None:
+    officials = extract_entities(text, "vi", date(2024, 5, 1)).officials
+    assert [o.titles for o in officials] == [titles]
+
+
+@pytest.mark.parametrize(
     ("text", "name", "body_name"),
     [
         # The body's name ends where the clause's verb or the next name's form of address begins.

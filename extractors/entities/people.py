@@ -109,8 +109,8 @@ def _title_link(lang: str) -> re.Pattern[str]:
     # Who appoints may stand inside a Vietnamese link (the Vietnamese links serve every language): "được UBND tỉnh
     # bổ nhiệm giữ chức", "được Chủ tịch UBND tỉnh điều động, bổ nhiệm làm".
     alt += (
-        r"|duoc\s+(?:[^\s,.;:]+\s+){1,6}?(?:dieu dong,?\s+)?(?:bo nhiem|bau|dieu dong|phan cong|chi dinh)"
-        r"(?:\s+lai)?\s+(?:giu chuc vu|giu chuc|lam)\s+"
+        r"|duoc\s+(?:[^\s,.;:]+\s+){0,6}?(?:dieu dong(?:,| va)?\s+)?(?:bo nhiem|bau|dieu dong|phan cong|chi dinh)"
+        r"(?:\s+lai)?\s+(?:giu chuc vu|giu chuc|lam|chuc danh|vao chuc)\s+"
     )
     # ", X", " - X", " (X": a link mark, then perhaps a link word; or a link word alone. A birth date may stand
     # between ("ông A, sinh ngày 3/6/1961 giữ chức vụ Giám đốc ...").
@@ -136,7 +136,7 @@ def _title_link(lang: str) -> re.Pattern[str]:
     fill = r"(?:" + fill + r"|" + place + r")"
     person = r"(?:\s*\(" + fill + r"\)|,\s*" + fill + r"(?=\s*[,;(]|\s+[-–—]\s)){0,2}"
     # Adverbs before a link word: "tiếp tục giữ chức", "đã được bổ nhiệm làm", "chỉ giữ chức", "vừa được bầu".
-    adverb = r"(?:(?:da|van|se|chi|tiep tuc|hien|cung|vua|nay|hien nay)\s+){0,2}"
+    adverb = r"(?:(?:da|van|se|chi|tiep tuc|hien|cung|vua|nay|hien nay|tung|sau do|truoc do|khi do|luc do)\s+){0,2}"
     # So may a short aside in brackets ("bà A (chị ruột ông B) từng giữ chức ..."), when a link word follows it.
     aside = r"(?:\s*\([^()\n]{1,40}\)(?=\s+(?:" + alt + r")))?"
     # A post's term in brackets, then the next post after a comma or a semicolon: "nguyên Phó Bí thư Tỉnh ủy
@@ -151,7 +151,7 @@ def _title_link(lang: str) -> re.Pattern[str]:
         + adverb
         + r"(?:"
         + alt
-        + r"))?|\s+"
+        + r"))?|\s+(?:va\s+)?"
         + adverb
         + r"(?:"
         + alt
@@ -512,6 +512,25 @@ def _read_right(
         if right is None:
             break
         tail = whole = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
+        # "Chủ tịch UBND tỉnh X và hiện nay là Bí thư Tỉnh ủy X", "… tỉnh giữ chức Chủ tịch …": a link word and a
+        # post end this post, as a dash does below.
+        linked = _title_link(lang).search(folded, right.end(), right.end() + len(tail))
+        while linked is not None and linked.end() > linked.start():
+            former_next = _FORMER_START.match(folded[linked.end() : linked.end() + 12])
+            if not folded[linked.start() : linked.end()].strip() or folded[linked.start()] in ",;(-–—":
+                linked = None  # punctuation links are handled by the split above and the dashes below
+            elif (
+                titles.match(folded, linked.end() + (former_next.end() if former_next else 0))
+                # ... only within the post's own words: not "Bí thư Tỉnh ủy X - đã ký quyết định bổ nhiệm em trai
+                # mình làm Giám đốc …" (someone else's post, after a dash and a clause of its own).
+                and not re.search(r"\s[-–—]\s", folded[right.end() : linked.start()])
+                and len(folded[right.end() : linked.start()].split()) <= 14
+            ):
+                tail = tail[: linked.start() - right.end()]
+                whole = tail
+                break
+            else:
+                linked = _title_link(lang).search(folded, linked.end(), right.end() + len(tail))
         for dash in re.finditer(r"\s[-–—]\s", tail):
             # "Thanh tra viên cao cấp - Cục trưởng Cục … - Trưởng đoàn": a dash before the next post ends this one
             # (not the one inside a name: "tỉnh Bà Rịa - Vũng Tàu").
