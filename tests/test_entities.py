@@ -424,6 +424,25 @@ def test_rare_family_names_and_marked_only_ones() -> None:
     assert {"Đồng Tháp", "Đồng Nai"} <= {p.name for p in ents.provinces}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Long An's Department of Health Director Nguyen Van Hai said the outbreak was under control.",
+        "Deputy Director of the Long An Department of Health Nguyen Van Hai said the outbreak was under control.",
+    ],
+)
+def test_a_provinces_department_with_a_possessive_and_its_director_after_it(text: str) -> None:
+    ents = extract_entities(text, "en", date(2024, 5, 1))
+    assert [d.id for d in ents.departments] == ["vn-department:health:vn-province:legacy_63:80"]
+    (official,) = ents.officials
+    assert official.organization is not None and official.organization.id == ents.departments[0].id
+
+
+def test_a_districts_department_with_a_possessive_stays_out() -> None:
+    ents = extract_entities("The district's Department of Health said.", "en", date(2024, 5, 1))
+    assert ents.departments == []
+
+
 def test_former_and_new_posts_after_the_name() -> None:
     text = (
         "Ms Ho Thi Kieu Trang, formerly Deputy Director of the Department of Home Affairs of Quang Nam, "

@@ -164,6 +164,14 @@ _MAX_GAP = 8
 _FOREIGN_BODY_WORDS = {"department", "departments", "departamento", "departamentos", "departement", "departements"}
 
 
+@lru_cache(maxsize=1)
+def _title_words() -> frozenset[str]:
+    """First words of the posts in the editions' languages ('Director', 'Deputy', 'directeur'): after a department's
+    name they begin its head's post ("Long An's Department of Health Director Nguyen Van A"), not a longer name."""
+    titles = lx.lexicon()["titles"]
+    return frozenset(fold(t).split()[0] for lang in ("en", "es", "fr") for t in titles.get(lang, []))
+
+
 @dataclass
 class _Found:
     """What the matcher found in one document, before linking."""
@@ -400,6 +408,7 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
     # Longest match wins: "Văn phòng UBND tỉnh" beats "UBND", "Ho Chi Minh City" beats "Ho Chi Minh".
     spans = filter_spans(spans)
     place_starts = {sp.start for sp in spans if sp.label_.startswith("prov|")}
+    place_ends = {sp.end for sp in spans if sp.label_.startswith("prov|")}
     name_parts = _name_parts()
     found = _Found()
     raw_provinces: list[tuple[Span, str, list[ProvinceEntry]]] = []
@@ -419,8 +428,11 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
             found.bodies.append((span, "dept", key))
         elif kind == "dept":
             prev = doc[span.start - 1].norm_ if span.start > 0 else ""
-            own = prev == "'s" and span.start > 1 and doc[span.start - 2].norm_ in {"city", "province"}
-            if prev in _NOT_DEPARTMENT_BEFORE and not own:  # "the city's Department of Finance" is the city's own
+            # "the city's Department of Finance", "Long An's Department of Health": the city's or province's own.
+            own = prev == "'s" and span.start > 1 and (
+                doc[span.start - 2].norm_ in {"city", "province"} or span.start - 1 in place_ends
+            )
+            if prev in _NOT_DEPARTMENT_BEFORE and not own:
                 continue  # "the district's Department of ...": a district office
             if span.start > 0 and span[0].text == "sở" and doc[span.start - 1].text.lower() in {"cơ", "trụ"}:
                 continue  # "cơ sở y tế" is a health facility, "trụ sở" a seat: no "Sở" there
@@ -432,6 +444,7 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
                 and nxt.text[0].isupper()
                 and span.end not in place_starts
                 and nxt.norm_ not in _surnames()
+                and nxt.norm_ not in _title_words()
             ):
                 continue  # "the Department of Health Sciences at the University of York": a longer name
             if (
