@@ -608,6 +608,55 @@ def test_save_many_reports_each_article_in_input_order(store: Store, clock: Cloc
     assert store.save_many([]) == []
 
 
+def _rows_of(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with store.engine.connect() as conn:
+        articles = [tuple(r) for r in conn.execute(select(Article.__table__).order_by(Article.id))]
+        raws = [tuple(r) for r in conn.execute(select(RawInput.__table__).order_by(RawInput.id))]
+    return articles, raws
+
+
+def test_save_many_writes_the_rows_save_writes(db_url: str, tmp_path: Path, clock: Clock) -> None:
+    """A batch (SQLite: one statement per kind of write) leaves the rows and statuses that `save`, article by
+    article in id order, leaves: the same id twice in a batch (new, then updated or unchanged), an article stored
+    before (unchanged, updated), a raw input kept "pending" earlier (now "processed")."""
+    first = [(make_record(f"e-{n}"), make_raw(f"<p>e{n}</p>", uri=f"https://x.example.vn/e{n}")) for n in (1, 2, 3)]
+    pending = make_raw("<p>e5</p>", uri="https://x.example.vn/e5")
+    second = [
+        (make_record("e-4"), make_raw("<p>e4</p>", uri="https://x.example.vn/e4")),
+        (make_record("e-2", title="Tiêu đề mới"), first[1][1]),  # updated
+        first[0],  # unchanged
+        (make_record("e-4", title="Lần hai"), make_raw("<p>e4</p>", uri="https://x.example.vn/e4")),  # new, updated
+        (make_record("e-6"), make_raw("<p>e6</p>", uri="https://x.example.vn/e6")),
+        (make_record("e-6"), make_raw("<p>e6</p>", uri="https://x.example.vn/e6")),  # new, then unchanged
+        (make_record("e-5"), pending),
+    ]
+    other_url = f"sqlite:///{tmp_path / 'other' / 'newsflow.db'}" if db_url.startswith("sqlite") else None
+    batched = Store(db_url, clock=clock)
+    one_by_one = Store(other_url, clock=clock) if other_url else None
+    try:
+        if one_by_one is None:
+            pytest.skip("PostgreSQL: save_many is `save`'s own code there (one schema per test)")
+        statuses = []
+        for target in (batched, one_by_one):
+            target.save_raws([pending])
+        assert batched.save_many(first) == ["new", "new", "new"]
+        assert [one_by_one.save(r, raw) for r, raw in first] == ["new", "new", "new"]
+        clock.advance()
+        statuses.append(batched.save_many(second))
+        order = sorted(range(len(second)), key=lambda i: second[i][0].id)
+        by_one: list[str] = [""] * len(second)
+        for i in order:
+            by_one[i] = one_by_one.save(*second[i])
+        statuses.append(by_one)
+        assert statuses[0] == statuses[1] == ["new", "updated", "unchanged", "updated", "new", "unchanged", "new"]
+        assert _rows_of(batched) == _rows_of(one_by_one)
+        assert batched.raw_state(raw_input_id(pending)) == RawState(raw_input_id(pending), "processed", None)
+    finally:
+        batched.close()
+        if one_by_one is not None:
+            one_by_one.close()
+
+
 def test_save_many_keeps_nothing_of_a_failed_batch(store: Store) -> None:
     """One bad article rolls back its whole batch: nothing half-stored, and a retry stores it all."""
     good = (make_record("c-1"), make_raw("<p>c1</p>", uri="https://x.example.vn/c1"))
