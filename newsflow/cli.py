@@ -20,7 +20,7 @@ from rich.table import Table
 
 from extractors.translate.providers import TRANSLATOR_CHOICES
 from newsflow.errors import UserError
-from newsflow.prefectenv import prefect_environment
+from newsflow.prefectenv import start_local_prefect, use_local_prefect
 from newsflow.settings import configure, get_settings
 
 app = typer.Typer(
@@ -92,19 +92,6 @@ DatabaseOpt = Annotated[
 ]
 
 
-def _start_local_prefect(verbose: bool) -> Any:
-    """`prefect_environment`, then Prefect's local server for `run`, started now (it takes seconds: the run
-    imports and loads its models meanwhile) in a session of its own, so a Ctrl-C in the terminal does not stop
-    it under the run (`newsflow.localserver.LocalServer`). None when PREFECT_API_URL names a server."""
-    prefect_environment(verbose)
-    from newsflow.localserver import start_local_server
-
-    server = start_local_server()
-    if server is not None:
-        server.prime()
-    return server
-
-
 def _pause_collector() -> Callable[..., None]:
     """Turn Python's cyclic garbage collector off; the function returned turns it on again (if it was on; calling
     it again does nothing). `resume(settle=True)` first collects and freezes what is alive (`gc.freeze`).
@@ -168,28 +155,6 @@ def _warm_up() -> None:
         import prefect.flow_engine
         import prefect.task_engine
         import prefect.utilities.visualization  # noqa: F401
-
-
-def _use_local_prefect(server: Any, stop: Any) -> str | None:
-    """The API URL of `server` once it answers (None: no server of ours, or a server configured in a Prefect
-    profile, which is then used instead). Children of the run (Dask workers) are pointed at it too. Returns
-    None early, with the server stopped, when `stop()` turns true while waiting (Ctrl-C)."""
-    if server is None:
-        return None
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():  # set in a Prefect profile or prefect.toml: that server is the one to use
-        server.stop()
-        return None
-    try:
-        ready = server.ready(get_settings().prefect_startup_timeout, stop=stop)
-    except RuntimeError as exc:
-        raise UserError(str(exc)) from None
-    if not ready:
-        server.stop()
-        return None
-    os.environ["PREFECT_API_URL"] = server.url
-    return str(server.url)
 
 
 def _name(source: str) -> str:
@@ -257,74 +222,83 @@ def run(
     """Run the ingest flow (Prefect, local mode): process SOURCES, store records and write JSON files."""
     configure(data_dir, database_url)
     paths = _check_sources(list(sources or []))
+    from newsflow import interrupts  # signal handlers only: a light import
+
+    def on_signal(name: str) -> None:
+        err.print(
+            f"[yellow]{name}: stopping[/yellow] after the article in hand; what was processed is "
+            "stored and written (press Ctrl-C again to stop at once)"
+        )
+
     resume_collector = _pause_collector()  # until the run starts: imports and models, no garbage to speak of
-    try:
-        # Prefect's local server first: it takes seconds to start, and everything below (the database check,
-        # importing Prefect and the pipeline, loading the models) happens meanwhile.
-        server = _start_local_prefect(verbose)
-        from newsflow.runtime import open_store
-
-        # Open the database before the run starts: a wrong URL is a one-line error, not a failed flow run (the
-        # server started above is stopped at exit).
-        open_store(get_settings().resolved_database_url).close()
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-
-        from flows.ingest import ingest
-        from flows.runners import local_run_settings
-        from newsflow import interrupts, progress
-    except BaseException:
-        resume_collector()
-        raise
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        received = bar.add_task("received", total=None)
-        processed = bar.add_task("processed", total=None)
-        stored = bar.add_task("stored", total=None)
-        bar.update(received, description="starting Prefect (local mode) ...")
-
-        def on_event(event: str, count: int) -> None:
-            if event == "received_total":
-                bar.update(received, total=count)
-            if event in ("received", "failed"):
-                bar.advance(received, count)
-                bar.update(received, description="received")
-                total = bar.tasks[received].completed
-                bar.update(processed, total=total)
-                bar.update(stored, total=total)
-            if event in ("processed", "failed"):
-                bar.advance(processed, count)
-            if event == "stored":
-                bar.advance(stored, count)
-
-        def on_signal(name: str) -> None:
-            bar.console.print(
-                f"[yellow]{name}: stopping[/yellow] after the article in hand; what was processed is "
-                "stored and written (press Ctrl-C again to stop at once)"
-            )
-
-        unsubscribe = progress.subscribe(on_event)
-        state = None
+    state = None
+    # The handlers from the start: a Ctrl-C while Prefect's server starts and the pipeline loads stops the command
+    # the same way (without them, Typer turned it into a silent exit 130, and one that landed in code catching
+    # every exception was lost: the run went on).
+    with interrupts.graceful(on_signal):
         try:
-            with interrupts.graceful(on_signal):
-                if server is not None:
+            # Prefect's local server first: it takes seconds to start, and everything below (the database check,
+            # importing Prefect and the pipeline, loading the models) happens meanwhile.
+            server = start_local_prefect(verbose)
+            from newsflow.runtime import open_store
+
+            # Open the database before the run starts: a wrong URL is a one-line error, not a failed flow run (the
+            # server started above is stopped at exit).
+            open_store(get_settings().resolved_database_url).close()
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+            from flows.ingest import ingest
+            from flows.runners import local_run_settings
+            from newsflow import progress
+        except BaseException:
+            resume_collector()
+            raise
+        if interrupts.requested():
+            resume_collector()
+            err.print("interrupted before the run started: nothing was read")
+            raise typer.Exit(interrupts.EXIT_CODE)
+
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=False,
+        ) as bar:
+            received = bar.add_task("received", total=None)
+            processed = bar.add_task("processed", total=None)
+            stored = bar.add_task("stored", total=None)
+            bar.update(received, description="starting Prefect (local mode) ...")
+
+            def on_event(event: str, count: int) -> None:
+                if event == "received_total":
+                    bar.update(received, total=count)
+                if event in ("received", "failed"):
+                    bar.advance(received, count)
+                    bar.update(received, description="received")
+                    total = bar.tasks[received].completed
+                    bar.update(processed, total=total)
+                    bar.update(stored, total=total)
+                if event in ("processed", "failed"):
+                    bar.advance(processed, count)
+                if event == "stored":
+                    bar.advance(stored, count)
+
+            unsubscribe = progress.subscribe(on_event)
+            try:
+                if server is not None and not interrupts.requested():
                     _warm_up()  # overlaps with the server's start-up (measured: 2.4-2.7 s and 2.3 s of CPU)
                 resume_collector(settle=True)
-                local_url = _use_local_prefect(server, interrupts.requested)
+                local_url = use_local_prefect(server, interrupts.requested)
                 if not interrupts.requested():
                     with local_run_settings(local_url):
                         state = ingest(
                             sources=paths, translator=translator.value if translator else None, return_state=True
                         )
-        finally:
-            resume_collector()
-            unsubscribe()
+            finally:
+                resume_collector()
+                unsubscribe()
     if state is None:  # stopped before the run began
         err.print("interrupted before the run started: nothing was read")
         raise typer.Exit(interrupts.EXIT_CODE)

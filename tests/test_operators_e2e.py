@@ -381,6 +381,38 @@ def test_a_signal_to_the_process_group_stops_the_run_cleanly(tmp_path: Path, sig
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_ctrl_c_while_the_server_starts_exits_cleanly(tmp_path: Path) -> None:
+    """A Ctrl-C once the command has started Prefect's local server, while the server starts and the pipeline
+    loads (seconds, before the first batch): exit 130 within seconds with one line saying so, no traceback, nothing
+    read or stored, and the server it started is gone. (Before, Typer turned it into a silent exit 130, and one
+    that landed in code catching every exception was lost: the run went on to the end.)"""
+    log = tmp_path / "run.log"
+    proc = _run_in_background(tmp_path, log)
+    try:
+        deadline = time.monotonic() + 60
+        while not _carriers(proc.pid):  # the run's Prefect server has started
+            assert proc.poll() is None and time.monotonic() < deadline, _tail(log)
+            time.sleep(0.02)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert code == 130 and took < 10, (code, f"{took:.1f} s", output[-3000:])
+    assert "Traceback" not in output and "ERROR" not in output, output[-3000:]
+    assert "SIGINT: stopping" in output and "interrupted before the run started: nothing was read" in output, output
+    records = tmp_path / "data" / "output" / "records"
+    assert not records.is_dir() or not any(records.glob("*.json"))
+    deadline = time.monotonic() + 20  # the watcher ends the run's server
+    while _carriers(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _carriers(proc.pid) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 def test_a_second_ctrl_c_exits_at_once_and_the_next_run_tidies_up(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     proc = _run_in_background(tmp_path, log)

@@ -615,10 +615,11 @@ def _rows_of(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]
     return articles, raws
 
 
-def test_save_many_writes_the_rows_save_writes(db_url: str, tmp_path: Path, clock: Clock) -> None:
+def test_save_many_writes_the_rows_save_writes(tmp_path: Path, clock: Clock) -> None:
     """A batch (SQLite: one statement per kind of write) leaves the rows and statuses that `save`, article by
     article in id order, leaves: the same id twice in a batch (new, then updated or unchanged), an article stored
-    before (unchanged, updated), a raw input kept "pending" earlier (now "processed")."""
+    before (unchanged, updated), a raw input kept "pending" earlier (now "processed"). SQLite only: on PostgreSQL
+    `save_many` runs `save`'s own code article by article."""
     first = [(make_record(f"e-{n}"), make_raw(f"<p>e{n}</p>", uri=f"https://x.example.vn/e{n}")) for n in (1, 2, 3)]
     pending = make_raw("<p>e5</p>", uri="https://x.example.vn/e5")
     second = [
@@ -630,12 +631,9 @@ def test_save_many_writes_the_rows_save_writes(db_url: str, tmp_path: Path, cloc
         (make_record("e-6"), make_raw("<p>e6</p>", uri="https://x.example.vn/e6")),  # new, then unchanged
         (make_record("e-5"), pending),
     ]
-    other_url = f"sqlite:///{tmp_path / 'other' / 'newsflow.db'}" if db_url.startswith("sqlite") else None
-    batched = Store(db_url, clock=clock)
-    one_by_one = Store(other_url, clock=clock) if other_url else None
+    batched = Store(f"sqlite:///{tmp_path / 'batched' / 'newsflow.db'}", clock=clock)
+    one_by_one = Store(f"sqlite:///{tmp_path / 'one-by-one' / 'newsflow.db'}", clock=clock)
     try:
-        if one_by_one is None:
-            pytest.skip("PostgreSQL: save_many is `save`'s own code there (one schema per test)")
         statuses = []
         for target in (batched, one_by_one):
             target.save_raws([pending])
@@ -653,8 +651,7 @@ def test_save_many_writes_the_rows_save_writes(db_url: str, tmp_path: Path, cloc
         assert batched.raw_state(raw_input_id(pending)) == RawState(raw_input_id(pending), "processed", None)
     finally:
         batched.close()
-        if one_by_one is not None:
-            one_by_one.close()
+        one_by_one.close()
 
 
 def test_save_many_keeps_nothing_of_a_failed_batch(store: Store) -> None:

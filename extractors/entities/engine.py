@@ -429,8 +429,10 @@ def _match(doc: Doc, matcher: PhraseMatcher, gaz: Gazetteer, reference: date | N
         elif kind == "dept":
             prev = doc[span.start - 1].norm_ if span.start > 0 else ""
             # "the city's Department of Finance", "Long An's Department of Health": the city's or province's own.
-            own = prev == "'s" and span.start > 1 and (
-                doc[span.start - 2].norm_ in {"city", "province"} or span.start - 1 in place_ends
+            own = (
+                prev == "'s"
+                and span.start > 1
+                and (doc[span.start - 2].norm_ in {"city", "province"} or span.start - 1 in place_ends)
             )
             if prev in _NOT_DEPARTMENT_BEFORE and not own:
                 continue  # "the district's Department of ...": a district office

@@ -57,15 +57,8 @@ def register(app: typer.Typer) -> None:
             params = RetranslateParams(limit=0 if limit is None else limit, translator=RetranslateProvider(name))
         except ValidationError as exc:  # the deployment's bounds hold for the command too
             raise UserError(f"--limit {limit}: {exc.errors()[0]['msg']}") from None
-        # Prefect's local server, started by the command in a session of its own (as `newsflow run`): a Ctrl-C
-        # in the terminal reaches the whole process group and would otherwise stop it under the run.
-        from newsflow.cli import _start_local_prefect, _use_local_prefect
-
-        server = _start_local_prefect(verbose)
-        from flows.retranslate import RetranslateSummary
-        from flows.retranslate import retranslate as flow
-        from flows.runners import local_run_settings
         from newsflow import interrupts
+        from newsflow.prefectenv import start_local_prefect, use_local_prefect
 
         err = Console(stderr=True)
 
@@ -76,8 +69,17 @@ def register(app: typer.Typer) -> None:
             )
 
         state = None
+        # The handlers from the start, as `newsflow run`: a Ctrl-C while the server starts and the flow loads stops
+        # the command too.
         with interrupts.graceful(on_signal):
-            local_url = _use_local_prefect(server, interrupts.requested)
+            # Prefect's local server, started by the command in a session of its own (as `newsflow run`): a Ctrl-C
+            # in the terminal reaches the whole process group and would otherwise stop it under the run.
+            server = start_local_prefect(verbose)
+            from flows.retranslate import RetranslateSummary
+            from flows.retranslate import retranslate as flow
+            from flows.runners import local_run_settings
+
+            local_url = use_local_prefect(server, interrupts.requested)
             if not interrupts.requested():
                 with local_run_settings(local_url):
                     state = flow(limit=params.limit, translator=params.translator, return_state=True)
