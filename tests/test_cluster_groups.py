@@ -150,3 +150,16 @@ def test_registry_and_cli_show_a_blocs_timeline(isolated_settings: Path) -> None
 def test_the_pacts_place_is_a_venues_province(text: str, place: str | None) -> None:
     (pact,) = extract_entities(text, "vi", DAY).pacts
     assert (pact.place.name if pact.place else None) == place
+
+
+def test_a_cluster_of_inspectorates_has_inspectorates_as_members_and_role_holders() -> None:
+    text = (
+        "Ngày 15/1/2024, Cụm thi đua thanh tra Sở Du lịch các tỉnh, thành phố trực thuộc Trung ương tổ chức hội "
+        "nghị tổng kết năm 2023. Thanh tra Sở Du lịch Hà Nội là Cụm phó."
+    )
+    (cluster,) = extract_entities(text, "vi", date(2024, 1, 16)).clusters
+    (role,) = cluster.roles
+    assert (role.year, role.role, role.member.kind) == (2023, "deputy", "other")
+    assert role.member.id == "vn-department:tourism:vn-province:legacy_63:01:inspectorate"
+    assert role.member.name == "Thanh tra Sở Du lịch thành phố Hà Nội"
+    assert role.member.department == "vn-department:tourism:vn-province:legacy_63:01"

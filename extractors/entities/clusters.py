@@ -549,6 +549,23 @@ def _group_owner(org: Organization, provinces: list[Province]) -> ClusterOwner |
     return ClusterOwner(id=top.id, name=top.name, kind="province")
 
 
+def _inspectorate(member: ClusterMember) -> ClusterMember:
+    """A department's inspectorate (Thanh tra Sở …), the member of a cluster of inspectorates."""
+    if member.kind != "department" or member.department is None:
+        return member
+    return member.model_copy(
+        update={"kind": "other", "id": f"{member.department}:inspectorate", "name": f"Thanh tra {member.name}"}
+    )
+
+
+def _as_inspectorates(cluster: Cluster) -> None:
+    """'Cụm thi đua thanh tra Sở Du lịch …': its members and role holders are the departments' inspectorates, read
+    where the text names the departments ('Thanh tra Sở Du lịch Hà Nội là Cụm phó')."""
+    cluster.members = [_inspectorate(m) for m in cluster.members]
+    for role in cluster.roles:
+        role.member = _inspectorate(role.member)
+
+
 def cluster_id(kind: str, number: int | str, owner: ClusterOwner | None) -> str:
     """'vn-emulation-cluster:vn-ministry:natural_resources_environment:8', or 'vn-emulation-cluster:8'; a region's
     key in place of the number for a cluster named after its region ('vn-emulation-cluster:central_highlands')."""
@@ -1136,4 +1153,6 @@ def find_cluster_facts(
         _roles(ctx, pairs, default_year)
         for _, cluster in pairs:
             cluster.roles.sort(key=lambda r: (r.year, r.role != "head"))
+            if cluster.group is not None and cluster.group.endswith("_inspectorates"):
+                _as_inspectorates(cluster)
     return Facts(clusters=[c for _, c in pairs], pacts=[pact] if pact else [])
