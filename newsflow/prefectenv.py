@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from newsflow.errors import UserError
-from newsflow.localserver import guard_local_server
+from newsflow.localserver import guard_local_server, start_local_server
 from newsflow.settings import get_settings
 
 
@@ -29,8 +29,6 @@ def start_local_prefect(verbose: bool) -> Any:
     imports and loads its models meanwhile) in a session of its own, so a Ctrl-C in the terminal does not stop
     it under the run (`newsflow.localserver.LocalServer`). None when PREFECT_API_URL names a server."""
     prefect_environment(verbose)
-    from newsflow.localserver import start_local_server
-
     server = start_local_server()
     if server is not None:
         server.prime()
