@@ -438,6 +438,27 @@ def test_a_provinces_department_with_a_possessive_and_its_director_after_it(text
     assert official.organization is not None and official.organization.id == ents.departments[0].id
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "title"),
+    [
+        ("Le département de la Santé de Nghe An a nommé M. Nguyen Van Hai directeur adjoint.", "fr",
+         "directeur adjoint"),
+        ("The People's Committee appointed Mr. Nguyen Van Hai Director of the Long An Department of Health.", "en",
+         "Director"),
+        ("El Comité Popular nombró a Nguyen Van Hai director del Departamento de Salud de Long An.", "es", "director"),
+    ],
+)  # fmt: skip
+def test_a_post_right_after_the_name_of_someone_appointed(text: str, lang: str, title: str) -> None:
+    (official,) = extract_entities(text, lang, date(2024, 5, 1)).officials
+    assert official.titles == [title]
+    assert official.organization is not None and official.organization.id is not None
+    assert official.organization.id.startswith("vn-department:health:")
+
+
+def test_no_post_right_after_a_name_without_a_verb_of_appointing() -> None:
+    assert extract_entities("Nguyen Van Hai director of nothing said.", "en", date(2024, 5, 1)).officials == []
+
+
 def test_a_districts_department_with_a_possessive_stays_out() -> None:
     ents = extract_entities("The district's Department of Health said.", "en", date(2024, 5, 1))
     assert ents.departments == []

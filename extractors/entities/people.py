@@ -495,17 +495,21 @@ def _read_right(
     spans: list[tuple[int, int, str]],
     name_starts: frozenset[int] = frozenset(),
     guard_first: bool = False,
+    bare: bool = False,
 ) -> _Read:
     """Titles after the name: 'X, Phó Giám đốc Sở ..., được bổ nhiệm giữ chức Giám đốc Sở ...'.
 
     With `guard_first`, even the first title is left alone when another name follows it ("Phó Chủ tịch A, Giám đốc
-    Sở Y tế B": a list of titled names, not A's second post).
+    Sở Y tế B": a list of titled names, not A's second post). With `bare`, the first post may follow the name after a
+    space alone, as it does after a verb of appointing ("a nommé M. A directeur adjoint", "appointed Mr. A Director").
     """
     titles = _title_pattern(lang)
     read = _Read()
     pos = end
     for _ in range(3):
         link = _title_link(lang).match(folded, pos)
+        if link is None and bare and read.title is None:
+            link = _SPACE.match(folded, pos)
         at = link.end() if link else pos
         former = _FORMER_START.match(folded[at : at + 12]) if link else None
         right = titles.match(folded, at + (former.end() if former else 0)) if link else None
@@ -615,6 +619,12 @@ def _year_name(name: str) -> bool:
 
 
 _PLURAL_BEFORE = re.compile(r"(?<!\w)(?:cac|nhung)\s+$")
+_SPACE = re.compile(r" ")
+# A verb of appointing right before the name, with at most an article or a form of address between.
+_APPOINTED_BEFORE = re.compile(
+    r"(?<!\w)(?:appointed|named|designated|nomme|nommee|nombro|nombra|designo|designa)\s+(?:(?:a|al|le|la)\s+)?"
+    r"(?:(?:mr|mrs|ms|m|mme|sr|sra)\.?\s+)?$"
+)
 # A list of names after its title: "các Phó Chủ tịch: A, B", "gồm các ông: A, B", "Phó Bí thư Tỉnh ủy: A - ..., B".
 _LIST_WORDS = re.compile(r"(?<!\w)(?:cac|nhung|gom|bao gom|gom co|the following|les|los|las)(?!\w)")
 _LIST_TAIL = re.compile(r"[\s,]*(?:(?:gom co|bao gom|gom|nhu)\s*)?(?:(?:cac|nhung)\s*)?(?:(?:ong|ba|dong chi)\s*)?$")
@@ -728,7 +738,10 @@ def find_officials(
                     # person's titles are read as before.
                     read.after = [after.title, *after.more]
         else:
-            read = _read_right(text, folded, lang, end, spans, starts)
+            # After a verb of appointing ("a nommé M. A directeur adjoint", "nombró a A director del ..."), the post
+            # may follow the name after a space alone.
+            appointed = lang != "vi" and _APPOINTED_BEFORE.search(folded, max(0, start - 40), start) is not None
+            read = _read_right(text, folded, lang, end, spans, starts, bare=appointed)
         prev_end = max(read.end, end)
         if (
             read.title is None
