@@ -16,8 +16,10 @@ Precision, recall and F1 are micro-averaged over the articles of a language (and
 
 Splits (`split_dir`): `tuning` (tests/eval/*.json, the set the engine was tuned on), `heldout` (tests/eval/heldout,
 written and annotated before the engine ran on it, never tuned on), `blind` (tests/eval/blind, written without
-access to the engine or its rule data, scored once the engine was done) and `scripts` (tests/eval/scripts, editions in
-other scripts, annotated and scored for provinces only). Each split pins its own floors in its floors.json.
+access to the engine or its rule data, scored once the engine was done), `scripts` (tests/eval/scripts, editions in
+other scripts, annotated and scored for provinces only) and `latin` (tests/eval/latin, German, Portuguese, Italian,
+Polish and Indonesian editions, scored for provinces, departments, officials and themes). Each split pins its own
+floors in its floors.json.
 
 `real-dev` and `real-test` (`load_real_split`) are real published texts that stay in `../shared/`; tests/real keeps
 only their gold (one file per text, tests/real/GUIDE.md) and `splits.json`. They are scored for the types the guide
@@ -53,10 +55,15 @@ LANG_ORDER = ("vi", "en", "es", "fr")
 FULL_LANGS = LANG_ORDER
 # Editions in other scripts are annotated for provinces only (issue 3): other entities come through translation.
 SCRIPT_LANGS = ("ru", "zh", "ja", "ko", "th", "lo", "km", "ar", "hi", "el")
+# Editions in other Latin-script languages keep the Vietnamese names: provinces, departments, officials and themes
+# are found there natively (issue 17, part 3); topics and organisations are not annotated there.
+LATIN_LANGS = ("de", "pt", "it", "pl", "id")
+LATIN_TYPES = ("provinces", "departments", "officials", "official_titles", "official_bodies", "themes")
 # `tuning`: the set the engine was tuned on (tests/eval/*.json); `heldout`: articles written and annotated before
 # the engine ever ran on them, never used for tuning; `blind`: a second such set, written by someone who never saw
-# the engine or its rules; `scripts`: editions in other scripts, provinces only.
-SPLITS = ("tuning", "heldout", "blind", "scripts")
+# the engine or its rules; `scripts`: editions in other scripts, provinces only; `latin`: editions in other
+# Latin-script languages.
+SPLITS = ("tuning", "heldout", "blind", "scripts", "latin")
 # Real published texts (tests/real): real-dev is read for errors, real-test only scored.
 REAL_SPLITS = ("real-dev", "real-test")
 REAL_TYPES = tuple(t for t in ENTITY_TYPES if t != "organizations")
@@ -201,7 +208,11 @@ def load_real_split(real_dir: Path, shared: Path, split: str, langs: Iterable[st
 
 def scored_types(lang: str, types: Iterable[str] = ENTITY_TYPES) -> tuple[str, ...]:
     """The entity types scored for a language: all of them, or provinces only for the other scripts."""
-    return tuple(types) if lang in FULL_LANGS else tuple(t for t in types if t == "provinces")
+    if lang in FULL_LANGS:
+        return tuple(types)
+    if lang in LATIN_LANGS:
+        return tuple(t for t in types if t in LATIN_TYPES)
+    return tuple(t for t in types if t == "provinces")
 
 
 def _annotated(article: EvalArticle, etype: str) -> bool:
@@ -372,7 +383,7 @@ def evaluate(articles: list[EvalArticle], extract: Extractor, types: Iterable[st
             for lang in (article.lang, "all"):
                 report.score(lang, etype).add(gold[etype], predicted[etype])
     ordered: dict[str, dict[str, Score]] = {}
-    for lang in [*LANG_ORDER, *SCRIPT_LANGS, *sorted(report.scores), "all"]:
+    for lang in [*LANG_ORDER, *LATIN_LANGS, *SCRIPT_LANGS, *sorted(report.scores), "all"]:
         if lang in report.scores and lang not in ordered:
             ordered[lang] = report.scores[lang]
     report.scores = {lang: ordered[lang] for lang in ordered if lang != "all"} | {"all": ordered.get("all", {})}

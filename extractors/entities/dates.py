@@ -21,6 +21,8 @@ _VI_DAY_MONTH = re.compile(
     r"(?:ngay\s+)?)?(\d{1,2})[/-](\d{1,2})(?![\d/.-]|\s*[/-]\s*\d)"
 )
 _VI_DAY_MONTH_WORDS = re.compile(r"\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\b(?!\s*(?:nam|/|,\s*nam)\s*\d)")
+# Languages that write the day before the month's name ("5 de marzo de 2024", "5. März 2024", "5 marca 2024").
+_DAY_MONTH_LANGS = ("es", "fr", "de", "pt", "it", "pl", "id")
 _AHEAD = 45  # days a year-less date may lie after the article's date before it is read as last year's
 
 
@@ -35,9 +37,9 @@ def _patterns(lang: str) -> list[tuple[re.Pattern[str], str]]:
         out.append((re.compile(rf"\b({alt})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b"), "mdy"))
         out.append((re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({alt}),?\s+((?:19|20)\d{{2}})\b"), "dmy"))
         out.append((re.compile(rf"\b({alt}),?\s+((?:19|20)\d{{2}})\b"), "my"))
-    elif lang in ("es", "fr"):
-        de = r"\s+(?:de\s+)?" if lang == "es" else r"\s+"
-        out.append((re.compile(rf"\b(\d{{1,2}})(?:er|º|o)?{de}({alt}){de}((?:19|20)\d{{2}})\b"), "dmy"))
+    elif lang in _DAY_MONTH_LANGS:
+        de = r"\s+(?:de\s+)?" if lang in ("es", "pt") else r"\s+"
+        out.append((re.compile(rf"\b(\d{{1,2}})(?:er|º|o|\.)?{de}({alt}){de}((?:19|20)\d{{2}})\b"), "dmy"))
         out.append((re.compile(rf"\b({alt}){de}((?:19|20)\d{{2}})\b"), "my"))
     cues = "|".join(re.escape(fold(c)) for c in lx.lexicon()["year_cues"].get(lang, []))
     if cues:
@@ -67,9 +69,9 @@ def _year_less(folded: str, text: str, lang: str) -> list[tuple[int, int, int, i
         for m in re.finditer(rf"\b({alt})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{no_year}", folded):
             if text[m.start()].isupper():  # "May 5", not "may 5 …"
                 out.append((m.start(), m.end(), names.index(m.group(1)) + 1, int(m.group(2))))
-    elif lang in ("es", "fr"):
-        de = r"\s+(?:de\s+)?" if lang == "es" else r"\s+"
-        for m in re.finditer(rf"\b(\d{{1,2}})(?:er|º|o)?{de}({alt})\b{no_year}", folded):
+    elif lang in _DAY_MONTH_LANGS:
+        de = r"\s+(?:de\s+)?" if lang in ("es", "pt") else r"\s+"
+        for m in re.finditer(rf"\b(\d{{1,2}})(?:er|º|o|\.)?{de}({alt})\b{no_year}", folded):
             out.append((m.start(), m.end(), names.index(m.group(2)) + 1, int(m.group(1))))
     return out
 

@@ -111,8 +111,21 @@ _CONNECT = {
     "a",
     "l'",
     "d'",
+    # German, Portuguese, Italian, Polish, Indonesian: "der Provinz X", "da província de X", "della provincia di X",
+    # "prowincji X", "Provinsi X".
+    "der",
+    "von",
+    "provinz",
+    "provinzen",
+    "da",
+    "do",
+    "di",
+    "della",
+    "prowincji",
+    "prowincja",
+    "provinsi",
 }
-_LIST_JOIN = {",", "and", "y", "et", "va", "&", "e"}
+_LIST_JOIN = {",", "and", "y", "et", "va", "&", "e", "und", "i", "ed", "dan"}
 _DISTRICT_BEFORE = {
     "huyen",
     "quan",
@@ -271,6 +284,10 @@ def _plural(form: str) -> str:
         "Département": "Départements",
         "Service": "Services",
         "Servicio": "Servicios",
+        "Abteilung": "Abteilungen",
+        "Dipartimento": "Dipartimenti",
+        "Departament": "Departamenty",
+        "Departamentu": "Departamentów",
     }.get(head)
     return f"{plural} {rest}" if plural and rest else form
 

@@ -10,7 +10,11 @@ from typing import Any
 
 from extractors.text import fold
 
-LANGUAGES = ("vi", "en", "es", "fr")
+# vi and the editions' languages with rule data of their own (German, Portuguese, Italian, Polish and Indonesian
+# editions keep the Vietnamese names, so their officials and departments are found natively, untranslated).
+LANGUAGES = ("vi", "en", "es", "fr", "de", "pt", "it", "pl", "id")
+# Topics have cues in these (tests/eval annotates topics in them only).
+TOPIC_LANGUAGES = ("vi", "en", "es", "fr")
 
 
 @lru_cache(maxsize=8)

@@ -74,7 +74,8 @@ def eval_command(
             "--split",
             help="tuning (the set the engine was tuned on), heldout (never "
             "tuned on), blind (written without seeing the engine), scripts (editions in "
-            "other scripts, provinces only), real-dev or real-test (real published texts "
+            "other scripts, provinces only), latin (de/pt/it/pl/id editions), real-dev or real-test (real published "
+            "texts "
             "in ../shared, gold in tests/real).",
         ),
     ] = "tuning",
