@@ -589,6 +589,17 @@ def test_a_body_name_ends_before_the_clause_goes_on(text: str, name: str, body_n
         ("Hòa thượng Thích Bảo Nghiêm, ĐB TP Hà Nội, cũng đề cập đến vấn đề này.", {"Thích Bảo Nghiêm": ["ĐB"]}),
         ("Dự có Lê Quang Huy – Phó Bí thư Tỉnh ủy; Thái Thanh Quý - Chánh văn phòng Tỉnh ủy Nghệ An.",
          {"Lê Quang Huy": ["Phó Bí thư"], "Thái Thanh Quý": ["Chánh văn phòng"]}),
+        # Posts of the Party and the state's services, courts, procuracies, army, villages, and their short forms.
+        ("Đồng chí Lê Văn Hưng - UVBTV Tỉnh ủy, Phó Chủ tịch Thường trực UBND tỉnh Long An phát biểu.",
+         {"Lê Văn Hưng": ["UVBTV", "Phó Chủ tịch Thường trực"]}),
+        ("ĐBQH Lê Văn Hưng chất vấn Bộ trưởng.", {"Lê Văn Hưng": ["ĐBQH"]}),
+        ("Đại tá Lê Văn Hưng, Chỉ huy trưởng Bộ Chỉ huy Quân sự tỉnh, cho biết.", {"Lê Văn Hưng": ["Chỉ huy trưởng"]}),
+        ("BS Lê Văn Hưng, Trưởng khoa Cấp cứu Bệnh viện Đa khoa tỉnh, cho biết.", {"Lê Văn Hưng": ["Trưởng khoa"]}),
+        ("Ông Lê Văn Hưng, Phó phòng Kế hoạch tài chính, cho biết.", {"Lê Văn Hưng": ["Phó phòng"]}),
+        ("Ông Lê Văn Hưng, Trưởng ấp Bình Hòa, cho biết.", {"Lê Văn Hưng": ["Trưởng ấp"]}),
+        ("Thẩm phán Lê Văn Hưng và Kiểm sát viên Trần Văn Bình tham gia phiên tòa.",
+         {"Lê Văn Hưng": ["Thẩm phán"], "Trần Văn Bình": ["Kiểm sát viên"]}),
+        ("Ông Lê Văn Hưng, Đội trưởng Đội Quản lý thị trường số 3, cho biết.", {"Lê Văn Hưng": ["Đội trưởng"]}),
         # Family names of the Jrai, Thái and Khmer peoples.
         ("Bí thư Tỉnh ủy Gia Lai Ksor Phước Hà phát biểu.", {"Ksor Phước Hà": ["Bí thư"]}),
         ("Ông Quàng Văn Binh, Phó Chủ tịch UBND tỉnh Điện Biên, cho biết.", {"Quàng Văn Binh": ["Phó Chủ tịch"]}),
