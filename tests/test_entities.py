@@ -176,6 +176,11 @@ def test_themes_in_four_languages() -> None:
         # ... or at the full stop, as before; a long clause is no theme.
         ("Phần 1 có chủ đề: Từ Làng Sen nhớ Bác.", ["Từ Làng Sen nhớ Bác"]),
         ("Chủ đề: tỉnh đã triển khai nhiều giải pháp đồng bộ để phát triển kinh tế xã hội của địa phương.", []),
+        # A slogan of capitalised parts joined by dashes, without quotes or a colon, up to the sentence's end ...
+        ("Hội nghị diễn ra với chủ đề Đoàn kết - Kỷ cương - Sáng tạo - Hiệu quả.",
+         ["Đoàn kết - Kỷ cương - Sáng tạo - Hiệu quả"]),
+        # ... not a phrase in lower case that holds a dash.
+        ("Hội nghị với chủ đề phát triển kinh tế - xã hội của tỉnh.", []),
         # "với tinh thần" announces a slogan written with a capital; not a phrase quoted with irony.
         ("Cán bộ làm việc với tinh thần “Đoàn kết - Kỷ cương - Hiệu quả”.", ["Đoàn kết - Kỷ cương - Hiệu quả"]),
         ("Hồ sơ được thẩm định với tinh thần “thần tốc, táo bạo”.", []),

@@ -16,6 +16,9 @@ _MAX_LEN = 300
 # Cues that name a movement or campaign ('phong trào thi đua yêu nước: “…”'): its name follows within a few words.
 _UNQUOTED = re.compile(r"\s*:\s*([^\W\d_][^.;!?\n:“”«»\"]{2,80}?)\s*(?:[.;!?]\s|[.;!?]?\n|[.;!?]?$)")
 _MOVEMENT_CUES = {"phong trao", "phong trao thi dua", "cuoc van dong"}
+# Two to seven parts of one to four words, joined by dashes, ending the sentence.
+_PART = r"[^\W\d_][^\s.;:!?,\-–—]*(?: [^\s.;:!?,\-–—]+){0,3}"
+_DASHED = re.compile(r"\s+(" + _PART + r"(?:\s[-–—]\s" + _PART + r"){1,6})(?=\s*(?:[.;!?\n]|$))")
 # Cues also written before a quoted phrase that is no slogan ('với tinh thần “thần tốc, táo bạo”', said with irony):
 # their slogan begins with a capital, as slogans are written.
 _CAPITAL_ONLY_CUES = {"voi tinh than"}
@@ -58,6 +61,13 @@ def find_themes(text: str, lang: str) -> list[Theme]:
         if cue.group() not in _MOVEMENT_CUES:
             runs.append(_unquoted_run().match(text, cue.end()))
         bare = next((run for run in runs if run is not None and _short_wording(run.group(1))), None)
+        dashed = _DASHED.match(text, cue.end()) if bare is None and cue.group() not in _MOVEMENT_CUES else None
+        if dashed is not None and all(part.strip()[:1].isupper() for part in re.split(r"[-–—]", dashed.group(1))):
+            # "với chủ đề Đoàn kết - Kỷ cương - Sáng tạo - Hiệu quả.": a slogan of capitalised parts joined by
+            # dashes, without quotes or a colon, up to the sentence's end.
+            _add(out, text, dashed.start(1), dashed.end(1), lang)
+            last_end = dashed.end(1)
+            continue
         if bare is not None:
             # "có chủ đề: Từ Làng Sen nhớ Bác." — a short wording after a colon, ended by the sentence or its verb.
             _add(out, text, bare.start(1), bare.end(1), lang)
