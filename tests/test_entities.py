@@ -609,6 +609,11 @@ def test_a_body_name_ends_before_the_clause_goes_on(text: str, name: str, body_n
         ("Bí thư Tỉnh ủy Gia Lai Ksor Phước Hà phát biểu.", {"Ksor Phước Hà": ["Bí thư"]}),
         ("Ông Quàng Văn Binh, Phó Chủ tịch UBND tỉnh Điện Biên, cho biết.", {"Quàng Văn Binh": ["Phó Chủ tịch"]}),
         ("Chủ tịch UBND tỉnh Sóc Trăng Danh Út dự lễ.", {"Danh Út": ["Chủ tịch"]}),
+        # Rarer family names, with their diacritics ("Ngụy"), and "Thi" (Khmer) only after a form of address:
+        # "Thi đua" at a sentence's start is no name.
+        ("Phó Chủ tịch UBND tỉnh Ngụy Văn Tuấn dự họp.", {"Ngụy Văn Tuấn": ["Phó Chủ tịch"]}),
+        ("Ông Thi Danh nhận chức Trưởng Ban Bồi thường.", {"Thi Danh": ["Trưởng Ban"]}),
+        ("Thi Đua Yêu Nước, Phó Chủ tịch UBND tỉnh phát động.", {}),
         # ... "Bàn" only as written: "Ban" is a board.
         ("Phó Chủ tịch UBND tỉnh, Ban Chấp hành Đảng bộ tỉnh dự họp.", {}),
         # Business people: a company named before "do ông A", a works, a football club's board.
