@@ -605,7 +605,8 @@ def test_a_body_name_ends_before_the_clause_goes_on(text: str, name: str, body_n
         ("Thẩm phán Lê Văn Hưng và Kiểm sát viên Trần Văn Bình tham gia phiên tòa.",
          {"Lê Văn Hưng": ["Thẩm phán"], "Trần Văn Bình": ["Kiểm sát viên"]}),
         ("Ông Lê Văn Hưng, Đội trưởng Đội Quản lý thị trường số 3, cho biết.", {"Lê Văn Hưng": ["Đội trưởng"]}),
-        ("Thủ trưởng Cơ quan Cảnh sát điều tra Công an tỉnh Lê Văn Hưng ký quyết định.", {"Lê Văn Hưng": ["Thủ trưởng"]}),
+        ("Thủ trưởng Cơ quan Cảnh sát điều tra Công an tỉnh Lê Văn Hưng ký quyết định.",
+         {"Lê Văn Hưng": ["Thủ trưởng"]}),
         ("Ông Lê Văn Hưng, Tổ trưởng tổ dân phố 5, cho biết.", {"Lê Văn Hưng": ["Tổ trưởng"]}),
         # Family names of the Jrai, Thái and Khmer peoples.
         ("Bí thư Tỉnh ủy Gia Lai Ksor Phước Hà phát biểu.", {"Ksor Phước Hà": ["Bí thư"]}),
