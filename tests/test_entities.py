@@ -184,6 +184,7 @@ def test_themes_in_four_languages() -> None:
         # "với tinh thần" announces a slogan written with a capital; not a phrase quoted with irony.
         ("Cán bộ làm việc với tinh thần “Đoàn kết - Kỷ cương - Hiệu quả”.", ["Đoàn kết - Kỷ cương - Hiệu quả"]),
         ("Hồ sơ được thẩm định với tinh thần “thần tốc, táo bạo”.", []),
+        ("Cán bộ thấm nhuần tinh thần “Không để ai bị bỏ lại phía sau”.", ["Không để ai bị bỏ lại phía sau"]),
     ],
 )  # fmt: skip
 def test_themes_after_a_colon_and_with_the_spirit_cue(text: str, themes: list[str]) -> None:

@@ -21,7 +21,7 @@ _PART = r"[^\W\d_][^\s.;:!?,\-–—]*(?: [^\s.;:!?,\-–—]+){0,3}"
 _DASHED = re.compile(r"\s+(" + _PART + r"(?:\s[-–—]\s" + _PART + r"){1,6})(?=\s*(?:[.;!?\n]|$))")
 # Cues also written before a quoted phrase that is no slogan ('với tinh thần “thần tốc, táo bạo”', said with irony):
 # their slogan begins with a capital, as slogans are written.
-_CAPITAL_ONLY_CUES = {"voi tinh than"}
+_CAPITAL_ONLY_CUES = {"voi tinh than", "tinh than"}
 # ... or, without a full stop, a verb that begins the rest of the sentence ("chủ đề: Theo dấu chân Người giới thiệu").
 _UNQUOTED_RUN = re.compile(r"\s*:\s*([^\W\d_][^.;!?\n:“”«»\"]{2,80}?)\s+(?=(?:{ends})(?!\w))")
 
