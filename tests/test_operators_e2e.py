@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -316,11 +317,34 @@ def _run_in_background(tmp_path: Path, log: Path) -> subprocess.Popen[bytes]:
 
 def _wait_for_records(tmp_path: Path, proc: subprocess.Popen[bytes], log: Path) -> None:
     records = tmp_path / "data" / "output" / "records"
-    deadline = time.monotonic() + 300
-    while not (records.is_dir() and any(records.glob("*.json"))):
-        assert proc.poll() is None, f"the run ended before it could be interrupted:\n{_tail(log)}"
-        assert time.monotonic() < deadline, f"no record after 300 s:\n{_tail(log)}"
-        time.sleep(0.2)
+    _wait_until(lambda: records.is_dir() and any(records.glob("*.json")), proc, log, 300, "a record")
+
+
+def _wait_until(done: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, seconds: float, what: str) -> None:
+    """Wait for `done()` while the run goes on; kill the run's group and fail when it ends first or time is up."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"no {what} before the run ended or {seconds:.0f} s passed:\n{_tail(log)}")
+        time.sleep(0.02)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], *sigs: signal.Signals) -> tuple[int, float]:
+    """Send the run's process group each signal (a terminal's Ctrl-C reaches the whole foreground group), 50 ms
+    apart; (exit code, seconds from the last signal to the exit). The group is killed if it outlives the test."""
+    try:
+        for i, sig in enumerate(sigs):
+            if i:
+                time.sleep(0.05)
+            sent = time.monotonic()
+            os.killpg(proc.pid, sig)
+        code = proc.wait(timeout=60)
+        return code, time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _carriers(pid: int) -> list[int]:
@@ -347,15 +371,8 @@ def _runs(data: Path) -> list[tuple[str, dict[str, Any]]]:
 def test_a_signal_to_the_process_group_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     log = tmp_path / "run.log"
     proc = _run_in_background(tmp_path, log)
-    try:
-        _wait_for_records(tmp_path, proc, log)
-        sent = time.monotonic()
-        os.killpg(proc.pid, sig)  # Ctrl-C in a terminal: SIGINT to the whole foreground process group
-        code = proc.wait(timeout=60)
-        took = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    _wait_for_records(tmp_path, proc, log)
+    code, took = _signal_group(proc, sig)
     output = log.read_text(encoding="utf-8", errors="replace")
     assert code == 130, output[-3000:]
     assert took < 10, f"{took:.1f} s from the signal to the exit:\n{output[-3000:]}"
@@ -388,18 +405,8 @@ def test_ctrl_c_while_the_server_starts_exits_cleanly(tmp_path: Path) -> None:
     that landed in code catching every exception was lost: the run went on to the end.)"""
     log = tmp_path / "run.log"
     proc = _run_in_background(tmp_path, log)
-    try:
-        deadline = time.monotonic() + 60
-        while not _carriers(proc.pid):  # the run's Prefect server has started
-            assert proc.poll() is None and time.monotonic() < deadline, _tail(log)
-            time.sleep(0.02)
-        sent = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(timeout=60)
-        took = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    _wait_until(lambda: bool(_carriers(proc.pid)), proc, log, 60, "Prefect server of the run")
+    code, took = _signal_group(proc, signal.SIGINT)
     output = log.read_text(encoding="utf-8", errors="replace")
     assert code == 130 and took < 10, (code, f"{took:.1f} s", output[-3000:])
     assert "Traceback" not in output and "ERROR" not in output, output[-3000:]
@@ -416,17 +423,8 @@ def test_ctrl_c_while_the_server_starts_exits_cleanly(tmp_path: Path) -> None:
 def test_a_second_ctrl_c_exits_at_once_and_the_next_run_tidies_up(tmp_path: Path) -> None:
     log = tmp_path / "run.log"
     proc = _run_in_background(tmp_path, log)
-    try:
-        _wait_for_records(tmp_path, proc, log)
-        os.killpg(proc.pid, signal.SIGINT)
-        time.sleep(0.05)
-        sent = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(timeout=60)
-        took = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    _wait_for_records(tmp_path, proc, log)
+    code, took = _signal_group(proc, signal.SIGINT, signal.SIGINT)
     output = log.read_text(encoding="utf-8", errors="replace")
     assert code == 130 and took < 3, (code, took, output[-3000:])
     assert "Traceback" not in output and "SIGINT again: stopping at once" in output

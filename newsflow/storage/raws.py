@@ -32,24 +32,26 @@ def raw_input_id(raw: RawArticle) -> str:
     return hashlib.sha256(storable(raw.content).encode("utf-8")).hexdigest()
 
 
+def raw_row(raw: RawArticle, status: RawStatus, error: str | None, now: datetime) -> dict[str, Any]:
+    """The row a raw input is stored as, its id included."""
+    # NUL and lone surrogates replaced (extractors.storable): PostgreSQL refuses NUL, and a lone surrogate
+    # has no UTF-8 form for either database. Both databases keep the same text.
+    raw = storable_raw(raw)[0]
+    return {
+        "id": raw_input_id(raw),
+        "media_type": raw.media_type,
+        "source_uri": raw.source.uri,
+        "source_kind": raw.source.kind,
+        "received_at": now,
+        "content": raw.content,
+        "meta": raw.model_dump_json(exclude={"content"}),
+        "status": status,
+        "error": None if error is None else storable(error),
+    }
+
+
 class RawsMixin(StoreBase):
     """Saving raw inputs, marking failures and reading them back (for reprocessing)."""
-
-    def _raw_values(self, raw: RawArticle, status: RawStatus, error: str | None, now: datetime) -> dict[str, Any]:
-        # NUL and lone surrogates replaced (extractors.storable): PostgreSQL refuses NUL, and a lone surrogate
-        # has no UTF-8 form for either database. Both databases keep the same text.
-        raw = storable_raw(raw)[0]
-        return {
-            "id": raw_input_id(raw),
-            "media_type": raw.media_type,
-            "source_uri": raw.source.uri,
-            "source_kind": raw.source.kind,
-            "received_at": now,
-            "content": raw.content,
-            "meta": raw.model_dump_json(exclude={"content"}),
-            "status": status,
-            "error": None if error is None else storable(error),
-        }
 
     def save_raw(self, raw: RawArticle) -> str:
         """Keep `raw` before it is processed and return its id (raw_input_id).
@@ -66,7 +68,7 @@ class RawsMixin(StoreBase):
         now = self._now()
         rows: dict[str, dict[str, Any]] = {}
         for raw in raws:  # one row per id: the same content twice in a batch is one raw input
-            values = self._raw_values(raw, "pending", None, now)
+            values = raw_row(raw, "pending", None, now)
             rows.setdefault(values["id"], values)
         with self._errors(f"cannot save {len(rows)} raw input(s) in"), self._write() as conn:
             conn.execute(
@@ -79,7 +81,7 @@ class RawsMixin(StoreBase):
 
         The article's stored record, if an earlier run made one, is left as it is.
         """
-        values = self._raw_values(raw, "failed", reason, self._now())
+        values = raw_row(raw, "failed", reason, self._now())
         with self._errors(f"cannot save raw input {values['id'][:12]} in"), self._write() as conn:
             conn.execute(
                 self._insert(RawInput)

@@ -11,10 +11,9 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql
 
-from extractors.storable import storable_raw
 from extractors.text import one_line
 from newsflow.storage.base import StoreBase, _require_aware
-from newsflow.storage.raws import raw_input_id
+from newsflow.storage.raws import raw_row
 from newsflow.storage.tables import Article, RawInput
 from schemas.models import ArticleRecord, RawArticle
 
@@ -74,19 +73,8 @@ class RecordsMixin(StoreBase):
 
     def _rows(self, record: ArticleRecord, raw: RawArticle, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
         """The raw input's row and the article's columns (without id and dates) for `record` made from `raw`."""
-        raw = storable_raw(raw)[0]  # as in _raw_values
-        raw_id = raw_input_id(raw)
-        raw_row = {
-            "id": raw_id,
-            "media_type": raw.media_type,
-            "source_uri": raw.source.uri,
-            "source_kind": raw.source.kind,
-            "received_at": now,
-            "content": raw.content,
-            "meta": raw.model_dump_json(exclude={"content"}),
-            "status": "processed",
-            "error": None,
-        }
+        values = raw_row(raw, "processed", None, now)
+        raw_id = values["id"]
         columns = {
             "content_hash": record.content_hash,
             "schema_version": record.schema_version,
@@ -97,7 +85,7 @@ class RecordsMixin(StoreBase):
             "record": record.model_dump_json(),
             "raw_id": raw_id,
         }
-        return raw_row, columns
+        return values, columns
 
     def _keep_raws(self) -> Any:
         """The raw inputs' upsert: a new one is kept "processed", a kept one is marked so (no write when it is)."""
@@ -118,7 +106,7 @@ class RecordsMixin(StoreBase):
         10,000 articles); an executemany compiles each once per batch. The rows written are those of `_save_in`.
         """
         rows = [self._rows(record, raw, now) for record, raw in pairs]
-        conn.execute(self._keep_raws(), [_by_column(RawInput, raw_row) for raw_row, _ in rows])
+        conn.execute(self._keep_raws(), [_by_column(RawInput, values) for values, _ in rows])
         ids = list(dict.fromkeys(record.id for record, _ in pairs))
         stored: dict[str, str] = {}
         for chunk in range(0, len(ids), 500):  # under SQLite's limit of bound parameters
@@ -148,8 +136,8 @@ class RecordsMixin(StoreBase):
         return statuses
 
     def _save_in(self, conn: Connection, record: ArticleRecord, raw: RawArticle, now: datetime) -> SaveStatus:
-        raw_row, columns = self._rows(record, raw, now)
-        conn.execute(self._keep_raws().values(**raw_row))
+        values, columns = self._rows(record, raw, now)
+        conn.execute(self._keep_raws().values(**values))
         # RETURNING (not rowcount, which psycopg reports as -1 here) tells whether the row is ours.
         inserted = conn.execute(
             self._insert(Article)
