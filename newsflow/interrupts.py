@@ -59,9 +59,7 @@ def graceful(on_first: Callable[[str], None] | None = None) -> Iterator[threadin
     def handle(signum: int, frame: FrameType | None) -> None:
         _received.append(signum)
         if len(_received) > 1:
-            sys.stderr.write(f"\n{signal.Signals(signum).name} again: stopping at once\n")
-            sys.stderr.flush()
-            os._exit(EXIT_CODE)
+            _exit_at_once(signum, frame)
         STOP.set()
         if on_first is not None:
             on_first(signal.Signals(signum).name)
@@ -77,7 +75,16 @@ def graceful(on_first: Callable[[str], None] | None = None) -> Iterator[threadin
         _armed.clear()
         _handler = None
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            # Once a stop was asked, another signal while the command winds up (its summary) ends it at once, as
+            # within the block, rather than as a KeyboardInterrupt in whatever it is printing.
+            signal.signal(sig, _exit_at_once if _received else old)
+
+
+def _exit_at_once(signum: int, frame: FrameType | None) -> None:
+    """A second signal: say so and end the process now (nothing is half-written: files are written whole)."""
+    sys.stderr.write(f"\n{signal.Signals(signum).name} again: stopping at once\n")
+    sys.stderr.flush()
+    os._exit(EXIT_CODE)
 
 
 @contextmanager
