@@ -9,14 +9,9 @@ under CI=true). These fixtures are meant to move into tests/conftest.py.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from newsflow.storage import Store
+from tests.prefect_servers import _prefect_server
 
 CLOCK_START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -115,64 +111,17 @@ def cli() -> Cli:
     return Cli({})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`prefect server start` on a free port of 127.0.0.1 for the session; yields its API URL.
+    """A `prefect server start` of its own for the session (tests/prefect_servers.py starts it); its API URL.
 
-    One server for every `newsflow run` of the session: an ephemeral server per run costs 13-30 s here.
+    One server for every `newsflow run` of the session: an ephemeral server per run costs 13-30 s here. Not the
+    session's shared server (`prefect_api`): the CLI tests' runs in its database made the operator tests flaky
+    under load. No schedules run here, so the scheduler keeps Prefect's own pace.
     """
     home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(
-        {
-            "PREFECT_HOME": str(home),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-            "PREFECT_UI_ENABLED": "false",
-        }
-    )
-    log = home / "server.log"
-    prefect = Path(sys.executable).parent / "prefect"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"prefect server exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"prefect server did not answer in 180 s: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.5)
-        yield api
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with _prefect_server(home, PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="60") as server:
+        yield server.api
 
 
 @pytest.fixture
