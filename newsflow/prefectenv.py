@@ -11,8 +11,8 @@ from newsflow.settings import get_settings
 
 
 def prefect_environment(verbose: bool) -> None:
-    """Embedded defaults for Prefect's local (ephemeral) mode, set before Prefect is imported (`newsflow
-    retranslate`; `newsflow run` also starts the local server itself: `start_local_prefect`)."""
+    """Embedded defaults for Prefect's local (ephemeral) mode, set before Prefect is imported (`start_local_prefect`
+    sets them for `newsflow run` and `newsflow retranslate`, then starts the local server)."""
     settings = get_settings()
     # The ephemeral server needs more than the default 20 s to create its database on 2 cores.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(settings.prefect_startup_timeout))
@@ -25,7 +25,7 @@ def prefect_environment(verbose: bool) -> None:
 
 
 def start_local_prefect(verbose: bool) -> Any:
-    """`prefect_environment`, then Prefect's local server for `run`, started now (it takes seconds: the run
+    """`prefect_environment`, then Prefect's local server for the command, started now (it takes seconds: the run
     imports and loads its models meanwhile) in a session of its own, so a Ctrl-C in the terminal does not stop
     it under the run (`newsflow.localserver.LocalServer`). None when PREFECT_API_URL names a server."""
     prefect_environment(verbose)

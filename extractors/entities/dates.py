@@ -29,16 +29,15 @@ _AHEAD = 45  # days a year-less date may lie after the article's date before it 
 @lru_cache(maxsize=8)
 def _patterns(lang: str) -> list[tuple[re.Pattern[str], str]]:
     """Word-month and year patterns for one language, over folded text."""
-    months = lx.lexicon()["months"]
     out: list[tuple[re.Pattern[str], str]] = []
-    names = [fold(m) for m in months.get(lang, months["en"])]
+    names = _month_names(lang)
     alt = "|".join(re.escape(n) for n in names)
     if lang == "en":
         out.append((re.compile(rf"\b({alt})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b"), "mdy"))
         out.append((re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({alt}),?\s+((?:19|20)\d{{2}})\b"), "dmy"))
         out.append((re.compile(rf"\b({alt}),?\s+((?:19|20)\d{{2}})\b"), "my"))
     elif lang in _DAY_MONTH_LANGS:
-        de = r"\s+(?:de\s+)?" if lang in ("es", "pt") else r"\s+"
+        de = _day_month_joiner(lang)
         out.append((re.compile(rf"\b(\d{{1,2}})(?:er|º|o|\.)?{de}({alt}){de}((?:19|20)\d{{2}})\b"), "dmy"))
         out.append((re.compile(rf"\b({alt}){de}((?:19|20)\d{{2}})\b"), "my"))
     cues = "|".join(re.escape(fold(c)) for c in lx.lexicon()["year_cues"].get(lang, []))
@@ -62,18 +61,37 @@ def _year_less(folded: str, text: str, lang: str) -> list[tuple[int, int, int, i
         for pattern in (_VI_DAY_MONTH, _VI_DAY_MONTH_WORDS):
             out += [(m.start(1), m.end(), int(m.group(2)), int(m.group(1))) for m in pattern.finditer(folded)]
         return out
-    names = [fold(m) for m in lx.lexicon()["months"].get(lang, lx.lexicon()["months"]["en"])]
-    alt = "|".join(re.escape(n) for n in names)
+    worded = _year_less_pattern(lang)
+    if worded is None:
+        return out
+    names = _month_names(lang)
+    for m in worded.finditer(folded):
+        if lang != "en":
+            out.append((m.start(), m.end(), names.index(m.group(2)) + 1, int(m.group(1))))
+        elif text[m.start()].isupper():  # "May 5", not "may 5 …"
+            out.append((m.start(), m.end(), names.index(m.group(1)) + 1, int(m.group(2))))
+    return out
+
+
+def _month_names(lang: str) -> list[str]:
+    return [fold(m) for m in lx.lexicon()["months"].get(lang, lx.lexicon()["months"]["en"])]
+
+
+def _day_month_joiner(lang: str) -> str:
+    """What stands between a day, its month's name and the year: "5 de marzo de 2024", "5 marzo 2024"."""
+    return r"\s+(?:de\s+)?" if lang in ("es", "pt") else r"\s+"
+
+
+@lru_cache(maxsize=16)
+def _year_less_pattern(lang: str) -> re.Pattern[str] | None:
+    """A day and its month's name with no year after them: "March 5" (en), "5 de marzo", "5. März", "5 marca"."""
+    alt = "|".join(re.escape(n) for n in _month_names(lang))
     no_year = r"(?!,?\s+(?:de\s+|of\s+)?(?:19|20)\d{2})"
     if lang == "en":
-        for m in re.finditer(rf"\b({alt})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{no_year}", folded):
-            if text[m.start()].isupper():  # "May 5", not "may 5 …"
-                out.append((m.start(), m.end(), names.index(m.group(1)) + 1, int(m.group(2))))
-    elif lang in _DAY_MONTH_LANGS:
-        de = r"\s+(?:de\s+)?" if lang in ("es", "pt") else r"\s+"
-        for m in re.finditer(rf"\b(\d{{1,2}})(?:er|º|o|\.)?{de}({alt})\b{no_year}", folded):
-            out.append((m.start(), m.end(), names.index(m.group(2)) + 1, int(m.group(1))))
-    return out
+        return re.compile(rf"\b({alt})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b{no_year}")
+    if lang in _DAY_MONTH_LANGS:
+        return re.compile(rf"\b(\d{{1,2}})(?:er|º|o|\.)?{_day_month_joiner(lang)}({alt})\b{no_year}")
+    return None
 
 
 def find_dates(text: str, lang: str, published: date | None = None) -> list[DateEntity]:
@@ -118,7 +136,7 @@ def _latest(cands: list[tuple[int, int, str, str]]) -> date | None:
 def _full_dates(folded: str, lang: str) -> list[tuple[int, int, str, str]]:
     """Dates written with their year: (start, end, value, granularity)."""
     cands: list[tuple[int, int, str, str]] = []  # start, end, value, granularity
-    month_names = [fold(m) for m in lx.lexicon()["months"].get(lang, lx.lexicon()["months"]["en"])]
+    month_names = _month_names(lang)
     for m in _NUMERIC.finditer(folded):
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if _valid(y, mo, d):

@@ -518,23 +518,18 @@ def _read_right(
         tail = whole = re.split(r"[,.;:()\n]", text[right.end() : right.end() + 90])[0]
         # "Chủ tịch UBND tỉnh X và hiện nay là Bí thư Tỉnh ủy X", "… tỉnh giữ chức Chủ tịch …": a link word and a
         # post end this post, as a dash does below.
-        linked = _title_link(lang).search(folded, right.end(), right.end() + len(tail))
-        while linked is not None and linked.end() > linked.start():
+        # (The tail holds no comma, semicolon or bracket: its links are words, or a dash.)
+        for linked in _title_link(lang).finditer(folded, right.end(), right.end() + len(tail)):
             former_next = _FORMER_START.match(folded[linked.end() : linked.end() + 12])
-            if not folded[linked.start() : linked.end()].strip() or folded[linked.start()] in ",;(-–—":
-                linked = None  # punctuation links are handled by the split above and the dashes below
-            elif (
+            if (
                 titles.match(folded, linked.end() + (former_next.end() if former_next else 0))
                 # ... only within the post's own words: not "Bí thư Tỉnh ủy X - đã ký quyết định bổ nhiệm em trai
                 # mình làm Giám đốc …" (someone else's post, after a dash and a clause of its own).
                 and not re.search(r"\s[-–—]\s", folded[right.end() : linked.start()])
                 and len(folded[right.end() : linked.start()].split()) <= 14
             ):
-                tail = tail[: linked.start() - right.end()]
-                whole = tail
+                tail = whole = tail[: linked.start() - right.end()]
                 break
-            else:
-                linked = _title_link(lang).search(folded, linked.end(), right.end() + len(tail))
         for dash in re.finditer(r"\s[-–—]\s", tail):
             # "Thanh tra viên cao cấp - Cục trưởng Cục … - Trưởng đoàn": a dash before the next post ends this one
             # (not the one inside a name: "tỉnh Bà Rịa - Vũng Tàu").
